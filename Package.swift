@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+// GRDB 7 needs tools 6.1; Swift 6 language mode gives strict concurrency checking everywhere.
+import PackageDescription
+
+let package = Package(
+    name: "tern",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tern", targets: ["tern"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // Layer 0: pure protocol and mail-format code.
+        .target(
+            name: "MailCore",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "SMTPProtocol",
+            dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // Layer 1: domain model and repository protocols.
+        .target(
+            name: "MailStore",
+            dependencies: [
+                "MailCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // Layer 2: adapters.
+        .target(
+            name: "MailStoreSQLite",
+            dependencies: ["MailStore", "MailCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "SMTPServer",
+            dependencies: [
+                "SMTPProtocol", "MailCore", "MailStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Layer 3: configuration and wiring, then the thin executable.
+        .target(
+            name: "TernServer",
+            dependencies: [
+                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "tern",
+            dependencies: [
+                "TernServer", "MailStore", "MailCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
+        .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
+        .testTarget(
+            name: "TernServerTests",
+            dependencies: [
+                "TernServer", "SMTPServer", "MailStore", "MailStoreSQLite",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,140 @@
+import Foundation
+import MailCore
+
+/// A domain Tern receives mail for.
+public struct HostedDomain: Hashable, Sendable {
+    public var name: String
+    public var createdAt: Int
+
+    public init(name: String, createdAt: Int) {
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A mailbox user of a hosted domain.
+public struct MailUser: Hashable, Sendable {
+    /// The normalised address (`MailboxAddress.normalized`).
+    public var address: String
+    public var passwordHash: String
+    public var plan: String
+    public var createdAt: Int
+
+    public init(address: String, passwordHash: String, plan: String, createdAt: Int) {
+        self.address = address
+        self.passwordHash = passwordHash
+        self.plan = plan
+        self.createdAt = createdAt
+    }
+}
+
+/// Where one recipient of a queued message stands.
+public enum RecipientState: String, Hashable, Sendable, CaseIterable {
+    case queued
+    case delivering
+    case deferred
+    case delivered
+    case bounced
+}
+
+/// One recipient row of the queue.
+public struct QueuedRecipient: Hashable, Sendable {
+    public var address: String
+    public var state: RecipientState
+    public var attempts: Int
+    public var lastReply: String?
+    /// RFC 3461 NOTIFY as written on RCPT, or nil when absent.
+    public var notify: String?
+    /// RFC 3461 ORCPT as `type;xtext`, or nil.
+    public var originalRecipient: String?
+
+    public init(address: String, state: RecipientState = .queued, attempts: Int = 0, lastReply: String? = nil, notify: String? = nil, originalRecipient: String? = nil) {
+        self.address = address
+        self.state = state
+        self.attempts = attempts
+        self.lastReply = lastReply
+        self.notify = notify
+        self.originalRecipient = originalRecipient
+    }
+}
+
+/// A message in the queue, without its content.
+public struct QueuedMessage: Hashable, Sendable {
+    public var id: String
+    /// The Message-ID header's value, or nil when the message has none.
+    public var messageID: String?
+    /// The reverse path; "" for `<>`.
+    public var from: String
+    public var size: Int
+    /// Unix seconds.
+    public var createdAt: Int
+    public var recipients: [QueuedRecipient]
+    public var clientAddress: String?
+    public var heloName: String?
+    /// RFC 3461 RET and ENVID, kept for the bounces that delivery will send.
+    public var dsnReturn: String?
+    public var envelopeID: String?
+    public var bodyType: String?
+    public var smtpUTF8: Bool
+
+    public init(
+        id: String, messageID: String?, from: String, size: Int, createdAt: Int, recipients: [QueuedRecipient],
+        clientAddress: String? = nil, heloName: String? = nil, dsnReturn: String? = nil, envelopeID: String? = nil,
+        bodyType: String? = nil, smtpUTF8: Bool = false
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.from = from
+        self.size = size
+        self.createdAt = createdAt
+        self.recipients = recipients
+        self.clientAddress = clientAddress
+        self.heloName = heloName
+        self.dsnReturn = dsnReturn
+        self.envelopeID = envelopeID
+        self.bodyType = bodyType
+        self.smtpUTF8 = smtpUTF8
+    }
+}
+
+/// A message the receiver has read completely and wants stored before it answers 250.
+public struct IncomingMessage: Sendable {
+    public var id: String
+    public var envelope: Envelope
+    /// The full message as stored, `Received:` header included.
+    public var content: Data
+    public var receivedAt: Int
+    public var clientAddress: String?
+    public var heloName: String?
+
+    public init(id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?) {
+        self.id = id
+        self.envelope = envelope
+        self.content = content
+        self.receivedAt = receivedAt
+        self.clientAddress = clientAddress
+        self.heloName = heloName
+    }
+
+    /// The queue row this message becomes.
+    public var queued: QueuedMessage {
+        QueuedMessage(
+            id: id,
+            messageID: HeaderFields.firstValue(named: "Message-ID", in: content),
+            from: envelope.reversePath.description,
+            size: content.count,
+            createdAt: receivedAt,
+            recipients: envelope.recipients.map {
+                QueuedRecipient(
+                    address: $0.path.mailbox?.description ?? "postmaster",
+                    notify: $0.parameters.notify?.description,
+                    originalRecipient: $0.parameters.originalRecipient?.description)
+            },
+            clientAddress: clientAddress,
+            heloName: heloName,
+            dsnReturn: envelope.mailParameters.ret?.rawValue,
+            envelopeID: envelope.mailParameters.envelopeID,
+            bodyType: envelope.mailParameters.body?.rawValue,
+            smtpUTF8: envelope.mailParameters.smtpUTF8)
+    }
+}

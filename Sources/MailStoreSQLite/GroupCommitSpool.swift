@@ -1,0 +1,76 @@
+import Foundation
+import GRDB
+import MailStore
+import Synchronization
+
+/// Group commit: every message handed in while a commit is running waits for the next one, and
+/// that next commit writes them all in a single WAL transaction — one fsync for many messages
+/// from many sessions. No timer is needed: under load batches grow by themselves, and an idle
+/// server commits a lone message at once.
+final class GroupCommitSpool: Sendable {
+    private struct Pending {
+        var message: IncomingMessage
+        var continuation: CheckedContinuation<Result<Void, StoreError>, Never>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        var flushing = false
+    }
+
+    private let pool: DatabasePool
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "tern.spool.commit")
+    /// Upper bound on one transaction, so a burst cannot build an unbounded batch in memory.
+    static let maximumBatch = 512
+
+    init(pool: DatabasePool) {
+        self.pool = pool
+    }
+
+    func submit(_ message: IncomingMessage) async throws(StoreError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            let startFlush = state.withLock { state in
+                state.pending.append(Pending(message: message, continuation: continuation))
+                if state.flushing { return false }
+                state.flushing = true
+                return true
+            }
+            if startFlush { queue.async { self.flushLoop() } }
+        }
+        try result.get()
+    }
+
+    private func flushLoop() {
+        while true {
+            let batch: [Pending]? = state.withLock { state in
+                if state.pending.isEmpty {
+                    state.flushing = false
+                    return nil
+                }
+                let count = min(state.pending.count, Self.maximumBatch)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                return batch
+            }
+            guard let batch else { return }
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [Pending]) {
+        do {
+            try pool.write { db in
+                for item in batch { try SQLiteStore.insert(item.message, into: db) }
+            }
+            for item in batch { item.continuation.resume(returning: .success(())) }
+        } catch {
+            guard batch.count > 1 else {
+                batch[0].continuation.resume(returning: .failure(SQLiteStore.storeError(error)))
+                return
+            }
+            // One bad message must not fail its neighbours: retry each on its own.
+            for item in batch { commit([item]) }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+import MailCore
+import MailStore
+
+/// The embedded default store: one SQLite database in WAL mode with `synchronous=FULL`, so a
+/// committed transaction is on stable storage. Several processes (the server and admin commands)
+/// may open it at once.
+public final class SQLiteStore: Sendable {
+    let pool: DatabasePool
+    let spool: GroupCommitSpool
+
+    public init(path: String) throws(StoreError) {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL commits are durable only with FULL (NORMAL may lose the last transactions on
+            // power loss), and the queue must never lose a message it answered 250 for.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw Self.storeError(error)
+        }
+        spool = GroupCommitSpool(pool: pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE domains(
+                        name TEXT PRIMARY KEY COLLATE NOCASE,
+                        created_at INTEGER NOT NULL);
+                    CREATE TABLE users(
+                        address TEXT PRIMARY KEY COLLATE NOCASE,
+                        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+                        password_hash TEXT NOT NULL,
+                        plan TEXT NOT NULL,
+                        created_at INTEGER NOT NULL);
+                    CREATE TABLE messages(
+                        id TEXT PRIMARY KEY,
+                        message_id TEXT,
+                        reverse_path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        client_address TEXT,
+                        helo TEXT,
+                        dsn_ret TEXT,
+                        envid TEXT,
+                        body_type TEXT,
+                        smtputf8 INTEGER NOT NULL DEFAULT 0,
+                        content BLOB NOT NULL);
+                    CREATE TABLE recipients(
+                        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        address TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_reply TEXT,
+                        notify TEXT,
+                        orcpt TEXT,
+                        next_attempt_at INTEGER,
+                        PRIMARY KEY(message_id, position));
+                    CREATE INDEX recipients_due ON recipients(state, next_attempt_at);
+                    """)
+        }
+        return migrator
+    }
+
+    static func storeError(_ error: any Error) -> StoreError {
+        if let e = error as? StoreError { return e }
+        if let db = error as? DatabaseError {
+            switch db.resultCode {
+            case .SQLITE_FULL: return .full
+            case .SQLITE_CONSTRAINT: return .alreadyExists(db.message ?? "row")
+            default: return .failure(db.message ?? "\(db.resultCode)")
+            }
+        }
+        return .failure("\(error)")
+    }
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.write(body)
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+}
+
+extension SQLiteStore: DirectoryRepository {
+    public func addDomain(_ name: String) async throws(StoreError) {
+        let now = MessageDate.nowUnixSeconds()
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) == true {
+                throw StoreError.alreadyExists("domain \(name)")
+            }
+            try db.execute(sql: "INSERT INTO domains(name, created_at) VALUES (?, ?)", arguments: [name.lowercased(), now])
+        }
+    }
+
+    public func listDomains() async throws(StoreError) -> [HostedDomain] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT name, created_at FROM domains ORDER BY name").map {
+                HostedDomain(name: $0["name"], createdAt: $0["created_at"])
+            }
+        }
+    }
+
+    public func isHostedDomain(_ name: String) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [name]) == true
+        }
+    }
+
+    public func addUser(_ user: MailUser) async throws(StoreError) {
+        guard let at = user.address.lastIndex(of: "@") else { throw .invalid("address has no domain") }
+        let domain = String(user.address[user.address.index(after: at)...])
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [domain]) == true else {
+                throw StoreError.notFound("domain \(domain) (add it with `tern domain add \(domain)`)")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user.address]) == true {
+                throw StoreError.alreadyExists("user \(user.address)")
+            }
+            try db.execute(
+                sql: "INSERT INTO users(address, domain, password_hash, plan, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt])
+        }
+    }
+
+    public func listUsers() async throws(StoreError) -> [MailUser] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY domain, address").map(Self.user(from:))
+        }
+    }
+
+    public func user(_ address: String) async throws(StoreError) -> MailUser? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE address = ?", arguments: [address]).map(Self.user(from:))
+        }
+    }
+
+    public func removeUser(_ address: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM users WHERE address = ?", arguments: [address])
+            if db.changesCount == 0 { throw StoreError.notFound("user \(address)") }
+        }
+    }
+
+    static func user(from row: Row) -> MailUser {
+        MailUser(address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"])
+    }
+}

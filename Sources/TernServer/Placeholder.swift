@@ -1,0 +1,4 @@
+import TOMLKit
+import X509
+import NIOSSL
+import NIOPosix

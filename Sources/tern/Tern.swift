@@ -1,0 +1,3 @@
+import ArgumentParser
+import TernServer
+@main struct Tern: ParsableCommand { func run() {} }
