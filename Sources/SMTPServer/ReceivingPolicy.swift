@@ -1,0 +1,97 @@
+import Foundation
+import MailCore
+import MailStore
+import NIOCore
+import SMTPProtocol
+
+/// The rules of the receiving server: hosted recipients only on the MX, authentication (or a
+/// trusted network) for submission, never an open relay; and durable storage before 250.
+public struct ReceivingPolicy: SMTPPolicy {
+    public let hostname: String
+    public let directory: any DirectoryRepository
+    public let queue: any QueueRepository
+    /// True while the data disk has room; checked at MAIL (RFC 5321 §4.5.3.1.10, 452 4.3.1).
+    public let hasFreeSpace: @Sendable () -> Bool
+
+    public init(hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, hasFreeSpace: @escaping @Sendable () -> Bool) {
+        self.hostname = hostname
+        self.directory = directory
+        self.queue = queue
+        self.hasFreeSpace = hasFreeSpace
+    }
+
+    public func checkSender(_ path: ReversePath, _ parameters: MailParameters, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<SMTPReply?>
+    {
+        eventLoop.makeSucceededFuture(hasFreeSpace() ? nil : .insufficientStorage)
+    }
+
+    public func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<SMTPReply?>
+    {
+        guard let mailbox = recipient.path.mailbox else {
+            // RFC 5321 §4.5.1: <Postmaster> must be accepted.
+            return eventLoop.makeSucceededFuture(nil)
+        }
+        let directory = self.directory
+        let promise = eventLoop.makePromise(of: SMTPReply?.self)
+        promise.completeWithTask {
+            do {
+                guard mailbox.domain.kind == .name, try await directory.isHostedDomain(mailbox.domain.normalized) else {
+                    // Relaying is for trusted networks only (AUTH arrives with submission).
+                    return connection.clientIsTrusted ? nil : .relayDenied
+                }
+                // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
+                if mailbox.localPart.lowercased() == "postmaster" { return nil }
+                return try await directory.user(mailbox.normalized) == nil ? .noSuchUser : nil
+            } catch {
+                return SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")
+            }
+        }
+        return promise.futureResult
+    }
+
+    public func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<Result<String, StoreRefusal>>
+    {
+        let id = QueueID.make()
+        let now = MessageDate.nowUnixSeconds()
+        let header = ReceivedHeader.make(
+            hostname: hostname, trace: trace, clientAddress: connection.clientAddress, queueID: id, envelope: envelope, unixSeconds: now)
+        var data = Data(capacity: header.utf8.count + content.readableBytes)
+        data.append(contentsOf: header.utf8)
+        content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+        let message = IncomingMessage(
+            id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName)
+        let queue = self.queue
+        let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
+        promise.completeWithTask {
+            do throws(StoreError) {
+                try await queue.enqueue(message)
+                return .success(id)
+            } catch {
+                return .failure(error == .full ? .insufficientStorage : .failed)
+            }
+        }
+        return promise.futureResult
+    }
+}
+
+/// The `Received:` trace field (RFC 5321 §4.4, RFC 5322 §3.6.7).
+public enum ReceivedHeader {
+    public static func make(
+        hostname: String, trace: TransactionTrace, clientAddress: String, queueID: String, envelope: Envelope, unixSeconds: Int
+    ) -> String {
+        let literal = clientAddress.contains(":") ? "IPv6:\(clientAddress)" : clientAddress
+        // HELO text is client-supplied: keep it to printable ASCII so it cannot break the header.
+        let helo = String(trace.heloName.unicodeScalars.filter { $0.value > 32 && $0.value < 127 && $0 != "(" && $0 != ")" })
+        var text = "Received: from \(helo.isEmpty ? "unknown" : helo) ([\(literal)])\r\n"
+        text += "\tby \(hostname) (Tern) with \(trace.withProtocol) id \(queueID)"
+        // Name the recipient only when there is one, as Postfix does, so a BCC list is not revealed.
+        if envelope.recipients.count == 1, let rcpt = envelope.recipients.first?.path {
+            text += "\r\n\tfor <\(rcpt)>"
+        }
+        text += "; \(MessageDate.rfc5322(unixSeconds: unixSeconds))\r\n"
+        return text
+    }
+}

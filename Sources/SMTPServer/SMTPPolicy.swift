@@ -1,0 +1,30 @@
+import MailCore
+import NIOCore
+import SMTPProtocol
+
+/// Who is on the other end of a connection, as far as policy cares.
+public struct ConnectionInfo: Sendable {
+    public var clientAddress: String
+    public var listener: ListenerKind
+    public var clientIsTrusted: Bool
+
+    public init(clientAddress: String, listener: ListenerKind, clientIsTrusted: Bool) {
+        self.clientAddress = clientAddress
+        self.listener = listener
+        self.clientIsTrusted = clientIsTrusted
+    }
+}
+
+/// The decisions a session asks for while it runs. Answers come back as futures on the
+/// connection's event loop, so cheap decisions need no task hop.
+public protocol SMTPPolicy: Sendable {
+    /// nil to accept MAIL FROM, or the refusal.
+    func checkSender(_ path: ReversePath, _ parameters: MailParameters, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<SMTPReply?>
+    /// nil to accept RCPT TO, or the refusal.
+    func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<SMTPReply?>
+    /// Stores the message durably; the queue id, or why not.
+    func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<Result<String, StoreRefusal>>
+}
