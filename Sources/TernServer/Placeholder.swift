@@ -1,4 +1,0 @@
-import TOMLKit
-import X509
-import NIOSSL
-import NIOPosix

@@ -1,0 +1,142 @@
+import MailCore
+
+/// The whole configuration schema (DESIGN.md "Surface"). Every key has a default; sections
+/// for parts built later are parsed and validated already, so a config file never changes
+/// meaning as Tern grows.
+public struct TernConfiguration: Sendable, Equatable {
+    public var hostname: String
+    public var dataDirectory: String
+    public var listen = Listen()
+    public var tls = TLS()
+    public var relay = Relay()
+    public var dns = DNS()
+    public var delivery = Delivery()
+    public var limits = Limits()
+    public var auth = Auth()
+    public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
+
+    public init(hostname: String = TernConfiguration.systemHostname(), dataDirectory: String = "tern-data") {
+        self.hostname = hostname
+        self.dataDirectory = dataDirectory
+    }
+
+    /// `service = addresses`; an empty list disables the service.
+    public struct Listen: Sendable, Equatable {
+        public var smtp = [ListenAddress(host: "127.0.0.1", port: 2525)]
+        public var submission = [ListenAddress(host: "127.0.0.1", port: 5870)]
+        public var submissions = [ListenAddress(host: "127.0.0.1", port: 4650)]
+        public var imap = [ListenAddress(host: "127.0.0.1", port: 1430)]
+        public var imaps: [ListenAddress] = []
+        public var pop3 = [ListenAddress(host: "127.0.0.1", port: 1100)]
+        public var pop3s: [ListenAddress] = []
+        public var http = [ListenAddress(host: "127.0.0.1", port: 8025)]
+    }
+
+    /// Certificate and key in PEM; when both are empty a self-signed pair is made in data_dir.
+    public struct TLS: Sendable, Equatable {
+        public var certificate = ""
+        public var privateKey = ""
+    }
+
+    public struct Relay: Sendable, Equatable {
+        /// Networks that may relay without AUTH, like Postfix's mynetworks.
+        public var trustedNetworks: [NetworkRange] = []
+    }
+
+    public struct DNS: Sendable, Equatable {
+        /// `host:port` of resolvers; empty means /etc/resolv.conf.
+        public var nameservers: [ListenAddress] = []
+    }
+
+    public struct Delivery: Sendable, Equatable {
+        public var smtpPort = 25
+        /// Seconds between attempts, in order; the last repeats.
+        public var retrySchedule: [Int] = [60, 300, 900, 1800, 3600, 7200, 14400]
+        public var maxQueueAge = 5 * 86400
+        /// Static routes: domain → `host:port`, like Postfix transport maps.
+        public var routes: [String: ListenAddress] = [:]
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maxMessageSize = 26_214_400
+        public var maxRecipients = 100
+        public var maxConnections = 1000
+        public var maxConnectionsPerIP = 100
+        public var commandTimeout = 300
+        public var connectionTimeout = 1800
+        /// Below this many free bytes on the data disk, MAIL gets 452 4.3.1.
+        public var minFreeDisk = 100 * 1024 * 1024
+        /// Seconds that shutdown waits for transactions in flight before closing with 421.
+        public var shutdownGrace = 10
+    }
+
+    public struct Auth: Sendable, Equatable {
+        /// CRAM-MD5 needs a password-equivalent secret on the server, so it is off by default.
+        public var cramMD5 = false
+    }
+
+    /// A sending plan (quotas arrive with submission; the schema is fixed now).
+    public struct Plan: Sendable, Equatable {
+        public var dailyMessages: Int?
+        public var hourlyMessages: Int?
+        public var maxRecipientsPerMessage: Int?
+        public var maxMessageSize: Int?
+        public var messagesPerMinute: Int?
+
+        public init(
+            dailyMessages: Int? = nil, hourlyMessages: Int? = nil, maxRecipientsPerMessage: Int? = nil, maxMessageSize: Int? = nil,
+            messagesPerMinute: Int? = nil
+        ) {
+            self.dailyMessages = dailyMessages
+            self.hourlyMessages = hourlyMessages
+            self.maxRecipientsPerMessage = maxRecipientsPerMessage
+            self.maxMessageSize = maxMessageSize
+            self.messagesPerMinute = messagesPerMinute
+        }
+    }
+
+    public static func systemHostname() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+}
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// `host:port`, with IPv6 hosts in brackets: `127.0.0.1:2525`, `[::1]:2525`.
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    public init?(parsing text: String) {
+        let host: Substring
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            portText = text[text.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { return nil }
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty, !portText.isEmpty, portText.allSatisfy(\.isNumber), let port = Int(portText), (1...65535).contains(port) else {
+            return nil
+        }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+import Logging
+import MailCore
+import MailStore
+import MailStoreSQLite
+import NIOCore
+import NIOPosix
+import NIOSSL
+import SMTPProtocol
+import SMTPServer
+
+/// Opens what every command needs: the data directory and the store.
+public struct TernEnvironment: Sendable {
+    public let configuration: TernConfiguration
+    public let store: SQLiteStore
+
+    public init(configuration: TernConfiguration) throws(ConfigurationError) {
+        self.configuration = configuration
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError(key: "data_dir", "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
+        }
+        let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tern.sqlite").path
+        do {
+            store = try SQLiteStore(path: path)
+        } catch {
+            throw ConfigurationError(key: "data_dir", "cannot open \(path): \(error)")
+        }
+    }
+}
+
+/// `tern serve`: every configured listener until SIGINT or SIGTERM, then a graceful shutdown.
+public enum TernRuntime {
+    public static func serve(configuration: TernConfiguration, logger: Logger) async throws {
+        let environment = try TernEnvironment(configuration: configuration)
+        let tlsContext = try TLSMaterial.serverContext(configuration: configuration)
+        let probe = FreeSpaceProbe(path: configuration.dataDirectory, minimumFreeBytes: configuration.limits.minFreeDisk)
+        let policy = ReceivingPolicy(
+            hostname: configuration.hostname, directory: environment.store, queue: environment.store, hasFreeSpace: { probe.hasRoom() })
+        let limits = configuration.limits
+        let settings = SMTPServiceSettings(
+            hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,
+            maximumConnections: limits.maxConnections, maximumConnectionsPerClient: limits.maxConnectionsPerIP,
+            commandTimeout: .seconds(Int64(limits.commandTimeout)), connectionTimeout: .seconds(Int64(limits.connectionTimeout)),
+            trustedNetworks: configuration.relay.trustedNetworks)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let smtp = SMTPService(settings: settings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
+
+        var specs: [SMTPListenerSpec] = []
+        specs += configuration.listen.smtp.map { SMTPListenerSpec(host: $0.host, port: $0.port, kind: .mx, configurationKey: "listen.smtp") }
+        specs += configuration.listen.submission.map {
+            SMTPListenerSpec(host: $0.host, port: $0.port, kind: .submission, configurationKey: "listen.submission")
+        }
+        specs += configuration.listen.submissions.map {
+            SMTPListenerSpec(host: $0.host, port: $0.port, kind: .submissions, configurationKey: "listen.submissions")
+        }
+        var channels: [any Channel] = []
+        for spec in specs {
+            do {
+                channels.append(try await smtp.bind(spec))
+                logger.info("listening", metadata: ["service": "\(spec.configurationKey)", "address": "\(spec.host):\(spec.port)"])
+            } catch {
+                for channel in channels { try? await channel.close() }
+                try? await group.shutdownGracefully()
+                throw ConfigurationError(key: spec.configurationKey, "\(error)")
+            }
+        }
+        logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
+
+        let signal = await waitForTerminationSignal()
+        logger.info("shutting down", metadata: ["signal": "\(signal)"])
+        // Stop accepting, let transactions in flight finish, then close the rest with 421.
+        for channel in channels { try? await channel.close() }
+        smtp.beginShutdown()
+        let deadline = Date().addingTimeInterval(TimeInterval(configuration.limits.shutdownGrace))
+        while smtp.activeConnections > 0 && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        smtp.forceClose()
+        // Sessions that were mid-write close once their write is answered.
+        let hardDeadline = Date().addingTimeInterval(5)
+        while smtp.activeConnections > 0 && Date() < hardDeadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    /// Suspends until SIGINT or SIGTERM arrives; returns its name.
+    static func waitForTerminationSignal() async -> String {
+        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            let once = SignalOnce(continuation)
+            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.fire(name) }
+                source.resume()
+                once.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation for the first signal only, and keeps the signal sources alive.
+private final class SignalOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.withLock { sources.append(source) }
+    }
+
+    func fire(_ name: String) {
+        let c = lock.withLock { () -> CheckedContinuation<String, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        c?.resume(returning: name)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import MailCore
+import MailStore
+import TernServer
+
+struct QueueCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "Inspect and manage the mail queue.", subcommands: [List.self, Show.self, Remove.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List queued messages and their recipients.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print stable JSON.") var json = false
+
+        func run() async throws {
+            let messages = try await operation { try await options.environment().store.listQueue() }
+            if json {
+                printJSON(messages.map(queueJSON))
+                return
+            }
+            var rows: [[String]] = []
+            for message in messages {
+                for (i, recipient) in message.recipients.enumerated() {
+                    rows.append([
+                        i == 0 ? message.id : "", i == 0 ? String(message.size) : "",
+                        i == 0 ? MessageDate.rfc3339(unixSeconds: message.createdAt) : "",
+                        i == 0 ? "<\(message.from)>" : "", recipient.address, recipient.state.rawValue,
+                    ])
+                }
+            }
+            printTable(header: ["ID", "SIZE", "CREATED", "FROM", "RECIPIENT", "STATE"], rows: rows)
+            print("\(messages.count) message\(messages.count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one queued message: envelope, recipients and content.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The queue id.") var id: String
+
+        func run() async throws {
+            let environment = try options.environment()
+            guard let message = try await operation({ try await environment.store.queuedMessage(id: id) }) else {
+                throw OperationFailure(message: "no queued message \(id)")
+            }
+            print("id: \(message.id)")
+            print("from: <\(message.from)>")
+            print("size: \(message.size)")
+            print("created_at: \(MessageDate.rfc3339(unixSeconds: message.createdAt))")
+            if let messageID = message.messageID { print("message_id: \(messageID)") }
+            if let client = message.clientAddress { print("client: \(client) (\(message.heloName ?? ""))") }
+            for recipient in message.recipients {
+                print("recipient: <\(recipient.address)> \(recipient.state.rawValue) attempts=\(recipient.attempts)\(recipient.lastReply.map { " last_reply=\"\($0)\"" } ?? "")")
+            }
+            if let content = try await operation({ try await environment.store.content(id: id) }) {
+                print("")
+                FileHandle.standardOutput.write(Data(content))
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a message from the queue without delivering it.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The queue id.") var id: String
+
+        func run() async throws {
+            let removed = try await operation { try await options.environment().store.removeQueued(id: id) }
+            guard removed else { throw OperationFailure(message: "no queued message \(id)") }
+            print("Removed \(id).")
+        }
+    }
+}
+
+/// DESIGN.md: `{id, message_id, from, size, created_at, recipients: [{address, state, attempts, last_reply}]}`.
+func queueJSON(_ message: QueuedMessage) -> [String: Any] {
+    [
+        "id": message.id,
+        "message_id": message.messageID as Any? ?? NSNull(),
+        "from": message.from,
+        "size": message.size,
+        "created_at": MessageDate.rfc3339(unixSeconds: message.createdAt),
+        "recipients": message.recipients.map { recipient -> [String: Any] in
+            [
+                "address": recipient.address,
+                "state": recipient.state.rawValue,
+                "attempts": recipient.attempts,
+                "last_reply": recipient.lastReply as Any? ?? NSNull(),
+            ]
+        },
+    ]
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MailCore
+import MailStore
+import TernServer
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user. Without --password-stdin a random password is generated and printed once.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address, e.g. alice@example.com.") var email: String
+        @Option(help: "The sending plan (see [plans] in the configuration).") var plan = "free"
+        @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true), address.domain.kind == .name else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            let environment = try options.environment()
+            guard environment.configuration.plans[plan] != nil else {
+                throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
+            }
+            let password: String
+            if passwordStdin {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                    throw ValidationError("--password-stdin: no password on standard input")
+                }
+                password = line
+            } else {
+                password = randomPassword()
+            }
+            let hash = try PasswordHash.make(password)
+            try await operation {
+                try await environment.store.addUser(
+                    MailUser(address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds()))
+            }
+            if passwordStdin {
+                print("Added \(address.normalized) (plan \(plan)).")
+            } else {
+                print("Added \(address.normalized) (plan \(plan)). Password (shown once): \(password)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            let users = try await operation { try await options.environment().store.listUsers() }
+            if json {
+                printJSON(users.map { ["address": $0.address, "plan": $0.plan, "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
+            } else {
+                printTable(
+                    header: ["ADDRESS", "PLAN", "CREATED"],
+                    rows: users.map { [$0.address, $0.plan, MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a user.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            try await operation { try await options.environment().store.removeUser(address.normalized) }
+            print("Removed \(address.normalized).")
+        }
+    }
+}
+
+/// 20 characters from a 62-letter alphabet: about 119 bits.
+func randomPassword() -> String {
+    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+    var generator = SystemRandomNumberGenerator()
+    return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+}
