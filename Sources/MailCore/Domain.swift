@@ -32,7 +32,8 @@ public struct Domain: Hashable, Sendable, CustomStringConvertible {
             let inner = String(decoding: bytes[1..<(bytes.count - 1)], as: UTF8.self)
             if IPv4Literal.isValid(inner) {
                 self.kind = .ipv4Literal
-            } else if inner.lowercased().hasPrefix("ipv6:"), IPv6Literal.isValid(String(inner.dropFirst(5))) {
+            } else if inner.lowercased().hasPrefix("ipv6:") {
+                guard IPv6Literal.isValid(String(inner.dropFirst(5))) else { throw .invalidDomain }
                 self.kind = .ipv6Literal
             } else {
                 // General-address-literal = Standardized-tag ":" 1*dcontent; we accept the form

@@ -55,6 +55,7 @@ struct QueueCommand: ParsableCommand {
             }
             if let content = try await operation({ try await environment.store.content(id: id) }) {
                 print("")
+                fflush(nil)
                 FileHandle.standardOutput.write(Data(content))
             }
         }

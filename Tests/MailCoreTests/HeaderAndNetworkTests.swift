@@ -1,0 +1,56 @@
+import Testing
+
+@testable import MailCore
+
+@Suite struct HeaderFieldTests {
+    @Test func findsUnfoldedValues() {
+        let message = Array("From: a@example.com\r\nSubject: hello\r\n  folded world\r\nmessage-id:\r\n <id@x>\r\n\r\nSubject: body\r\n".utf8)
+        #expect(HeaderFields.firstValue(named: "Subject", in: message) == "hello  folded world")
+        #expect(HeaderFields.firstValue(named: "Message-ID", in: message) == "<id@x>")
+        #expect(HeaderFields.firstValue(named: "To", in: message) == nil)
+        // The body is not the header.
+        #expect(HeaderFields.count(named: "subject", in: message) == 1)
+    }
+
+    @Test func countsRepeatedFields() {
+        let message = Array("From: a@x\nFrom: b@x\n\nFrom: c@x\n".utf8)
+        #expect(HeaderFields.count(named: "From", in: message) == 2)
+    }
+
+    @Test func headerWithoutBody() {
+        #expect(HeaderFields.firstValue(named: "X", in: Array("X: 1".utf8)) == "1")
+        #expect(HeaderFields.firstValue(named: "X", in: [UInt8]()) == nil)
+    }
+}
+
+@Suite struct NetworkRangeTests {
+    @Test func ipv4() throws {
+        let range = try #require(NetworkRange("192.0.2.0/24"))
+        #expect(range.contains("192.0.2.77"))
+        #expect(!range.contains("192.0.3.1"))
+        #expect(range.contains("::ffff:192.0.2.5"))
+        #expect(!range.contains("not an ip"))
+        #expect(try #require(NetworkRange("10.0.0.1")).contains("10.0.0.1"))
+        #expect(!(try #require(NetworkRange("10.0.0.1")).contains("10.0.0.2")))
+        #expect(try #require(NetworkRange("0.0.0.0/0")).contains("203.0.113.9"))
+    }
+
+    @Test func ipv6() throws {
+        let range = try #require(NetworkRange("2001:db8::/32"))
+        #expect(range.contains("2001:db8:1::5"))
+        #expect(!range.contains("2001:db9::1"))
+        #expect(!range.contains("192.0.2.1"))
+    }
+
+    @Test(arguments: ["", "192.0.2.0/33", "::/129", "192.0.2/24", "abc", "10.0.0.0/x", "10.0.0.0/8/8"])
+    func invalid(text: String) {
+        #expect(NetworkRange(text) == nil)
+    }
+}
+
+@Suite struct MessageDateTests {
+    @Test func formats() {
+        #expect(MessageDate.rfc5322(unixSeconds: 0) == "Thu, 1 Jan 1970 00:00:00 +0000")
+        #expect(MessageDate.rfc3339(unixSeconds: 1_795_000_000) == "2026-11-18T11:06:40Z")
+    }
+}

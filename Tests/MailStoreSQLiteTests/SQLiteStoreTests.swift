@@ -1,0 +1,141 @@
+import Foundation
+import MailCore
+import MailStore
+import Testing
+
+@testable import MailStoreSQLite
+
+func temporaryDatabasePath() -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-test-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("tern.sqlite").path
+}
+
+func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"], body: String = "Message-ID: <m@x>\r\n\r\nhi\r\n")
+    throws -> IncomingMessage
+{
+    let envelope = Envelope(
+        reversePath: try ReversePath(parsing: "<a@r.test>"), mailParameters: MailParameters(ret: .headers, envelopeID: "env1"),
+        recipients: try recipients.map {
+            EnvelopeRecipient(path: try ForwardPath(parsing: "<\($0)>"), parameters: RecipientParameters(notify: DSNNotify(failure: true)))
+        })
+    return IncomingMessage(id: id, envelope: envelope, content: Data(body.utf8), receivedAt: 1_700_000_000, clientAddress: "127.0.0.1", heloName: "c")
+}
+
+@Suite struct SQLiteStoreTests {
+    @Test func domainsAndUsers() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.addDomain("example.test")
+        await #expect(throws: StoreError.alreadyExists("domain example.test")) { try await store.addDomain("example.test") }
+        #expect(try await store.isHostedDomain("example.test"))
+        #expect(try await store.isHostedDomain("EXAMPLE.test"))
+        #expect(try await !store.isHostedDomain("other.test"))
+        let user = MailUser(address: "alice@example.test", passwordHash: "h", plan: "free", createdAt: 1)
+        try await store.addUser(user)
+        await #expect(throws: StoreError.self) { try await store.addUser(user) }
+        await #expect(throws: StoreError.self) {
+            try await store.addUser(MailUser(address: "bob@nothosted.test", passwordHash: "h", plan: "free", createdAt: 1))
+        }
+        #expect(try await store.user("ALICE@example.test") == user)
+        #expect(try await store.listUsers() == [user])
+        try await store.removeUser("alice@example.test")
+        #expect(try await store.user("alice@example.test") == nil)
+        await #expect(throws: StoreError.notFound("user alice@example.test")) { try await store.removeUser("alice@example.test") }
+    }
+
+    @Test func enqueueListShowRemove() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let m = try message(to: ["b@h.test", "c@h.test"])
+        try await store.enqueue(m)
+        let queue = try await store.listQueue()
+        #expect(queue.count == 1)
+        #expect(queue[0].id == m.id)
+        #expect(queue[0].messageID == "<m@x>")
+        #expect(queue[0].from == "a@r.test")
+        #expect(queue[0].recipients.map(\.address) == ["b@h.test", "c@h.test"])
+        #expect(queue[0].recipients.allSatisfy { $0.state == .queued && $0.notify == "FAILURE" })
+        #expect(queue[0].dsnReturn == "HDRS")
+        #expect(queue[0].envelopeID == "env1")
+        #expect(try await store.content(id: m.id) == Array("Message-ID: <m@x>\r\n\r\nhi\r\n".utf8))
+        #expect(try await store.removeQueued(id: m.id))
+        #expect(try await !store.removeQueued(id: m.id))
+        #expect(try await store.listQueue().isEmpty)
+    }
+
+    /// Many concurrent enqueues share commits, and every one is stored exactly once.
+    @Test func groupCommitUnderConcurrency() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let ids = (0..<400).map { _ in QueueID.make() }
+        #expect(Set(ids).count == ids.count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for id in ids {
+                group.addTask { try await store.enqueue(try message(id: id)) }
+            }
+            try await group.waitForAll()
+        }
+        let stored = try await store.listQueue().map(\.id)
+        #expect(Set(stored) == Set(ids))
+        #expect(stored.count == ids.count)
+    }
+
+    /// One bad message (a duplicate id) fails alone; its batch neighbours are stored.
+    @Test func oneFailureDoesNotFailTheBatch() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let dup = QueueID.make()
+        try await store.enqueue(try message(id: dup))
+        let results = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.enqueue(try message(id: dup))) != nil }
+            for _ in 0..<20 { group.addTask { (try? await store.enqueue(try message())) != nil } }
+            var ok = 0
+            for try await r in group where r { ok += 1 }
+            return ok
+        }
+        #expect(results == 20)
+        #expect(try await store.listQueue().count == 21)
+    }
+
+    @Test func survivesReopen() async throws {
+        let path = temporaryDatabasePath()
+        let id = QueueID.make()
+        do {
+            let store = try SQLiteStore(path: path)
+            try await store.enqueue(try message(id: id))
+        }
+        let reopened = try SQLiteStore(path: path)
+        #expect(try await reopened.queuedMessage(id: id)?.id == id)
+    }
+
+    @Test func queueIDsSortByTime() async throws {
+        let first = QueueID.make()
+        try await Task.sleep(for: .milliseconds(5))
+        let second = QueueID.make()
+        #expect(first < second)
+        #expect(first.count == 16)
+    }
+}
+
+@Suite struct PasswordHashTests {
+    @Test func verifiesOnlyTheRightPassword() throws {
+        let hash = try PasswordHash.make("correct horse", logRounds: 10)
+        #expect(hash.hasPrefix("$scrypt$ln=10,r=8,p=1$"))
+        #expect(PasswordHash.verify("correct horse", against: hash))
+        #expect(!PasswordHash.verify("correct horsE", against: hash))
+        #expect(!PasswordHash.verify("", against: hash))
+        #expect(!PasswordHash.verify("x", against: "garbage"))
+        #expect(try PasswordHash.make("same", logRounds: 10) != PasswordHash.make("same", logRounds: 10))  // salted
+    }
+
+    // RFC 7914 §12 test vector 2 (N=1024, r=8, p=16), as a stored hash.
+    @Test func rfc7914Vector() {
+        let salt = Data("NaCl".utf8).base64EncodedString()
+        let expected: [UInt8] = [
+            0xfd, 0xba, 0xbe, 0x1c, 0x9d, 0x34, 0x72, 0x00, 0x78, 0x56, 0xe7, 0x19, 0x0d, 0x01, 0xe9, 0xfe,
+            0x7c, 0x6a, 0xd7, 0xcb, 0xc8, 0x23, 0x78, 0x30, 0xe7, 0x73, 0x76, 0x63, 0x4b, 0x37, 0x31, 0x62,
+            0x2e, 0xaf, 0x30, 0xd9, 0x2e, 0x22, 0xa3, 0x88, 0x6f, 0xf1, 0x09, 0x27, 0x9d, 0x98, 0x30, 0xda,
+            0xc7, 0x27, 0xaf, 0xb9, 0x4a, 0x83, 0xee, 0x6d, 0x83, 0x60, 0xcb, 0xdf, 0xa2, 0xcc, 0x06, 0x40,
+        ]
+        let stored = "$scrypt$ln=10,r=8,p=16$\(salt)$\(Data(expected).base64EncodedString())"
+        #expect(PasswordHash.verify("password", against: stored))
+        #expect(!PasswordHash.verify("passwore", against: stored))
+    }
+}
