@@ -1,0 +1,69 @@
+"""The command-line surface of DESIGN.md."""
+import json
+import subprocess
+
+from conftest import DOMAIN, TERN, USER
+
+
+def test_version_and_help():
+    out = subprocess.run([TERN, "version"], capture_output=True, text=True).stdout
+    assert out.startswith("tern ")
+    for command in (["serve"], ["domain", "add"], ["domain", "list"], ["user", "add"], ["user", "list"],
+                    ["user", "remove"], ["queue", "list"], ["queue", "show"], ["queue", "remove"], ["version"]):
+        result = subprocess.run([TERN, *command, "--help"], capture_output=True, text=True)
+        assert result.returncode == 0 and "USAGE" in result.stdout.upper(), command
+
+
+def test_domain_and_user_management(tern_factory):
+    tern = tern_factory(start=False)
+    out = tern.cli("domain", "add", "second.test").stdout
+    assert "second.test. 3600 IN MX 10 mx.example.test." in out
+    assert "v=spf1" in out and "_dmarc.second.test." in out
+    assert tern.cli("domain", "add", "second.test", check=False).returncode == 1
+    domains = json.loads(tern.cli("domain", "list", "--json").stdout)
+    assert {d["name"] for d in domains} == {DOMAIN, "second.test"}
+    users = json.loads(tern.cli("user", "list", "--json").stdout)
+    assert {u["address"] for u in users} == {USER, f"bob@{DOMAIN}"}
+    assert all(u["plan"] == "free" for u in users)
+    generated = tern.cli("user", "add", "carol@second.test").stdout
+    assert "Password (shown once):" in generated
+    assert tern.cli("user", "add", "dave@unhosted.test", input="x\n", check=False).returncode == 1
+    assert tern.cli("user", "add", "eve@second.test", "--plan", "gold", check=False).returncode == 2
+    tern.cli("user", "remove", "carol@second.test")
+    assert tern.cli("user", "remove", "carol@second.test", check=False).returncode == 1
+    table = tern.cli("user", "list").stdout.splitlines()
+    assert table[0].split() == ["ADDRESS", "PLAN", "CREATED"]
+
+
+def test_queue_show_and_remove(tern):
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", tern.smtp_port) as s:
+        s.sendmail("x@remote.test", [USER], "Subject: show me\r\n\r\nbody\r\n")
+    queue_id = tern.queue()[0]["id"]
+    shown = tern.cli("queue", "show", queue_id).stdout
+    assert f"id: {queue_id}" in shown and "Subject: show me" in shown
+    human = tern.cli("queue", "list").stdout
+    assert queue_id in human and "queued" in human
+    tern.cli("queue", "remove", queue_id)
+    assert tern.queue() == []
+    assert tern.cli("queue", "remove", queue_id, check=False).returncode == 1
+    assert tern.cli("queue", "show", queue_id, check=False).returncode == 1
+
+
+def test_admin_commands_work_while_serving(tern):
+    # The server holds the database open; admin commands share it, as postqueue does.
+    tern.cli("user", "add", f"live@{DOMAIN}", "--password-stdin", input="pw\n")
+    import smtplib
+
+    with smtplib.SMTP("127.0.0.1", tern.smtp_port) as s:
+        assert s.sendmail("x@remote.test", [f"live@{DOMAIN}"], "Subject: live\r\n\r\n.\r\n") == {}
+
+
+def test_first_start_creates_data_dir_and_certificate(tern):
+    import os
+
+    data = os.path.join(tern.directory, "data")
+    assert os.path.exists(os.path.join(data, "tern.sqlite"))
+    assert os.path.exists(os.path.join(data, "tls", "certificate.pem"))
+    assert oct(os.stat(os.path.join(data, "tls", "private_key.pem")).st_mode & 0o777) == "0o600"

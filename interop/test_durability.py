@@ -1,0 +1,89 @@
+"""What got 250 survives kill -9; shutdown is graceful."""
+import signal
+import threading
+import time
+
+from conftest import USER, RawSMTP
+
+
+def send_one(port, subject):
+    c = RawSMTP(port)
+    c.reply()
+    c.command("EHLO durability.test")
+    c.send(f"MAIL FROM:<d@remote.test>\r\nRCPT TO:<{USER}>\r\nDATA\r\n")
+    assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+    c.send(f"Subject: {subject}\r\nMessage-ID: <{subject}@remote.test>\r\n\r\nbody\r\n.\r\n")
+    code, text = c.reply()
+    return c, code, text
+
+
+def test_kill9_right_after_250(tern):
+    c, code, text = send_one(tern.smtp_port, "kill9")
+    assert code == 250
+    tern.kill9()  # at once, before anything else can happen
+    queue_id = text.split()[-1]
+    c.close()
+    tern.start()
+    queue = tern.queue()
+    assert [m["id"] for m in queue] == [queue_id]
+    assert queue[0]["message_id"] == "<kill9@remote.test>"
+
+
+def test_kill9_under_load_loses_nothing_that_was_acknowledged(tern):
+    acknowledged = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def worker(n):
+        i = 0
+        while not stop.is_set() and i < 500:
+            try:
+                c, code, text = send_one(tern.smtp_port, f"load-{n}-{i}")
+            except (ConnectionError, OSError):
+                return
+            if code == 250:
+                with lock:
+                    acknowledged.append(text.split()[-1])
+            c.close()
+            i += 1
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.time() + 30
+    while time.time() < deadline and len(acknowledged) < 100:
+        time.sleep(0.01)
+    tern.kill9()
+    stop.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(acknowledged) >= 1
+    tern.start()
+    stored = {m["id"] for m in tern.queue()}
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged messages lost"
+
+
+def test_sigterm_lets_the_transaction_finish(tern):
+    c = RawSMTP(tern.smtp_port)
+    c.reply()
+    c.command("EHLO shutdown.test")
+    c.send(f"MAIL FROM:<d@remote.test>\r\nRCPT TO:<{USER}>\r\nDATA\r\n")
+    assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+    c.send("Subject: in flight\r\n\r\nfirst half\r\n")
+    idle = RawSMTP(tern.smtp_port)
+    idle.reply()
+    tern.process.send_signal(signal.SIGTERM)
+    # The idle session is told at once.
+    assert idle.reply()[0] == 421
+    time.sleep(0.3)
+    c.send("second half\r\n.\r\n")
+    code, _ = c.reply()
+    assert code == 250
+    code, text = c.reply()
+    assert code == 421 and text.startswith("4.3.2")
+    tern.process.wait(timeout=30)
+    assert tern.process.returncode == 0
+    tern.process = None
+    tern.log.close()
+    assert len(tern.queue()) == 1
