@@ -6,7 +6,9 @@ let package = Package(
     name: "tern",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tern", targets: ["tern"])
+        .executable(name: "tern", targets: ["tern"]),
+        // For fuzz/ only: the protocol core as a library the fuzz package can depend on.
+        .library(name: "SMTPProtocolForFuzzing", targets: ["SMTPProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

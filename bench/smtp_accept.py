@@ -1,0 +1,312 @@
+"""Drives bench/smtp-accept: see that script. Prints a table and writes bench/.work/results.md."""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+WORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".work")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RCPT = "alice@example.test"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.recv(100)
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def proc_stat(pid):
+    """(utime+stime, cutime+cstime) in seconds, or None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ut, st, cut, cst = (int(x) for x in fields[11:15])
+    return (ut + st) / CLK_TCK, (cut + cst) / CLK_TCK
+
+
+def children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    out.append(int(entry))
+            except OSError:
+                pass
+    return out
+
+
+def tree_cpu(root):
+    """CPU seconds of a process and all its descendants, including reaped ones (via cutime)."""
+    total = 0.0
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        s = proc_stat(pid)
+        if s is None:
+            continue
+        total += s[0] + s[1]
+        stack.extend(children(pid))
+    return total
+
+
+def rss_peak_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+class Tern:
+    name = "tern"
+
+    def __init__(self, binary):
+        self.binary = binary
+        self.dir = os.path.join(WORK, "tern")
+        self.port = free_port()
+        self.proc = None
+
+    def setup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.config = os.path.join(self.dir, "tern.toml")
+        with open(self.config, "w") as f:
+            f.write(f'hostname = "tern.bench.test"\ndata_dir = "{self.dir}/data"\n'
+                    f'[listen]\nsmtp = ["127.0.0.1:{self.port}"]\nsubmission = []\nsubmissions = []\n'
+                    f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
+                    f'max_message_size = 10485760\n')
+        self.add_users()
+
+    def add_users(self):
+        subprocess.run([self.binary, "domain", "add", "example.test", "--config", self.config], check=True,
+                       capture_output=True)
+        subprocess.run([self.binary, "user", "add", RCPT, "--password-stdin", "--config", self.config], check=True,
+                       input=b"benchmark-password\n", capture_output=True)
+
+    def start(self):
+        # Default log level: one line per message, as Postfix logs to its maillog.
+        env = dict(os.environ)
+        self.log = open(os.path.join(self.dir, "serve.log"), "a")
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config], stdout=self.log,
+                                     stderr=self.log, env=env)
+        wait_port(self.port)
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+    def count(self):
+        out = subprocess.run([self.binary, "queue", "list", "--json", "--config", self.config], check=True,
+                             capture_output=True, text=True).stdout
+        import json
+        return len(json.loads(out))
+
+    def clear(self):
+        self.stop()
+        shutil.rmtree(os.path.join(self.dir, "data"))
+        self.add_users()
+        self.start()
+
+
+class Postfix:
+    name = "postfix"
+
+    def __init__(self):
+        self.dir = os.path.join(WORK, "postfix")
+        self.etc = os.path.join(self.dir, "etc")
+        self.port = free_port()
+
+    def setup(self):
+        if os.path.exists(self.etc):
+            subprocess.run(["postfix", "-c", self.etc, "stop"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.etc)
+        os.makedirs(os.path.join(self.dir, "data"))
+        os.makedirs(os.path.join(self.dir, "queue"))
+        shutil.chown(os.path.join(self.dir, "data"), "postfix")
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            # A stock Postfix with two changes: loopback only, and every message held in the
+            # queue (HOLD), so it does what Tern does now: accept durably and keep.
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {self.dir}/queue
+data_directory = {self.dir}/data
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+myhostname = postfix.bench.test
+mydestination = example.test
+mynetworks = 127.0.0.0/8
+local_recipient_maps =
+smtpd_recipient_restrictions = check_client_access static:HOLD, permit_mynetworks, reject_unauth_destination
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+default_process_limit = 200
+message_size_limit = 10485760
+maillog_file_prefixes = {self.dir}
+maillog_file = {self.dir}/maillog
+""")
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(f"""127.0.0.1:{self.port} inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+""")
+
+    def start(self):
+        subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)
+        wait_port(self.port)
+        with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
+            return int(f.read().strip())
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", self.etc, "stop"], capture_output=True)
+        time.sleep(1)
+
+    def count(self):
+        held = 0
+        for root, _, files in os.walk(os.path.join(self.dir, "queue", "hold")):
+            held += len(files)
+        return held
+
+    def clear(self):
+        subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], capture_output=True)
+
+
+class Sink:
+    name = "smtp-sink"
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    def setup(self):
+        pass
+
+    def start(self):
+        # -u: run as the current user; 1000 connection backlog; no storage at all.
+        self.proc = subprocess.Popen(["smtp-sink", "-u", "nobody" if os.getuid() == 0 else os.environ.get("USER", ""),
+                                      f"127.0.0.1:{self.port}", "1000"], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+    def count(self):
+        return None
+
+    def clear(self):
+        pass
+
+
+def run_source(port, sessions, messages, size):
+    start = time.time()
+    result = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+                             "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{port}"],
+                            capture_output=True, text=True, timeout=1800)
+    elapsed = time.time() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"smtp-source failed: {result.stderr}")
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tern", required=True)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--quick", action="store_true", help="only 1 KiB at concurrency 20")
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+
+    servers = [Tern(args.tern), Postfix(), Sink()]
+    for s in servers:
+        s.setup()
+    pids = {s.name: s.start() for s in servers}
+    cases = [(1024, 20)] if args.quick else [(1024, 1), (1024, 20), (1024, 100), (102400, 1), (102400, 20), (102400, 100)]
+    rows = []
+    try:
+        for round_index, (size, sessions) in enumerate(cases):
+            order = servers if round_index % 2 == 0 else list(reversed(servers))
+            results = {}
+            for s in order:
+                s.clear()
+                pids[s.name] = pids[s.name] if s.name != "tern" else s.proc.pid
+                pid = pids[s.name]
+                before = tree_cpu(pid)
+                elapsed = run_source(s.port, sessions, args.messages, size)
+                if s.name == "postfix":
+                    time.sleep(0.5)  # let cleanup finish writing its last files before counting CPU
+                cpu = tree_cpu(pid) - before
+                stored = s.count()
+                if stored is not None and stored != args.messages:
+                    raise RuntimeError(f"{s.name} stored {stored} of {args.messages}")
+                results[s.name] = (args.messages / elapsed, cpu * 1000 / args.messages)
+            rss = rss_peak_kib(servers[0].proc.pid)
+            t, p, k = results["tern"], results["postfix"], results["smtp-sink"]
+            rows.append((size, sessions, t, p, k, rss))
+            print(f"{size // 1024:>4} KiB  c={sessions:<3}  tern {t[0]:8.0f}/s {t[1]:6.3f} ms CPU  |  "
+                  f"postfix {p[0]:7.0f}/s {p[1]:6.3f} ms  |  sink {k[0]:7.0f}/s {k[1]:6.3f} ms  |  "
+                  f"tern/postfix {t[0] / p[0]:5.2f}x  tern/sink {t[0] / k[0]:4.2f}  rss {rss // 1024} MiB", flush=True)
+    finally:
+        for s in servers:
+            try:
+                s.stop()
+            except Exception as e:  # noqa: BLE001 - keep stopping the others
+                print(f"stopping {s.name}: {e}", file=sys.stderr)
+
+    lines = ["| size | sessions | Tern msg/s | Tern CPU ms/msg | Postfix msg/s | Postfix CPU ms/msg | "
+             "smtp-sink msg/s | Tern/Postfix | Tern/smtp-sink | Tern peak RSS |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for size, sessions, t, p, k, rss in rows:
+        lines.append(f"| {size // 1024} KiB | {sessions} | {t[0]:.0f} | {t[1]:.3f} | {p[0]:.0f} | {p[1]:.3f} | "
+                     f"{k[0]:.0f} | {t[0] / p[0]:.2f}× | {t[0] / k[0]:.2f} | {rss // 1024} MiB |")
+    table = "\n".join(lines)
+    with open(os.path.join(WORK, "results.md"), "w") as f:
+        f.write(table + "\n")
+    print()
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for the SMTP protocol core. Built only by fuzz/run, with
+// -sanitize=fuzzer,address; not part of the main build.
+import PackageDescription
+
+let package = Package(
+    name: "tern-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "tern", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "FuzzCommandParser",
+            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "FuzzBodyReader",
+            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+    ]
+)

@@ -1,0 +1,45 @@
+import NIOCore
+import SMTPProtocol
+
+/// Fuzzes the command parser and the whole server session with arbitrary client bytes. The
+/// session answers every check "yes" and every store "stored"; any crash, hang or trap is a bug.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = UnsafeBufferPointer(start: data, count: size)
+    if let error = { () -> SMTPCommandError? in
+        do {
+            _ = try SMTPCommandParser.parse(bytes)
+            return nil
+        } catch { return error }
+    }() {
+        precondition(error.reply.code >= 500, "a parse error must map to a 5xx reply")
+    }
+
+    let configuration = SMTPServerSessionConfiguration(
+        hostname: "fuzz.test", kind: .mx, startTLSAvailable: true, maximumMessageSize: 4096, maximumRecipients: 5)
+    var session = SMTPServerSession(configuration: configuration, now: .uptimeNanoseconds(0))
+    var buffer = ByteBuffer(bytes: bytes)
+    var actions = session.receive(&buffer, now: .uptimeNanoseconds(0))
+    var rounds = 0
+    while !actions.isEmpty {
+        rounds += 1
+        precondition(rounds < 100_000, "session does not make progress")
+        var next: [SMTPServerSession.Action] = []
+        for action in actions {
+            switch action {
+            case .send(let reply):
+                precondition((200...599).contains(reply.code))
+            case .checkSender: next += session.senderChecked(nil)
+            case .checkRecipient: next += session.recipientChecked(nil)
+            case .store(_, let content, _):
+                precondition(content.readableBytes <= 4096, "stored more than the size limit")
+                next += session.stored(.success("F"))
+            case .startTLS: session.tlsEstablished()
+            case .close: break
+            }
+        }
+        next += session.receive(&buffer, now: .uptimeNanoseconds(0))
+        actions = next
+    }
+    return 0
+}
