@@ -2,9 +2,9 @@
 /// unfolds their values. Full MIME parsing lives elsewhere; the receiver needs only a few fields.
 public enum HeaderFields {
     /// The unfolded value of the first field named `name` (case-insensitive), or nil.
-    public static func firstValue(named name: String, in message: some Collection<UInt8>) -> String? {
+    public static func firstValue<C: RandomAccessCollection<UInt8>>(named name: String, in message: C) -> String? where C.Index == Int {
         let wanted = Array(name.lowercased().utf8)
-        var lines = HeaderLines(Array(message))
+        var lines = HeaderLines(message)
         while let field = lines.next() {
             guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
             let fieldName = field[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
@@ -16,9 +16,9 @@ public enum HeaderFields {
     }
 
     /// How many fields are named `name`.
-    public static func count(named name: String, in message: some Collection<UInt8>) -> Int {
+    public static func count<C: RandomAccessCollection<UInt8>>(named name: String, in message: C) -> Int where C.Index == Int {
         let wanted = Array(name.lowercased().utf8)
-        var lines = HeaderLines(Array(message))
+        var lines = HeaderLines(message)
         var n = 0
         while let field = lines.next() {
             guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
@@ -30,19 +30,23 @@ public enum HeaderFields {
 }
 
 /// Iterates unfolded header fields (RFC 5322 §2.2.3) up to the empty line that ends the header.
-struct HeaderLines {
-    let bytes: [UInt8]
-    var index = 0
+/// Reads in place: no copy of the message, only of each header field it returns.
+struct HeaderLines<C: RandomAccessCollection<UInt8>> where C.Index == Int {
+    let bytes: C
+    var index: Int
     var finished = false
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: C) {
+        self.bytes = bytes
+        self.index = bytes.startIndex
+    }
 
     mutating func next() -> [UInt8]? {
-        guard !finished, index < bytes.count else { return nil }
+        guard !finished, index < bytes.endIndex else { return nil }
         var field: [UInt8] = []
-        while index < bytes.count {
+        while index < bytes.endIndex {
             var end = index
-            while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+            while end < bytes.endIndex, bytes[end] != 0x0A { end += 1 }
             var line = bytes[index..<end]
             if line.last == 0x0D { line = line.dropLast() }
             let lineStart = index

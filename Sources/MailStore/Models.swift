@@ -120,7 +120,7 @@ public struct IncomingMessage: Sendable {
     public var queued: QueuedMessage {
         QueuedMessage(
             id: id,
-            messageID: HeaderFields.firstValue(named: "Message-ID", in: content),
+            messageID: content.withUnsafeBytes { HeaderFields.firstValue(named: "Message-ID", in: $0) },
             from: envelope.reversePath.description,
             size: content.count,
             createdAt: receivedAt,

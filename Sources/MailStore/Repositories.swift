@@ -9,14 +9,35 @@ public protocol DirectoryRepository: Sendable {
     func listUsers() async throws(StoreError) -> [MailUser]
     func user(_ address: String) async throws(StoreError) -> MailUser?
     func removeUser(_ address: String) async throws(StoreError)
+    /// The receiver's question at RCPT, answered synchronously from an indexed read (a few
+    /// microseconds, never waiting for the writer in WAL mode), so no task hop per recipient.
+    func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus
+}
+
+/// What the directory knows about a recipient address.
+public enum RecipientStatus: Hashable, Sendable {
+    case notHosted
+    case unknownUser
+    case exists
 }
 
 /// The durable queue. `enqueue` returns only once the message is on stable storage.
 public protocol QueueRepository: Sendable {
-    func enqueue(_ message: IncomingMessage) async throws(StoreError)
+    /// Stores `message`; `completion` runs once it is on stable storage, or failed.
+    func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void)
     func listQueue() async throws(StoreError) -> [QueuedMessage]
     func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage?
     func content(id: String) async throws(StoreError) -> [UInt8]?
     /// Removes a message and its recipients; false when there was none.
     func removeQueued(id: String) async throws(StoreError) -> Bool
+}
+
+extension QueueRepository {
+    /// `enqueue` for async callers.
+    public func enqueue(_ message: IncomingMessage) async throws(StoreError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            enqueue(message) { continuation.resume(returning: $0) }
+        }
+        try result.get()
+    }
 }

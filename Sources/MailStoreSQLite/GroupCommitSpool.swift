@@ -10,7 +10,7 @@ import Synchronization
 final class GroupCommitSpool: Sendable {
     private struct Pending {
         var message: IncomingMessage
-        var continuation: CheckedContinuation<Result<Void, StoreError>, Never>
+        var completion: @Sendable (Result<Void, StoreError>) -> Void
     }
 
     private struct State {
@@ -28,17 +28,17 @@ final class GroupCommitSpool: Sendable {
         self.pool = pool
     }
 
-    func submit(_ message: IncomingMessage) async throws(StoreError) {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
-            let startFlush = state.withLock { state in
-                state.pending.append(Pending(message: message, continuation: continuation))
-                if state.flushing { return false }
-                state.flushing = true
-                return true
-            }
-            if startFlush { queue.async { self.flushLoop() } }
+    /// Queues `message` for the next commit; `completion` runs on the commit thread once the
+    /// transaction holding it is durable (or failed). No task hop: the receiver's event loop is
+    /// woken exactly once, by the completion.
+    func submit(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        let startFlush = state.withLock { state in
+            state.pending.append(Pending(message: message, completion: completion))
+            if state.flushing { return false }
+            state.flushing = true
+            return true
         }
-        try result.get()
+        if startFlush { queue.async { self.flushLoop() } }
     }
 
     private func flushLoop() {
@@ -63,10 +63,10 @@ final class GroupCommitSpool: Sendable {
             try pool.write { db in
                 for item in batch { try SQLiteStore.insert(item.message, into: db) }
             }
-            for item in batch { item.continuation.resume(returning: .success(())) }
+            for item in batch { item.completion(.success(())) }
         } catch {
             guard batch.count > 1 else {
-                batch[0].continuation.resume(returning: .failure(SQLiteStore.storeError(error)))
+                batch[0].completion(.failure(SQLiteStore.storeError(error)))
                 return
             }
             // One bad message must not fail its neighbours: retry each on its own.

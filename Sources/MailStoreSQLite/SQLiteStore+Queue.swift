@@ -6,8 +6,8 @@ import MailStore
 extension SQLiteStore: QueueRepository {
     /// Durable once this returns: the group-commit spool has committed the transaction that
     /// holds the message (and possibly many others that arrived in the same window).
-    public func enqueue(_ message: IncomingMessage) async throws(StoreError) {
-        try await spool.submit(message)
+    public func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        spool.submit(message, completion: completion)
     }
 
     public func listQueue() async throws(StoreError) -> [QueuedMessage] {
@@ -68,22 +68,25 @@ extension SQLiteStore: QueueRepository {
     /// Writes one message and its recipients inside the caller's transaction.
     static func insert(_ message: IncomingMessage, into db: Database) throws {
         let q = message.queued
-        try db.execute(
+        // Cached statements: the hot path never re-parses SQL.
+        try db.cachedStatement(
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
                                      envid, body_type, smtputf8, content)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 q.id, q.messageID, q.from, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn, q.envelopeID,
                 q.bodyType, q.smtpUTF8, message.content,
             ])
         for (position, recipient) in q.recipients.enumerated() {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at)
                     VALUES (?, ?, ?, 'queued', ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [q.id, position, recipient.address, recipient.notify, recipient.originalRecipient, q.createdAt])
         }
     }

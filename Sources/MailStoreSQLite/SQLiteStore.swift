@@ -160,6 +160,20 @@ extension SQLiteStore: DirectoryRepository {
         }
     }
 
+    public func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
+        do {
+            return try pool.read { db in
+                let statement = try db.cachedStatement(
+                    sql: "SELECT (SELECT 1 FROM domains WHERE name = ?), (SELECT 1 FROM users WHERE address = ?)")
+                let row = try Row.fetchOne(statement, arguments: [domain, address])
+                guard let row, row[0] as Int? == 1 else { return .notHosted }
+                return row[1] as Int? == 1 ? .exists : .unknownUser
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     static func user(from row: Row) -> MailUser {
         MailUser(address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"])
     }

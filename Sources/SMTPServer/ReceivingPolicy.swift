@@ -12,6 +12,7 @@ public struct ReceivingPolicy: SMTPPolicy {
     public let queue: any QueueRepository
     /// True while the data disk has room; checked at MAIL (RFC 5321 §4.5.3.1.10, 452 4.3.1).
     public let hasFreeSpace: @Sendable () -> Bool
+    private let recipientCache = RecipientStatusCache()
 
     public init(hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, hasFreeSpace: @escaping @Sendable () -> Bool) {
         self.hostname = hostname
@@ -33,22 +34,30 @@ public struct ReceivingPolicy: SMTPPolicy {
             // RFC 5321 §4.5.1: <Postmaster> must be accepted.
             return eventLoop.makeSucceededFuture(nil)
         }
-        let directory = self.directory
-        let promise = eventLoop.makePromise(of: SMTPReply?.self)
-        promise.completeWithTask {
-            do {
-                guard mailbox.domain.kind == .name, try await directory.isHostedDomain(mailbox.domain.normalized) else {
-                    // Relaying is for trusted networks only (AUTH arrives with submission).
-                    return connection.clientIsTrusted ? nil : .relayDenied
-                }
-                // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
-                if mailbox.localPart.lowercased() == "postmaster" { return nil }
-                return try await directory.user(mailbox.normalized) == nil ? .noSuchUser : nil
-            } catch {
-                return SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")
-            }
+        guard mailbox.domain.kind == .name else {
+            // Address literals are never hosted: relaying is for trusted networks only.
+            return eventLoop.makeSucceededFuture(connection.clientIsTrusted ? nil : .relayDenied)
         }
-        return promise.futureResult
+        let reply: SMTPReply?
+        do {
+            let directory = self.directory
+            let status = try recipientCache.status(for: mailbox.normalized, now: NIODeadline.now().uptimeNanoseconds) { () throws(StoreError) in
+                try directory.recipientStatus(domain: mailbox.domain.normalized, address: mailbox.normalized)
+            }
+            switch status {
+            case .notHosted:
+                // Relaying is for trusted networks only (AUTH arrives with submission).
+                reply = connection.clientIsTrusted ? nil : .relayDenied
+            case .unknownUser:
+                // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
+                reply = mailbox.localPart.lowercased() == "postmaster" ? nil : .noSuchUser
+            case .exists:
+                reply = nil
+            }
+        } catch {
+            reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")
+        }
+        return eventLoop.makeSucceededFuture(reply)
     }
 
     public func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
@@ -63,14 +72,11 @@ public struct ReceivingPolicy: SMTPPolicy {
         content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
         let message = IncomingMessage(
             id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName)
-        let queue = self.queue
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
-        promise.completeWithTask {
-            do throws(StoreError) {
-                try await queue.enqueue(message)
-                return .success(id)
-            } catch {
-                return .failure(error == .full ? .insufficientStorage : .failed)
+        queue.enqueue(message) { result in
+            switch result {
+            case .success: promise.succeed(.success(id))
+            case .failure(let error): promise.succeed(.failure(error == .full ? .insufficientStorage : .failed))
             }
         }
         return promise.futureResult
