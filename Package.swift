@@ -83,9 +83,9 @@ let package = Package(
         .testTarget(
             name: "TernServerTests",
             dependencies: [
-                "TernServer", "SMTPServer", "MailStore", "MailStoreSQLite",
+                "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ]

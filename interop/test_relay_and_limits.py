@@ -130,3 +130,13 @@ def test_missing_config_file_exits_2(tmp_path):
 def test_bad_usage_exits_2(tmp_path):
     assert run_tern("domain", "add", tmp_path=tmp_path).returncode == 2
     assert run_tern("nonsense", tmp_path=tmp_path).returncode == 2
+
+
+def test_low_disk_refuses_mail_with_452(tern_factory):
+    # More free space required than any disk has: MAIL is refused before any data is sent.
+    tern = tern_factory("[limits]\nmin_free_disk = 9223372036854775807")
+    c = RawSMTP(tern.smtp_port)
+    c.reply()
+    c.command("EHLO disk.test")
+    code, text = c.command("MAIL FROM:<a@remote.test>")
+    assert code == 452 and text.startswith("4.3.1")

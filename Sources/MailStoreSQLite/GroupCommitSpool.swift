@@ -16,6 +16,8 @@ final class GroupCommitSpool: Sendable {
     private struct State {
         var pending: [Pending] = []
         var flushing = false
+        /// Commits since the checkpointer last looked.
+        var commitsSinceCheckpoint = 0
     }
 
     private let pool: DatabasePool
@@ -58,11 +60,20 @@ final class GroupCommitSpool: Sendable {
         }
     }
 
+    /// Returns and resets the number of commits since the last call.
+    func takeCommitCount() -> Int {
+        state.withLock { state in
+            defer { state.commitsSinceCheckpoint = 0 }
+            return state.commitsSinceCheckpoint
+        }
+    }
+
     private func commit(_ batch: [Pending]) {
         do {
             try pool.write { db in
                 for item in batch { try SQLiteStore.insert(item.message, into: db) }
             }
+            state.withLock { $0.commitsSinceCheckpoint += 1 }
             for item in batch { item.completion(.success(())) }
         } catch {
             guard batch.count > 1 else {

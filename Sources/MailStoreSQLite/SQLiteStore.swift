@@ -9,6 +9,7 @@ import MailStore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let spool: GroupCommitSpool
+    let path: String
 
     public init(path: String) throws(StoreError) {
         var configuration = Configuration()
@@ -17,7 +18,11 @@ public final class SQLiteStore: Sendable {
             // WAL commits are durable only with FULL (NORMAL may lose the last transactions on
             // power loss), and the queue must never lose a message it answered 250 for.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints run beside the writer (see `WALCheckpointer`), never inside a commit
+            // that sessions are waiting for.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
+        self.path = path
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             try Self.migrator.migrate(pool)
@@ -25,6 +30,16 @@ public final class SQLiteStore: Sendable {
             throw Self.storeError(error)
         }
         spool = GroupCommitSpool(pool: pool)
+    }
+
+    /// Starts checkpointing the WAL in the background; the server calls this, admin commands
+    /// do not (SQLite checkpoints when the last connection closes).
+    public func startBackgroundCheckpoints(interval: Double = 1) throws(StoreError) -> WALCheckpointer {
+        do {
+            return try WALCheckpointer(path: path, spool: spool, interval: interval)
+        } catch {
+            throw Self.storeError(error)
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -58,10 +58,39 @@ public struct DataBodyReader: Sendable {
     /// Consumes bytes up to and including the end-of-data marker. Returns nil when more input is
     /// needed (every byte was consumed), or the outcome, with bytes after the marker left unread.
     public mutating func read(from buffer: inout ByteBuffer) -> BodyOutcome? {
-        let available = buffer.readableBytes
+        // The loop works on locals (no exclusivity checks per byte) and writes them back once.
+        var state = self.state
+        var lineLength = self.lineLength
+        var size = self.size
+        var defect = self.defect
+        var out = self.content
+        self.content = ByteBuffer()
+        let maximumSize = self.maximumSize
         var consumed = 0
         var finished = false
+
+        func note(_ found: BodyDefect) {
+            if defect == nil { defect = found }
+        }
+        func emit(_ bytes: UnsafeRawBufferPointer) {
+            size += bytes.count
+            if size > maximumSize {
+                // Size wins over other defects: the client must learn the message can never fit.
+                if defect != .tooLarge { out = ByteBuffer() }
+                defect = .tooLarge
+            } else if defect == nil {
+                out.writeBytes(bytes)
+            }
+        }
+        func emit(_ byte: UInt8) {
+            withUnsafeBytes(of: byte) { emit($0) }
+        }
+        func emitCRLF() {
+            withUnsafeBytes(of: UInt16(0x0A0D).littleEndian) { emit($0) }
+        }
+
         buffer.withUnsafeReadableBytes { raw in
+            let available = raw.count
             var i = 0
             while i < available {
                 let byte = raw[i]
@@ -69,9 +98,13 @@ public struct DataBodyReader: Sendable {
                 case .inLine:
                     // Fast path: copy the run of ordinary bytes up to the next CR or LF at once.
                     var j = i
-                    while j < available, raw[j] != 0x0D, raw[j] != 0x0A { j += 1 }
+                    while j < available {
+                        let b = raw[j]
+                        if b == 0x0D || b == 0x0A { break }
+                        j += 1
+                    }
                     if j > i {
-                        append(UnsafeRawBufferPointer(rebasing: raw[i..<j]))
+                        emit(UnsafeRawBufferPointer(rebasing: raw[i..<j]))
                         lineLength += j - i
                         i = j
                         continue
@@ -80,17 +113,17 @@ public struct DataBodyReader: Sendable {
                         state = .sawCR
                     } else {
                         note(.bareLineEnding)
-                        appendByte(0x0A)
+                        emit(0x0A)
                     }
                     i += 1
                 case .lineStart:
+                    lineLength = 0
                     if byte == UInt8(ascii: ".") {
                         state = .dotAtLineStart
                         lineLength = 1
                         i += 1
                     } else {
                         state = .inLine
-                        lineLength = 0
                     }
                 case .dotAtLineStart:
                     if byte == 0x0D {
@@ -106,19 +139,18 @@ public struct DataBodyReader: Sendable {
                         finished = true
                     } else {
                         note(.bareLineEnding)
-                        appendByte(0x0D)
+                        emit(0x0D)
                         state = .inLine
                     }
                 case .sawCR:
                     if byte == 0x0A {
                         if lineLength > Self.maximumLineLength { note(.lineTooLong) }
-                        appendByte(0x0D)
-                        appendByte(0x0A)
+                        emitCRLF()
                         state = .lineStart
                         i += 1
                     } else {
                         note(.bareLineEnding)
-                        appendByte(0x0D)
+                        emit(0x0D)
                         state = .inLine
                     }
                 }
@@ -127,37 +159,14 @@ public struct DataBodyReader: Sendable {
             consumed = i
         }
         buffer.moveReaderIndex(forwardBy: consumed)
+        self.state = state
+        self.lineLength = lineLength
+        self.size = size
+        self.defect = defect
+        self.content = out
         guard finished else { return nil }
         if let defect { return .refused(defect) }
-        return .complete(content)
-    }
-
-    private mutating func note(_ found: BodyDefect) {
-        if defect == nil { defect = found }
-    }
-
-    private mutating func appendByte(_ byte: UInt8) {
-        size += 1
-        if size > maximumSize {
-            tooLarge()
-            return
-        }
-        if defect == nil { content.writeInteger(byte) }
-    }
-
-    private mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        size += bytes.count
-        if size > maximumSize {
-            tooLarge()
-            return
-        }
-        if defect == nil { content.writeBytes(bytes) }
-    }
-
-    private mutating func tooLarge() {
-        // Size wins over other defects: the client must learn the message can never fit.
-        defect = .tooLarge
-        if content.capacity > 0 { content = ByteBuffer() }
+        return .complete(out)
     }
 }
 

@@ -36,6 +36,12 @@ public enum TernRuntime {
     public static func serve(configuration: TernConfiguration, logger: Logger) async throws {
         let environment = try TernEnvironment(configuration: configuration)
         let tlsContext = try TLSMaterial.serverContext(configuration: configuration)
+        let checkpointer: WALCheckpointer
+        do {
+            checkpointer = try environment.store.startBackgroundCheckpoints()
+        } catch {
+            throw ConfigurationError(key: "data_dir", "cannot open the database for checkpoints: \(error)")
+        }
         let probe = FreeSpaceProbe(path: configuration.dataDirectory, minimumFreeBytes: configuration.limits.minFreeDisk)
         let policy = ReceivingPolicy(
             hostname: configuration.hostname, directory: environment.store, queue: environment.store, hasFreeSpace: { probe.hasRoom() })
@@ -85,6 +91,7 @@ public enum TernRuntime {
             try? await Task.sleep(for: .milliseconds(50))
         }
         try? await group.shutdownGracefully()
+        checkpointer.stop()
         logger.info("stopped")
     }
 

@@ -1,0 +1,37 @@
+import Dispatch
+import GRDB
+
+/// Copies the WAL back into the database from its own connection, once a second when there were
+/// commits. A PASSIVE checkpoint runs beside the writer, so the group-commit path pays only for
+/// its own WAL append and fsync, never for a checkpoint (which SQLite would otherwise run inside
+/// the commit that crosses 1000 pages).
+// @unchecked: the timer is set once in init; DispatchSource.cancel is thread-safe.
+public final class WALCheckpointer: @unchecked Sendable {
+    private let connection: DatabaseQueue
+    private let timer: any DispatchSourceTimer
+
+    init(path: String, spool: GroupCommitSpool, interval: Double) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+        }
+        let connection = try DatabaseQueue(path: path, configuration: configuration)
+        self.connection = connection
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "tern.wal.checkpoint"))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            guard spool.takeCommitCount() > 0 else { return }
+            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    /// Stops the timer and runs one last checkpoint.
+    public func stop() {
+        timer.cancel()
+        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import MailCore
+import MailStore
+import NIOCore
+import NIOEmbedded
+import SMTPProtocol
+import SMTPServer
+import Testing
+
+/// A directory and queue whose answers the test decides.
+final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable {
+    var statuses: [String: RecipientStatus] = [:]
+    var enqueueResult: Result<Void, StoreError> = .success(())
+    var enqueued: [IncomingMessage] = []
+    var lookups = 0
+
+    func addDomain(_ name: String) async throws(StoreError) {}
+    func listDomains() async throws(StoreError) -> [HostedDomain] { [] }
+    func isHostedDomain(_ name: String) async throws(StoreError) -> Bool { false }
+    func addUser(_ user: MailUser) async throws(StoreError) {}
+    func listUsers() async throws(StoreError) -> [MailUser] { [] }
+    func user(_ address: String) async throws(StoreError) -> MailUser? { nil }
+    func removeUser(_ address: String) async throws(StoreError) {}
+    func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
+        lookups += 1
+        return statuses[address] ?? .notHosted
+    }
+
+    func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        enqueued.append(message)
+        completion(enqueueResult)
+    }
+    func listQueue() async throws(StoreError) -> [QueuedMessage] { [] }
+    func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage? { nil }
+    func content(id: String) async throws(StoreError) -> [UInt8]? { nil }
+    func removeQueued(id: String) async throws(StoreError) -> Bool { false }
+}
+
+@Suite struct ReceivingPolicyTests {
+    let loop = EmbeddedEventLoop()
+    let mx = ConnectionInfo(clientAddress: "192.0.2.7", listener: .mx, clientIsTrusted: false)
+
+    func policy(_ store: FakeStore, freeSpace: Bool = true) -> ReceivingPolicy {
+        ReceivingPolicy(hostname: "mx.test", directory: store, queue: store, hasFreeSpace: { freeSpace })
+    }
+
+    func recipient(_ text: String) throws -> EnvelopeRecipient {
+        EnvelopeRecipient(path: try ForwardPath(parsing: text))
+    }
+
+    @Test func recipientRules() throws {
+        let store = FakeStore()
+        store.statuses = ["alice@h.test": .exists, "nobody@h.test": .unknownUser, "postmaster@h.test": .unknownUser]
+        let p = policy(store)
+        #expect(try p.checkRecipient(recipient("<alice@h.test>"), connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), connection: mx, on: loop).wait() == .noSuchUser)
+        #expect(try p.checkRecipient(recipient("<postmaster@h.test>"), connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<Postmaster>"), connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<x@other.test>"), connection: mx, on: loop).wait() == .relayDenied)
+        #expect(try p.checkRecipient(recipient("<x@[192.0.2.1]>"), connection: mx, on: loop).wait() == .relayDenied)
+        let trusted = ConnectionInfo(clientAddress: "127.0.0.1", listener: .mx, clientIsTrusted: true)
+        #expect(try p.checkRecipient(recipient("<x@other.test>"), connection: trusted, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), connection: trusted, on: loop).wait() == .noSuchUser)
+    }
+
+    @Test func unknownUsersAreNeverCached() throws {
+        let store = FakeStore()
+        store.statuses = ["new@h.test": .unknownUser]
+        let p = policy(store)
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == .noSuchUser)
+        store.statuses["new@h.test"] = .exists  // `tern user add` from another process
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == nil)
+        let before = store.lookups
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == nil)
+        #expect(store.lookups == before)  // the positive answer was cached
+    }
+
+    @Test func diskFullAtMail() throws {
+        let p = policy(FakeStore(), freeSpace: false)
+        #expect(try p.checkSender(.null, MailParameters(), connection: mx, on: loop).wait() == .insufficientStorage)
+        #expect(try policy(FakeStore()).checkSender(.null, MailParameters(), connection: mx, on: loop).wait() == nil)
+    }
+
+    @Test func storeFailuresMapToTransientReplies() throws {
+        let envelope = Envelope(reversePath: .null, recipients: [try recipient("<alice@h.test>")])
+        let trace = TransactionTrace(heloName: "c", withProtocol: "ESMTP", tls: false)
+        let store = FakeStore()
+        let p = policy(store)
+        let ok = try p.store(envelope, content: ByteBuffer(string: "Subject: x\r\n\r\nbody\r\n"), trace: trace, connection: mx, on: loop).wait()
+        guard case .success(let id) = ok else {
+            Issue.record("not stored")
+            return
+        }
+        #expect(store.enqueued.first?.id == id)
+        let stored = String(decoding: store.enqueued[0].content, as: UTF8.self)
+        #expect(stored.hasPrefix("Received: from c ([192.0.2.7])\r\n\tby mx.test (Tern) with ESMTP id \(id)\r\n\tfor <alice@h.test>; "))
+        #expect(stored.hasSuffix("\r\nSubject: x\r\n\r\nbody\r\n"))
+        store.enqueueResult = .failure(.full)
+        #expect(try p.store(envelope, content: ByteBuffer(), trace: trace, connection: mx, on: loop).wait() == .failure(.insufficientStorage))
+        store.enqueueResult = .failure(.failure("disk I/O error"))
+        #expect(try p.store(envelope, content: ByteBuffer(), trace: trace, connection: mx, on: loop).wait() == .failure(.failed))
+    }
+
+    @Test func receivedHeaderForIPv6AndHostileHelo() throws {
+        let envelope = Envelope(reversePath: .null, recipients: [try recipient("<a@h.test>"), try recipient("<b@h.test>")])
+        let header = ReceivedHeader.make(
+            hostname: "mx.test", trace: TransactionTrace(heloName: "evil\r\nBcc: x (y)", withProtocol: "ESMTPS", tls: true),
+            clientAddress: "::1", queueID: "Q", envelope: envelope, unixSeconds: 0)
+        #expect(header == "Received: from evilBcc:xy ([IPv6:::1])\r\n\tby mx.test (Tern) with ESMTPS id Q; Thu, 1 Jan 1970 00:00:00 +0000\r\n")
+    }
+}
