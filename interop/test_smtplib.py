@@ -188,3 +188,21 @@ def test_long_command_line(tern):
     code, _ = c.command("NOOP " + "x" * 10000)
     assert code == 500
     assert c.command("NOOP")[0] == 250
+
+
+def test_plaintext_pipelined_after_starttls_is_discarded(tern):
+    """CVE-2011-0411: commands sent in plaintext behind STARTTLS must not run inside TLS."""
+    c = RawSMTP(tern.smtp_port)
+    c.reply()
+    c.command("EHLO injector.test")
+    c.send(f"STARTTLS\r\nMAIL FROM:<evil@remote.test>\r\nRCPT TO:<{USER}>\r\n")
+    code, _ = c.reply()
+    assert code == 220
+    assert c.buffer == b""
+    tls = TLS.wrap_socket(c.sock, server_hostname="mx.example.test")
+    c.sock = tls
+    code, _ = c.command("EHLO injector.test")
+    assert code == 250
+    # Had the injected MAIL run, this RCPT would be accepted; it must be out of sequence.
+    code, text = c.command(f"RCPT TO:<{USER}>")
+    assert code == 503 and text.startswith("5.5.1")

@@ -6,12 +6,9 @@ import SMTPProtocol
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
-    if let error = { () -> SMTPCommandError? in
-        do {
-            _ = try SMTPCommandParser.parse(bytes)
-            return nil
-        } catch { return error }
-    }() {
+    do throws(SMTPCommandError) {
+        _ = try SMTPCommandParser.parse(bytes)
+    } catch {
         precondition(error.reply.code >= 500, "a parse error must map to a 5xx reply")
     }
 
@@ -42,4 +39,19 @@ public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
         actions = next
     }
     return 0
+}
+
+// SwiftPM links executables with main renamed to `<target>_main`; hand control to libFuzzer's
+// driver from there (its own main is not used).
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+@_cdecl("FuzzCommandParser_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzCommandParser(data, size) }
 }
