@@ -256,6 +256,8 @@ def main():
     parser.add_argument("--tern", required=True)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--quick", action="store_true", help="only 1 KiB at concurrency 20")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every case, interleaved; report each server's median (this disk is noisy)")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
@@ -267,21 +269,27 @@ def main():
     rows = []
     try:
         for round_index, (size, sessions) in enumerate(cases):
-            order = servers if round_index % 2 == 0 else list(reversed(servers))
+            samples = {s.name: [] for s in servers}
+            for repeat in range(args.rounds):
+                order = servers if (round_index + repeat) % 2 == 0 else list(reversed(servers))
+                for s in order:
+                    s.clear()
+                    pids[s.name] = pids[s.name] if s.name != "tern" else s.proc.pid
+                    pid = pids[s.name]
+                    before = tree_cpu(pid)
+                    elapsed = run_source(s.port, sessions, args.messages, size)
+                    if s.name == "postfix":
+                        time.sleep(0.5)  # let cleanup finish writing its last files before counting CPU
+                    cpu = tree_cpu(pid) - before
+                    stored = s.count()
+                    if stored is not None and stored != args.messages:
+                        raise RuntimeError(f"{s.name} stored {stored} of {args.messages}")
+                    samples[s.name].append((args.messages / elapsed, cpu * 1000 / args.messages))
             results = {}
-            for s in order:
-                s.clear()
-                pids[s.name] = pids[s.name] if s.name != "tern" else s.proc.pid
-                pid = pids[s.name]
-                before = tree_cpu(pid)
-                elapsed = run_source(s.port, sessions, args.messages, size)
-                if s.name == "postfix":
-                    time.sleep(0.5)  # let cleanup finish writing its last files before counting CPU
-                cpu = tree_cpu(pid) - before
-                stored = s.count()
-                if stored is not None and stored != args.messages:
-                    raise RuntimeError(f"{s.name} stored {stored} of {args.messages}")
-                results[s.name] = (args.messages / elapsed, cpu * 1000 / args.messages)
+            for name, values in samples.items():
+                rates = sorted(v[0] for v in values)
+                cpus = sorted(v[1] for v in values)
+                results[name] = (rates[len(rates) // 2], cpus[len(cpus) // 2])
             rss = rss_peak_kib(servers[0].proc.pid)
             t, p, k = results["tern"], results["postfix"], results["smtp-sink"]
             rows.append((size, sessions, t, p, k, rss))
