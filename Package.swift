@@ -31,6 +31,14 @@ let package = Package(
             name: "SMTPProtocol",
             dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Layer 1: SASL server mechanisms (shared by SMTP AUTH, POP3 and IMAP).
+        .target(
+            name: "SASL",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // Layer 1: domain model and repository protocols.
         .target(
             name: "MailStore",
@@ -48,7 +56,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailCore", "MailStore",
+                "SMTPProtocol", "MailCore", "MailStore", "SASL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -73,17 +81,18 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "MailStore", "MailCore",
+                "TernServer", "MailStore", "MailCore", "SASL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
+        .testTarget(name: "SASLTests", dependencies: ["SASL"]),
         .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
         .testTarget(
             name: "TernServerTests",
             dependencies: [
-                "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore",
+                "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore", "SASL",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

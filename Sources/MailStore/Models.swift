@@ -19,12 +19,15 @@ public struct MailUser: Hashable, Sendable {
     public var passwordHash: String
     public var plan: String
     public var createdAt: Int
+    /// SCRAM-SHA-256 keys (`SCRAMCredentials.encoded`), derived when the password is set.
+    public var scram: String?
 
-    public init(address: String, passwordHash: String, plan: String, createdAt: Int) {
+    public init(address: String, passwordHash: String, plan: String, createdAt: Int, scram: String? = nil) {
         self.address = address
         self.passwordHash = passwordHash
         self.plan = plan
         self.createdAt = createdAt
+        self.scram = scram
     }
 }
 

@@ -12,6 +12,22 @@ public protocol DirectoryRepository: Sendable {
     /// The receiver's question at RCPT, answered synchronously from an indexed read (a few
     /// microseconds, never waiting for the writer in WAL mode), so no task hop per recipient.
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus
+    /// What AUTH checks against, read synchronously (callers run it off the event loop).
+    func credentials(_ address: String) throws(StoreError) -> StoredCredentials?
+}
+
+/// A user's secrets as stored: the scrypt hash and the SCRAM-SHA-256 keys (never a password).
+public struct StoredCredentials: Hashable, Sendable {
+    public var address: String
+    public var passwordHash: String
+    /// `SCRAMCredentials.encoded`, or nil for users made before SCRAM was stored.
+    public var scram: String?
+
+    public init(address: String, passwordHash: String, scram: String?) {
+        self.address = address
+        self.passwordHash = passwordHash
+        self.scram = scram
+    }
 }
 
 /// What the directory knows about a recipient address.

@@ -83,6 +83,9 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX recipients_due ON recipients(state, next_attempt_at);
                     """)
         }
+        migrator.registerMigration("v2-scram") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN scram TEXT")
+        }
         return migrator
     }
 
@@ -151,8 +154,8 @@ extension SQLiteStore: DirectoryRepository {
                 throw StoreError.alreadyExists("user \(user.address)")
             }
             try db.execute(
-                sql: "INSERT INTO users(address, domain, password_hash, plan, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt])
+                sql: "INSERT INTO users(address, domain, password_hash, plan, created_at, scram) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram])
         }
     }
 
@@ -189,7 +192,20 @@ extension SQLiteStore: DirectoryRepository {
         }
     }
 
+    public func credentials(_ address: String) throws(StoreError) -> StoredCredentials? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT address, password_hash, scram FROM users WHERE address = ?", arguments: [address]).map {
+                    StoredCredentials(address: $0["address"], passwordHash: $0["password_hash"], scram: $0["scram"])
+                }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     static func user(from row: Row) -> MailUser {
-        MailUser(address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"])
+        MailUser(
+            address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"], scram: row["scram"])
     }
 }

@@ -86,6 +86,10 @@ extension SMTPReply {
     public static let tlsNotAvailable = SMTPReply(454, EnhancedStatus(4, 7, 0), "TLS not available")
     public static let authRequired = SMTPReply(530, EnhancedStatus(5, 7, 0), "Authentication required")
     public static let authNotAvailable = SMTPReply(502, EnhancedStatus(5, 5, 1), "AUTH not available")
+    // RFC 4954 §6.
+    public static let encryptionRequired = SMTPReply(538, EnhancedStatus(5, 7, 11), "Encryption required for requested authentication mechanism")
+    public static let authenticationFailed = SMTPReply(535, EnhancedStatus(5, 7, 8), "Authentication credentials invalid")
+    public static let badBase64 = SMTPReply(501, EnhancedStatus(5, 5, 2), "Cannot decode response")
     public static let relayDenied = SMTPReply(550, EnhancedStatus(5, 7, 1), "Relay access denied")
     public static let noSuchUser = SMTPReply(550, EnhancedStatus(5, 1, 1), "No such user here")
     public static let tooManyRecipients = SMTPReply(452, EnhancedStatus(4, 5, 3), "Too many recipients")

@@ -18,6 +18,13 @@ public struct SMTPServerSession: Sendable {
         case checkRecipient(EnvelopeRecipient)
         /// Write the message durably; answer with `stored(_:)`. Only then is 250 sent.
         case store(Envelope, ByteBuffer, TransactionTrace)
+        /// Start a SASL exchange (RFC 4954): answer with `authChallenge`, `authSucceeded` or
+        /// `authFailed`. The initial response is decoded; nil when none was given.
+        case authenticate(mechanism: String, initialResponse: [UInt8]?)
+        /// The client's next SASL response, decoded from base64.
+        case authenticationResponse([UInt8])
+        /// The client cancelled with `*`, or sent bad base64: drop the exchange.
+        case cancelAuthentication
         /// Start the TLS handshake now; unread input was discarded (RFC 3207 §4.2, CVE-2011-0411).
         case startTLS
         /// Close the connection after the pending replies are flushed.
@@ -32,6 +39,10 @@ public struct SMTPServerSession: Sendable {
         /// Reading a BDAT chunk of `remaining` octets; `refusal` answers it when complete.
         case chunk(remaining: Int, last: Bool, refusal: SMTPReply?)
         case awaitingStore
+        /// A SASL exchange waits for its next decision.
+        case awaitingAuthentication
+        /// A 334 challenge was sent; the next line is the client's response.
+        case authenticationResponse
         case closed
     }
 
@@ -43,6 +54,7 @@ public struct SMTPServerSession: Sendable {
     public private(set) var tlsActive: Bool
     private var transaction: Envelope?
     private var chunks: ChunkedBodyReader?
+    public private(set) var authenticatedAs: String?
     private var errorCount = 0
     private var draining = false
     private let startedAt: NIODeadline
@@ -79,8 +91,11 @@ public struct SMTPServerSession: Sendable {
             case .closed:
                 buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
                 break loop
-            case .awaitingSender, .awaitingRecipient, .awaitingStore:
+            case .awaitingSender, .awaitingRecipient, .awaitingStore, .awaitingAuthentication:
                 break loop
+            case .authenticationResponse:
+                guard let frame = framer.next(from: &buffer) else { break loop }
+                actions += authenticationLine(frame)
             case .data(var reader):
                 phase = .command  // avoid a copy-on-write of the reader's buffer
                 guard let outcome = reader.read(from: &buffer) else {
@@ -162,14 +177,79 @@ public struct SMTPServerSession: Sendable {
             // that was pipelined behind STARTTLS.
             buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
             heloName = nil
+            authenticatedAs = nil
             extended = false
             transaction = nil
             chunks = nil
             return [.send(.readyToStartTLS), .startTLS]
-        case .auth:
-            // SASL arrives with the submission work; until then no mechanism is offered.
-            return reply(.authNotAvailable)
+        case .auth(let mechanism, let initialResponse):
+            return auth(mechanism: mechanism, initialResponse: initialResponse)
         }
+    }
+
+    // MARK: - AUTH (RFC 4954)
+
+    private var authOffered: Bool {
+        !configuration.authMechanisms.isEmpty && (tlsActive || !configuration.authRequiresTLS)
+    }
+
+    private mutating func auth(mechanism: String, initialResponse: String?) -> [Action] {
+        guard !configuration.authMechanisms.isEmpty else { return reply(.authNotAvailable) }
+        guard heloName != nil, extended else { return reply(.badSequenceNeedHelo) }
+        // RFC 4954 §4: AUTH is not permitted once authenticated, nor during a transaction.
+        guard authenticatedAs == nil else { return reply(SMTPReply(503, EnhancedStatus(5, 5, 1), "Already authenticated")) }
+        guard transaction == nil else { return reply(SMTPReply(503, EnhancedStatus(5, 5, 1), "AUTH not allowed during a mail transaction")) }
+        guard authOffered else { return reply(.encryptionRequired) }
+        guard configuration.authMechanisms.contains(mechanism) else {
+            return reply(SMTPReply(504, EnhancedStatus(5, 5, 4), "Unrecognized authentication type"))
+        }
+        var decoded: [UInt8]? = nil
+        if let initialResponse {
+            // RFC 4954 §4: "=" is an empty initial response.
+            if initialResponse == "=" {
+                decoded = []
+            } else {
+                guard let bytes = Base64Text.decode(Array(initialResponse.utf8)) else { return reply(.badBase64) }
+                decoded = bytes
+            }
+        }
+        phase = .awaitingAuthentication
+        return [.authenticate(mechanism: mechanism, initialResponse: decoded)]
+    }
+
+    private mutating func authenticationLine(_ frame: SMTPLineFramer.Frame) -> [Action] {
+        phase = .command
+        guard case .line(let line) = frame else { return [.cancelAuthentication] + reply(.badBase64) }
+        let bytes = Array(line.readableBytesView)
+        // RFC 4954 §4: "*" cancels, answered with 501.
+        if bytes == [UInt8(ascii: "*")] {
+            return [.cancelAuthentication] + reply(SMTPReply(501, EnhancedStatus(5, 0, 0), "Authentication cancelled"))
+        }
+        guard let decoded = Base64Text.decode(bytes) else { return [.cancelAuthentication] + reply(.badBase64) }
+        phase = .awaitingAuthentication
+        return [.authenticationResponse(decoded)]
+    }
+
+    /// The exchange needs another round: send `334` with the challenge.
+    public mutating func authChallenge(_ challenge: [UInt8]) -> [Action] {
+        guard case .awaitingAuthentication = phase else { return [] }
+        phase = .authenticationResponse
+        return [.send(SMTPReply(334, nil, Base64Text.encode(challenge)))]
+    }
+
+    /// The exchange succeeded for `identity`.
+    public mutating func authSucceeded(_ identity: String) -> [Action] {
+        guard case .awaitingAuthentication = phase else { return [] }
+        phase = .command
+        authenticatedAs = identity
+        return [.send(SMTPReply(235, EnhancedStatus(2, 7, 0), "Authentication successful"))]
+    }
+
+    /// The exchange failed; `refusal` is the reply (535 5.7.8 for bad credentials).
+    public mutating func authFailed(_ refusal: SMTPReply) -> [Action] {
+        guard case .awaitingAuthentication = phase else { return [] }
+        phase = .command
+        return reply(refusal)
     }
 
     private func ehloReply(_ name: String) -> SMTPReply {
@@ -182,6 +262,7 @@ public struct SMTPServerSession: Sendable {
         lines.append("CHUNKING")
         lines.append("DSN")
         if configuration.startTLSAvailable && !tlsActive { lines.append("STARTTLS") }
+        if authOffered { lines.append("AUTH " + configuration.authMechanisms.joined(separator: " ")) }
         lines.append("HELP")
         return SMTPReply(250, nil, lines: lines)
     }
@@ -191,7 +272,7 @@ public struct SMTPServerSession: Sendable {
         guard transaction == nil, chunks == nil else { return reply(.nestedMail) }
         if draining { return [.send(.shuttingDown), .close] }
         // RFC 6409 §4.3 / RFC 4954: submission requires authentication before a transaction.
-        if configuration.kind != .mx && !configuration.clientIsTrusted {
+        if configuration.kind != .mx && !configuration.clientIsTrusted && authenticatedAs == nil {
             return reply(.authRequired)
         }
         // RFC 1870 §6.1: refuse a declared size above the limit before any data is sent.
@@ -292,6 +373,7 @@ public struct SMTPServerSession: Sendable {
         var proto = extended ? "ESMTP" : "SMTP"
         if extended && tlsActive { proto += "S" }
         if envelope.mailParameters.smtpUTF8 { proto = "UTF8SMTP" + (tlsActive ? "S" : "") }
+        if authenticatedAs != nil { proto += "A" }
         return TransactionTrace(heloName: heloName ?? "unknown", withProtocol: proto, tls: tlsActive)
     }
 
@@ -319,7 +401,7 @@ public struct SMTPServerSession: Sendable {
     public mutating func tick(now: NIODeadline) -> [Action] {
         if isClosed { return [] }
         switch phase {
-        case .awaitingSender, .awaitingRecipient, .awaitingStore:
+        case .awaitingSender, .awaitingRecipient, .awaitingStore, .awaitingAuthentication:
             return []  // our own work; the connection deadline still applies below
         default:
             if now - lastActivity >= configuration.commandTimeout {

@@ -24,6 +24,11 @@ public struct SMTPServerSessionConfiguration: Sendable {
     public var maximumRecipients: Int
     /// Errors (5xx replies to commands) before the session is closed with 421.
     public var maximumErrors: Int
+    /// SASL mechanisms offered with AUTH (RFC 4954), in order; empty: AUTH is not offered.
+    public var authMechanisms: [String]
+    /// RFC 6409 §4.2 / RFC 8314: authentication only inside TLS, so no password ever crosses the
+    /// network in clear (AUTH before STARTTLS gets 538 5.7.11).
+    public var authRequiresTLS: Bool
     /// RFC 5321 §4.5.3.2.7: the server waits at least 5 minutes for the next command.
     public var commandTimeout: TimeAmount
     /// The whole connection may last no longer than this.
@@ -32,7 +37,8 @@ public struct SMTPServerSessionConfiguration: Sendable {
     public init(
         hostname: String, kind: ListenerKind, startTLSAvailable: Bool = false, implicitTLS: Bool = false,
         clientIsTrusted: Bool = false, maximumMessageSize: Int = 26_214_400, maximumRecipients: Int = 100,
-        maximumErrors: Int = 20, commandTimeout: TimeAmount = .minutes(5), connectionTimeout: TimeAmount = .minutes(30)
+        maximumErrors: Int = 20, authMechanisms: [String] = [], authRequiresTLS: Bool = true, commandTimeout: TimeAmount = .minutes(5),
+        connectionTimeout: TimeAmount = .minutes(30)
     ) {
         self.hostname = hostname
         self.kind = kind
@@ -42,6 +48,8 @@ public struct SMTPServerSessionConfiguration: Sendable {
         self.maximumMessageSize = maximumMessageSize
         self.maximumRecipients = maximumRecipients
         self.maximumErrors = maximumErrors
+        self.authMechanisms = authMechanisms
+        self.authRequiresTLS = authRequiresTLS
         self.commandTimeout = commandTimeout
         self.connectionTimeout = connectionTimeout
     }

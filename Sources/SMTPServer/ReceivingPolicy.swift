@@ -2,6 +2,7 @@ import Foundation
 import MailCore
 import MailStore
 import NIOCore
+import SASL
 import SMTPProtocol
 
 /// The rules of the receiving server: hosted recipients only on the MX, authentication (or a
@@ -36,7 +37,7 @@ public struct ReceivingPolicy: SMTPPolicy {
         }
         guard mailbox.domain.kind == .name else {
             // Address literals are never hosted: relaying is for trusted networks only.
-            return eventLoop.makeSucceededFuture(connection.clientIsTrusted ? nil : .relayDenied)
+            return eventLoop.makeSucceededFuture(connection.clientIsTrusted || connection.authenticatedAs != nil ? nil : .relayDenied)
         }
         let reply: SMTPReply?
         do {
@@ -46,8 +47,8 @@ public struct ReceivingPolicy: SMTPPolicy {
             }
             switch status {
             case .notHosted:
-                // Relaying is for trusted networks only (AUTH arrives with submission).
-                reply = connection.clientIsTrusted ? nil : .relayDenied
+                // Relaying is for authenticated clients and trusted networks only.
+                reply = connection.clientIsTrusted || connection.authenticatedAs != nil ? nil : .relayDenied
             case .unknownUser:
                 // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
                 reply = mailbox.localPart.lowercased() == "postmaster" ? nil : .noSuchUser
@@ -59,6 +60,34 @@ public struct ReceivingPolicy: SMTPPolicy {
         }
         return eventLoop.makeSucceededFuture(reply)
     }
+
+    public func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop)
+        -> EventLoopFuture<Bool>
+    {
+        let directory = self.directory
+        let promise = eventLoop.makePromise(of: Bool.self)
+        // scrypt takes tens of milliseconds: never on an event loop, never on the cooperative pool.
+        DispatchQueue.global(qos: .userInitiated).async {
+            let stored = try? directory.credentials(username.lowercased())
+            // An unknown user is checked against a decoy hash, so the answer takes as long.
+            let valid = PasswordHash.verify(password, against: stored?.passwordHash ?? Self.decoyHash)
+            promise.succeed(stored != nil && valid)
+        }
+        return promise.futureResult
+    }
+
+    public func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?> {
+        let directory = self.directory
+        let promise = eventLoop.makePromise(of: SCRAMCredentials?.self)
+        DispatchQueue.global(qos: .userInitiated).async {
+            let stored = try? directory.credentials(username.lowercased())
+            promise.succeed(stored?.scram.flatMap(SCRAMCredentials.init(encoded:)))
+        }
+        return promise.futureResult
+    }
+
+    /// A hash of a random password with the default cost, made once.
+    static let decoyHash: String = (try? PasswordHash.make(SASLServerExchange.randomNonce())) ?? ""
 
     public func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<Result<String, StoreRefusal>>

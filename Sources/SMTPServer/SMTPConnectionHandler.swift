@@ -2,6 +2,7 @@ import Logging
 import MailCore
 import NIOCore
 import NIOSSL
+import SASL
 import SMTPProtocol
 
 /// The NIO edge of one SMTP session: feeds bytes to `SMTPServerSession` and performs the actions
@@ -12,7 +13,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private var session: SMTPServerSession
     private let policy: any SMTPPolicy
-    private let connection: ConnectionInfo
+    private var connection: ConnectionInfo
+    private var exchange: SASLServerExchange?
+    private let hostname: String
     private let tlsContext: NIOSSLContext?
     private let registry: ConnectionRegistry
     private let logger: Logger
@@ -32,6 +35,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         registry: ConnectionRegistry, logger: Logger
     ) {
         self.session = SMTPServerSession(configuration: configuration, now: .now())
+        self.hostname = configuration.hostname
         self.policy = policy
         self.connection = connection
         self.tlsContext = tlsContext
@@ -139,6 +143,18 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     }
                     return handler.session.stored(result)
                 }
+            case .authenticate(let mechanism, let initialResponse):
+                guard let mechanism = SASLMechanism(rawValue: mechanism) else {
+                    perform(session.authFailed(.authenticationFailed))
+                    continue
+                }
+                exchange = SASLServerExchange(mechanism: mechanism, hostname: hostname)
+                drive(exchange!.start(initialResponse: initialResponse))
+            case .authenticationResponse(let response):
+                guard exchange != nil else { continue }
+                drive(exchange!.respond(response))
+            case .cancelAuthentication:
+                exchange = nil
             case .startTLS:
                 startTLS(context: context)
             case .close:
@@ -146,6 +162,45 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 flushOutput()
                 context.close(promise: nil)
             }
+        }
+    }
+
+    /// Performs one step of the SASL exchange (RFC 4954).
+    private func drive(_ step: SASLServerExchange.Step) {
+        guard let context else { return }
+        switch step {
+        case .challenge(let challenge):
+            perform(session.authChallenge(challenge))
+        case .verifyPassword(let username, let password):
+            whenDecided(policy.verifyPassword(username: username, password: password, connection: connection, on: context.eventLoop)) {
+                handler, valid in
+                handler.drive(handler.exchange?.passwordChecked(valid) ?? .failure(.invalidCredentials))
+                return []
+            }
+        case .needSCRAMCredentials(let username):
+            whenDecided(policy.scramCredentials(username: username, on: context.eventLoop)) { handler, credentials in
+                handler.drive(handler.exchange?.scramCredentials(credentials, decoy: .decoy()) ?? .failure(.invalidCredentials))
+                return []
+            }
+        case .needCRAMSecret:
+            // CRAM-MD5 needs a password-equivalent secret, which Tern does not store.
+            drive(exchange?.cramSecret(nil) ?? .failure(.invalidCredentials))
+        case .success(let username):
+            exchange = nil
+            let identity = username.lowercased()
+            connection.authenticatedAs = identity
+            logger.info("authenticated", metadata: ["client": "\(connection.clientAddress)", "user": "\(identity)"])
+            perform(session.authSucceeded(identity))
+        case .failure(let error):
+            exchange = nil
+            let reply: SMTPReply
+            switch error {
+            case .cancelled: reply = SMTPReply(501, EnhancedStatus(5, 0, 0), "Authentication cancelled")
+            case .malformed: reply = .badBase64
+            case .invalidCredentials, .authorizationDenied: reply = .authenticationFailed
+            }
+            logger.notice("authentication failed", metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)"])
+            perform(session.authFailed(reply))
         }
     }
 

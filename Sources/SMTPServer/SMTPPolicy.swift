@@ -1,5 +1,6 @@
 import MailCore
 import NIOCore
+import SASL
 import SMTPProtocol
 
 /// Who is on the other end of a connection, as far as policy cares.
@@ -7,11 +8,14 @@ public struct ConnectionInfo: Sendable {
     public var clientAddress: String
     public var listener: ListenerKind
     public var clientIsTrusted: Bool
+    /// The account that authenticated with AUTH, once it has.
+    public var authenticatedAs: String?
 
-    public init(clientAddress: String, listener: ListenerKind, clientIsTrusted: Bool) {
+    public init(clientAddress: String, listener: ListenerKind, clientIsTrusted: Bool, authenticatedAs: String? = nil) {
         self.clientAddress = clientAddress
         self.listener = listener
         self.clientIsTrusted = clientIsTrusted
+        self.authenticatedAs = authenticatedAs
     }
 }
 
@@ -24,6 +28,10 @@ public protocol SMTPPolicy: Sendable {
     /// nil to accept RCPT TO, or the refusal.
     func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
+    /// Whether `password` is right for `username`. Takes the same time for unknown users.
+    func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop) -> EventLoopFuture<Bool>
+    /// The SCRAM-SHA-256 keys of `username`, or nil when unknown.
+    func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?>
     /// Stores the message durably; the queue id, or why not.
     func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<Result<String, StoreRefusal>>

@@ -38,6 +38,8 @@ public struct SMTPServiceSettings: Sendable {
     public var commandTimeout: TimeAmount
     public var connectionTimeout: TimeAmount
     public var trustedNetworks: [NetworkRange]
+    /// SASL mechanisms offered on the submission listeners (never on the MX).
+    public var authMechanisms: [String] = ["PLAIN", "LOGIN", "SCRAM-SHA-256"]
 
     public init(
         hostname: String, maximumMessageSize: Int, maximumRecipients: Int, maximumConnections: Int, maximumConnectionsPerClient: Int,
@@ -104,6 +106,7 @@ public final class SMTPService: Sendable {
                         startTLSAvailable: tlsContext != nil && spec.kind != .submissions,
                         implicitTLS: spec.kind == .submissions, clientIsTrusted: trusted,
                         maximumMessageSize: settings.maximumMessageSize, maximumRecipients: settings.maximumRecipients,
+                        authMechanisms: spec.kind == .mx ? [] : settings.authMechanisms,
                         commandTimeout: settings.commandTimeout, connectionTimeout: settings.connectionTimeout)
                     let sync = channel.pipeline.syncOperations
                     if spec.kind == .submissions, let tlsContext {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MailCore
 import MailStore
+import SASL
 import TernServer
 
 struct UserCommand: ParsableCommand {
@@ -34,9 +35,14 @@ struct UserCommand: ParsableCommand {
                 password = randomPassword()
             }
             let hash = try PasswordHash.make(password)
+            var salt = [UInt8](repeating: 0, count: 16)
+            var generator = SystemRandomNumberGenerator()
+            for i in salt.indices { salt[i] = generator.next() }
+            let scram = try SCRAMCredentials.derive(password: password, salt: salt).encoded
             try await operation {
                 try await environment.store.addUser(
-                    MailUser(address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds()))
+                    MailUser(
+                        address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds(), scram: scram))
             }
             if passwordStdin {
                 print("Added \(address.normalized) (plan \(plan)).")

@@ -54,3 +54,26 @@ import Testing
         #expect(MessageDate.rfc3339(unixSeconds: 1_795_000_000) == "2026-11-18T11:06:40Z")
     }
 }
+
+@Suite struct Base64TextTests {
+    @Test func rfc4648Vectors() {
+        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy")]
+        for (plain, encoded) in vectors {
+            #expect(Base64Text.encode(Array(plain.utf8)) == encoded)
+            #expect(Base64Text.decode(Array(encoded.utf8)) == Array(plain.utf8))
+        }
+    }
+
+    @Test(arguments: ["Zg=", "Zg", "Z===", "Zh==", "Zm9=", "Zg==Zg==", "Zm 9", "Zm9v\r\n", "****"])
+    func refusesNonCanonical(text: String) {
+        #expect(Base64Text.decode(Array(text.utf8)) == nil)
+    }
+
+    @Test func roundTripsRandomBytes() {
+        var rng = SystemRandomNumberGenerator()
+        for n in 0..<200 {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            #expect(Base64Text.decode(Array(Base64Text.encode(bytes).utf8)) == bytes)
+        }
+    }
+}

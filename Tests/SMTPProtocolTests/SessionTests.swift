@@ -15,6 +15,19 @@ struct SessionDriver {
     var storeResult: Result<String, StoreRefusal> = .success("QID1")
     var senderRefusal: SMTPReply? = nil
     var pendingInput = ByteBuffer()
+    var authRequests: [String] = []
+    /// How the fake mechanism answers each step: a challenge, success or failure.
+    var authScript: [SMTPReply?] = []
+    var authChallenges: [[UInt8]] = []
+
+    mutating func authAnswer() -> [SMTPServerSession.Action] {
+        if !authChallenges.isEmpty { return session.authChallenge(authChallenges.removeFirst()) }
+        if let refusal = authScript.first ?? nil {
+            authScript.removeFirst()
+            return session.authFailed(refusal)
+        }
+        return session.authSucceeded("alice@h.test")
+    }
 
     init(_ configuration: SMTPServerSessionConfiguration = SMTPServerSessionConfiguration(hostname: "mx.test", kind: .mx, startTLSAvailable: true)) {
         session = SMTPServerSession(configuration: configuration, now: now)
@@ -37,6 +50,13 @@ struct SessionDriver {
                 case .store(let envelope, let content, _):
                     stored.append((envelope, String(buffer: content)))
                     next += session.stored(storeResult)
+                case .authenticate(let mechanism, let initial):
+                    authRequests.append("\(mechanism) \(initial.map { String(decoding: $0, as: UTF8.self) } ?? "-")")
+                    next += authAnswer()
+                case .authenticationResponse(let response):
+                    authRequests.append(String(decoding: response, as: UTF8.self))
+                    next += authAnswer()
+                case .cancelAuthentication: authRequests.append("cancel")
                 case .startTLS: tlsStarted = true
                 case .close: closed = true
                 }

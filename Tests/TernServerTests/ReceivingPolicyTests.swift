@@ -21,6 +21,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     func listUsers() async throws(StoreError) -> [MailUser] { [] }
     func user(_ address: String) async throws(StoreError) -> MailUser? { nil }
     func removeUser(_ address: String) async throws(StoreError) {}
+    func credentials(_ address: String) throws(StoreError) -> StoredCredentials? { nil }
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
         lookups += 1
         return statuses[address] ?? .notHosted

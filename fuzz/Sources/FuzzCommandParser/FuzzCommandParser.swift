@@ -13,7 +13,8 @@ public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     }
 
     let configuration = SMTPServerSessionConfiguration(
-        hostname: "fuzz.test", kind: .mx, startTLSAvailable: true, maximumMessageSize: 4096, maximumRecipients: 5)
+        hostname: "fuzz.test", kind: .submission, startTLSAvailable: true, maximumMessageSize: 4096, maximumRecipients: 5,
+        authMechanisms: ["PLAIN", "LOGIN"], authRequiresTLS: false)
     var session = SMTPServerSession(configuration: configuration, now: .uptimeNanoseconds(0))
     var buffer = ByteBuffer(bytes: bytes)
     var actions = session.receive(&buffer, now: .uptimeNanoseconds(0))
@@ -31,6 +32,9 @@ public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
             case .store(_, let content, _):
                 precondition(content.readableBytes <= 4096, "stored more than the size limit")
                 next += session.stored(.success("F"))
+            case .authenticate, .authenticationResponse:
+                next += size % 2 == 0 ? session.authChallenge([1, 2, 3]) : session.authSucceeded("fuzz")
+            case .cancelAuthentication: break
             case .startTLS: session.tlsEstablished()
             case .close: break
             }

@@ -1,0 +1,132 @@
+"""SMTP AUTH on the submission listeners with real clients: smtplib, swaks, and an independent
+SCRAM-SHA-256 client written from RFC 5802 with Python's hashlib/hmac."""
+import base64
+import hashlib
+import hmac
+import os
+import smtplib
+import ssl
+import subprocess
+
+import pytest
+from conftest import DOMAIN, PASSWORD, USER, RawSMTP
+
+TLS = ssl._create_unverified_context()
+
+
+def submit(tern, port_name="submission"):
+    s = smtplib.SMTP("127.0.0.1", tern.submission_port)
+    s.ehlo()
+    s.starttls(context=TLS)
+    s.ehlo()
+    return s
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_smtplib_auth_then_relay(tern, mechanism):
+    with submit(tern) as s:
+        assert mechanism in s.esmtp_features["auth"].split()
+        s.user, s.password = USER, PASSWORD
+        code, _ = s.auth(mechanism, getattr(s, f"auth_{mechanism.lower()}"))
+        assert code == 235
+        assert s.sendmail(USER, ["friend@elsewhere.test"], f"From: {USER}\r\nSubject: out\r\n\r\nhi\r\n") == {}
+    queue = tern.queue()
+    assert queue[0]["recipients"][0]["address"] == "friend@elsewhere.test"
+    assert "with ESMTPSA" in tern.content(queue[0]["id"])
+
+
+def test_implicit_tls_login(tern):
+    with smtplib.SMTP_SSL("127.0.0.1", tern.submissions_port, context=TLS) as s:
+        s.login(USER, PASSWORD)
+        assert s.sendmail(USER, ["x@elsewhere.test"], "Subject: 465\r\n\r\nhi\r\n") == {}
+
+
+def test_wrong_password_and_unknown_user(tern):
+    with submit(tern) as s:
+        with pytest.raises(smtplib.SMTPAuthenticationError) as info:
+            s.login(USER, "wrong")
+        assert info.value.smtp_code == 535 and info.value.smtp_error.startswith(b"5.7.8")
+        with pytest.raises(smtplib.SMTPAuthenticationError) as info:
+            s.login(f"ghost@{DOMAIN}", "whatever")
+        assert info.value.smtp_code == 535
+        code, _ = s.mail(USER)
+        assert code == 530
+
+
+def test_auth_refused_before_starttls(tern):
+    c = RawSMTP(tern.submission_port)
+    c.reply()
+    code, text = c.command("EHLO plain.test")
+    assert "AUTH" not in text
+    creds = base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode()
+    code, text = c.command(f"AUTH PLAIN {creds}")
+    assert code == 538 and text.startswith("5.7.11")
+
+
+def test_auth_not_offered_on_mx(tern):
+    with smtplib.SMTP("127.0.0.1", tern.smtp_port) as s:
+        s.ehlo()
+        s.starttls(context=TLS)
+        s.ehlo()
+        assert not s.has_extn("auth")
+
+
+def test_cancel_and_bad_base64(tern):
+    with submit(tern) as s:
+        code, _ = s.docmd("AUTH", "PLAIN")
+        assert code == 334
+        code, text = s.docmd("*")
+        assert code == 501 and text.startswith(b"5.0.0")
+        code, text = s.docmd("AUTH", "PLAIN ***")
+        assert code == 501 and text.startswith(b"5.5.2")
+
+
+def test_swaks_auth(tern):
+    result = subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{tern.submission_port}", "--tls", "--auth", "LOGIN", "--auth-user", USER,
+         "--auth-password", PASSWORD, "--from", USER, "--to", "someone@elsewhere.test"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "235 2.7.0" in result.stdout
+
+
+def scram_sha256(s, username, password):
+    """RFC 5802 client over an smtplib connection; returns the final reply code."""
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    first_bare = f"n={username},r={nonce}"
+    code, text = s.docmd("AUTH", "SCRAM-SHA-256 " + base64.b64encode(("n,," + first_bare).encode()).decode())
+    assert code == 334, text
+    server_first = base64.b64decode(text).decode()
+    fields = dict(item.split("=", 1) for item in server_first.split(","))
+    assert fields["r"].startswith(nonce)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(fields["s"]), int(fields["i"]))
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    without_proof = f"c=biws,r={fields['r']}"
+    auth_message = f"{first_bare},{server_first},{without_proof}".encode()
+    signature = hmac.new(stored_key, auth_message, hashlib.sha256).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, signature))
+    final = f"{without_proof},p={base64.b64encode(proof).decode()}"
+    code, text = s.docmd(base64.b64encode(final.encode()).decode())
+    if code != 334:
+        return code
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    expected = "v=" + base64.b64encode(hmac.new(server_key, auth_message, hashlib.sha256).digest()).decode()
+    assert base64.b64decode(text).decode() == expected, "server signature does not verify"
+    code, _ = s.docmd("")
+    return code
+
+
+def test_scram_sha256(tern):
+    with submit(tern) as s:
+        assert "SCRAM-SHA-256" in s.esmtp_features["auth"].split()
+        assert scram_sha256(s, USER, PASSWORD) == 235
+        assert s.mail(USER)[0] == 250
+
+
+def test_scram_sha256_wrong_password(tern):
+    with submit(tern) as s:
+        assert scram_sha256(s, USER, "not the password") == 535
+    with submit(tern) as s:
+        assert scram_sha256(s, f"ghost@{DOMAIN}", "x") == 535
