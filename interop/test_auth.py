@@ -130,3 +130,24 @@ def test_scram_sha256_wrong_password(tern):
         assert scram_sha256(s, USER, "not the password") == 535
     with submit(tern) as s:
         assert scram_sha256(s, f"ghost@{DOMAIN}", "x") == 535
+
+
+def test_api_key_as_password(tern):
+    key = tern.cli("key", "create", USER, "--name", "ci").stdout.strip()
+    assert key.startswith("tern_") and "\n" not in key
+    for username in ("apikey", USER):
+        with submit(tern) as s:
+            s.login(username, key)
+            assert s.sendmail(USER, ["x@elsewhere.test"], "Subject: key\r\n\r\nhi\r\n") == {}
+    # A key never works for another account's name.
+    with submit(tern) as s:
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            s.login(f"bob@{DOMAIN}", key)
+    listed = __import__("json").loads(tern.cli("key", "list", USER, "--json").stdout)
+    assert [k["name"] for k in listed] == ["ci"] and listed[0]["revoked_at"] is None
+    assert key not in tern.cli("key", "list", USER).stdout
+    tern.cli("key", "revoke", listed[0]["id"])
+    with submit(tern) as s:
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            s.login("apikey", key)
+    assert tern.cli("key", "revoke", listed[0]["id"], check=False).returncode == 1

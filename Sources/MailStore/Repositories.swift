@@ -14,6 +14,12 @@ public protocol DirectoryRepository: Sendable {
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus
     /// What AUTH checks against, read synchronously (callers run it off the event loop).
     func credentials(_ address: String) throws(StoreError) -> StoredCredentials?
+    func addAPIKey(_ key: APIKeyRecord) async throws(StoreError)
+    func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord]
+    /// Marks a key revoked; false when there is no such live key.
+    func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool
+    /// A key by id, read synchronously for AUTH.
+    func apiKey(id: String) throws(StoreError) -> APIKeyRecord?
 }
 
 /// A user's secrets as stored: the scrypt hash and the SCRAM-SHA-256 keys (never a password).

@@ -86,6 +86,19 @@ public final class SQLiteStore: Sendable {
         migrator.registerMigration("v2-scram") { db in
             try db.execute(sql: "ALTER TABLE users ADD COLUMN scram TEXT")
         }
+        migrator.registerMigration("v3-api-keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_keys(
+                        id TEXT PRIMARY KEY,
+                        user TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        secret_hash TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER);
+                    CREATE INDEX api_keys_user ON api_keys(user);
+                    """)
+        }
         return migrator
     }
 
@@ -202,6 +215,46 @@ extension SQLiteStore: DirectoryRepository {
         } catch {
             throw Self.storeError(error)
         }
+    }
+
+    public func addAPIKey(_ key: APIKeyRecord) async throws(StoreError) {
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [key.user]) == true else {
+                throw StoreError.notFound("user \(key.user)")
+            }
+            try db.execute(
+                sql: "INSERT INTO api_keys(id, user, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [key.id, key.user, key.name, key.secretHash, key.createdAt])
+        }
+    }
+
+    public func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE user = ? ORDER BY created_at, id", arguments: [user]).map(Self.apiKey(from:))
+        }
+    }
+
+    public func revokeAPIKey(id: String, at time: Int) async throws(StoreError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [time, id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func apiKey(id: String) throws(StoreError) -> APIKeyRecord? {
+        do {
+            return try pool.read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey(from:))
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func apiKey(from row: Row) -> APIKeyRecord {
+        APIKeyRecord(
+            id: row["id"], user: row["user"], name: row["name"], secretHash: row["secret_hash"], createdAt: row["created_at"],
+            revokedAt: row["revoked_at"])
     }
 
     static func user(from row: Row) -> MailUser {

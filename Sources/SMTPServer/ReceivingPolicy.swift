@@ -62,18 +62,30 @@ public struct ReceivingPolicy: SMTPPolicy {
     }
 
     public func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop)
-        -> EventLoopFuture<Bool>
+        -> EventLoopFuture<String?>
     {
         let directory = self.directory
-        let promise = eventLoop.makePromise(of: Bool.self)
+        let promise = eventLoop.makePromise(of: String?.self)
         // scrypt takes tens of milliseconds: never on an event loop, never on the cooperative pool.
         DispatchQueue.global(qos: .userInitiated).async {
-            let stored = try? directory.credentials(username.lowercased())
-            // An unknown user is checked against a decoy hash, so the answer takes as long.
-            let valid = PasswordHash.verify(password, against: stored?.passwordHash ?? Self.decoyHash)
-            promise.succeed(stored != nil && valid)
+            promise.succeed(Self.accountFor(username: username.lowercased(), password: password, directory: directory))
         }
         return promise.futureResult
+    }
+
+    static func accountFor(username: String, password: String, directory: any DirectoryRepository) -> String? {
+        // An API key as the password (the hosted-service convention): username "apikey" or the
+        // key's own account.
+        if let key = APIKey(text: password) {
+            guard let record = try? directory.apiKey(id: key.id), record.revokedAt == nil,
+                APIKey.matches(secret: key.secret, storedHash: record.secretHash), username == "apikey" || username == record.user
+            else { return nil }
+            return record.user
+        }
+        let stored = try? directory.credentials(username)
+        // An unknown user is checked against a decoy hash, so the answer takes as long.
+        let valid = PasswordHash.verify(password, against: stored?.passwordHash ?? decoyHash)
+        return valid ? stored?.address : nil
     }
 
     public func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?> {

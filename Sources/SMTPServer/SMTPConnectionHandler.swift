@@ -15,6 +15,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let policy: any SMTPPolicy
     private var connection: ConnectionInfo
     private var exchange: SASLServerExchange?
+    /// The account a password (or API key) check resolved to; the SASL username may be "apikey".
+    private var verifiedAccount: String?
     private let hostname: String
     private let tlsContext: NIOSSLContext?
     private let registry: ConnectionRegistry
@@ -173,8 +175,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             perform(session.authChallenge(challenge))
         case .verifyPassword(let username, let password):
             whenDecided(policy.verifyPassword(username: username, password: password, connection: connection, on: context.eventLoop)) {
-                handler, valid in
-                handler.drive(handler.exchange?.passwordChecked(valid) ?? .failure(.invalidCredentials))
+                handler, account in
+                handler.verifiedAccount = account
+                handler.drive(handler.exchange?.passwordChecked(account != nil) ?? .failure(.invalidCredentials))
                 return []
             }
         case .needSCRAMCredentials(let username):
@@ -187,7 +190,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             drive(exchange?.cramSecret(nil) ?? .failure(.invalidCredentials))
         case .success(let username):
             exchange = nil
-            let identity = username.lowercased()
+            let identity = verifiedAccount ?? username.lowercased()
+            verifiedAccount = nil
             connection.authenticatedAs = identity
             logger.info("authenticated", metadata: ["client": "\(connection.clientAddress)", "user": "\(identity)"])
             perform(session.authSucceeded(identity))

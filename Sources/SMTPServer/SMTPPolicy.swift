@@ -28,8 +28,9 @@ public protocol SMTPPolicy: Sendable {
     /// nil to accept RCPT TO, or the refusal.
     func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
-    /// Whether `password` is right for `username`. Takes the same time for unknown users.
-    func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop) -> EventLoopFuture<Bool>
+    /// The account `username` + `password` log in as, or nil. The password may be an API key, with
+    /// the account's address or `apikey` as the username. Takes as long for unknown users.
+    func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop) -> EventLoopFuture<String?>
     /// The SCRAM-SHA-256 keys of `username`, or nil when unknown.
     func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?>
     /// Stores the message durably; the queue id, or why not.

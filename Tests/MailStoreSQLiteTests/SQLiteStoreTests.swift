@@ -139,3 +139,35 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         #expect(!PasswordHash.verify("passwore", against: stored))
     }
 }
+
+@Suite struct APIKeyTests {
+    @Test func textFormRoundTrips() throws {
+        let key = APIKey.generate()
+        #expect(key.text.hasPrefix("tern_"))
+        #expect(APIKey(text: key.text) == key)
+        #expect(APIKey(text: "tern_short_x") == nil)
+        #expect(APIKey(text: "not a key") == nil)
+        #expect(APIKey(text: key.text + "x") == nil)
+        #expect(APIKey.matches(secret: key.secret, storedHash: key.secretHash))
+        #expect(!APIKey.matches(secret: key.secret + "x", storedHash: key.secretHash))
+        #expect(key.secretHash.count == 64)
+        #expect(!key.secretHash.contains(key.secret))
+    }
+
+    @Test func storeCreateListRevoke() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        try await store.addDomain("example.test")
+        try await store.addUser(MailUser(address: "alice@example.test", passwordHash: "h", plan: "free", createdAt: 1))
+        let key = APIKey.generate()
+        let record = APIKeyRecord(id: key.id, user: "alice@example.test", name: "ci", secretHash: key.secretHash, createdAt: 5)
+        try await store.addAPIKey(record)
+        await #expect(throws: StoreError.self) {
+            try await store.addAPIKey(APIKeyRecord(id: "x", user: "nobody@example.test", name: "", secretHash: "", createdAt: 1))
+        }
+        #expect(try await store.listAPIKeys(user: "alice@example.test") == [record])
+        #expect(try store.apiKey(id: key.id) == record)
+        #expect(try await store.revokeAPIKey(id: key.id, at: 9))
+        #expect(try await !store.revokeAPIKey(id: key.id, at: 10))
+        #expect(try store.apiKey(id: key.id)?.revokedAt == 9)
+    }
+}

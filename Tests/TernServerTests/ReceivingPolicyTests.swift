@@ -22,6 +22,10 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     func user(_ address: String) async throws(StoreError) -> MailUser? { nil }
     func removeUser(_ address: String) async throws(StoreError) {}
     func credentials(_ address: String) throws(StoreError) -> StoredCredentials? { nil }
+    func addAPIKey(_ key: APIKeyRecord) async throws(StoreError) {}
+    func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] { [] }
+    func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool { false }
+    func apiKey(id: String) throws(StoreError) -> APIKeyRecord? { nil }
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
         lookups += 1
         return statuses[address] ?? .notHosted

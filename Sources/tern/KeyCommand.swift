@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import MailCore
+import MailStore
+import TernServer
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key", abstract: "Manage API keys (usable as the SMTP password).", subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an API key for a user and print it once; only its hash is stored.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Option(help: "A name to recognise the key by.") var name = ""
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            let key = APIKey.generate()
+            let environment = try options.environment()
+            try await operation {
+                try await environment.store.addAPIKey(
+                    APIKeyRecord(
+                        id: key.id, user: address.normalized, name: name, secretHash: key.secretHash, createdAt: MessageDate.nowUnixSeconds()))
+            }
+            // DESIGN.md: the key alone on standard output.
+            print(key.text)
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's API keys (never their secrets).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            let keys = try await operation { try await options.environment().store.listAPIKeys(user: address.normalized) }
+            if json {
+                printJSON(
+                    keys.map { key -> [String: Any] in
+                        [
+                            "id": key.id, "name": key.name, "created_at": MessageDate.rfc3339(unixSeconds: key.createdAt),
+                            "revoked_at": key.revokedAt.map { MessageDate.rfc3339(unixSeconds: $0) } as Any? ?? NSNull(),
+                        ]
+                    })
+            } else {
+                printTable(
+                    header: ["ID", "NAME", "CREATED", "STATE"],
+                    rows: keys.map { [$0.id, $0.name, MessageDate.rfc3339(unixSeconds: $0.createdAt), $0.revokedAt == nil ? "active" : "revoked"] })
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke an API key at once.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The key's id (from `tern key list`).") var id: String
+
+        func run() async throws {
+            let revoked = try await operation { try await options.environment().store.revokeAPIKey(id: id, at: MessageDate.nowUnixSeconds()) }
+            guard revoked else { throw OperationFailure(message: "no active key \(id)") }
+            print("Revoked \(id).")
+        }
+    }
+}
