@@ -38,7 +38,7 @@ def test_smtplib_auth_then_relay(tern, mechanism):
 def test_implicit_tls_login(tern):
     with smtplib.SMTP_SSL("127.0.0.1", tern.submissions_port, context=TLS) as s:
         s.login(USER, PASSWORD)
-        assert s.sendmail(USER, ["x@elsewhere.test"], "Subject: 465\r\n\r\nhi\r\n") == {}
+        assert s.sendmail(USER, ["x@elsewhere.test"], f"From: {USER}\r\nSubject: 465\r\n\r\nhi\r\n") == {}
 
 
 def test_wrong_password_and_unknown_user(tern):
@@ -138,7 +138,7 @@ def test_api_key_as_password(tern):
     for username in ("apikey", USER):
         with submit(tern) as s:
             s.login(username, key)
-            assert s.sendmail(USER, ["x@elsewhere.test"], "Subject: key\r\n\r\nhi\r\n") == {}
+            assert s.sendmail(USER, ["x@elsewhere.test"], f"From: {USER}\r\nSubject: key\r\n\r\nhi\r\n") == {}
     # A key never works for another account's name.
     with submit(tern) as s:
         with pytest.raises(smtplib.SMTPAuthenticationError):
@@ -151,3 +151,23 @@ def test_api_key_as_password(tern):
         with pytest.raises(smtplib.SMTPAuthenticationError):
             s.login("apikey", key)
     assert tern.cli("key", "revoke", listed[0]["id"], check=False).returncode == 1
+
+
+def test_sender_must_be_own_domain(tern):
+    with submit(tern) as s:
+        s.login(USER, PASSWORD)
+        code, text = s.mail("ceo@bank.test")
+        assert code == 553 and text.startswith(b"5.7.1")
+        s.rset()
+        # Envelope fine, header From forged: refused after DATA.
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            s.sendmail(USER, ["x@elsewhere.test"], "From: ceo@bank.test\r\nSubject: forged\r\n\r\nhi\r\n")
+        assert info.value.smtp_code == 550
+        with pytest.raises(smtplib.SMTPDataError) as info:
+            s.sendmail(USER, ["x@elsewhere.test"], f"From: {USER}\r\nFrom: {USER}\r\nSubject: two\r\n\r\nhi\r\n")
+        assert info.value.smtp_code == 550 and info.value.smtp_error.startswith(b"5.6.0")
+    tern.cli("user", "allow-domain", USER, "brand.test")
+    with submit(tern) as s:
+        s.login(USER, PASSWORD)
+        assert s.sendmail("news@brand.test", ["x@elsewhere.test"], "From: News <news@brand.test>\r\n\r\nhi\r\n") == {}
+    assert len(tern.queue()) == 1

@@ -20,6 +20,10 @@ public protocol DirectoryRepository: Sendable {
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool
     /// A key by id, read synchronously for AUTH.
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord?
+    /// Lets `user` send as addresses of `domain` (besides its own domain).
+    func allowSendingDomain(user: String, domain: String) async throws(StoreError)
+    /// The domains `user` may use in MAIL FROM and From: its own, then those allowed. Synchronous.
+    func sendingDomains(user: String) throws(StoreError) -> [String]
 }
 
 /// A user's secrets as stored: the scrypt hash and the SCRAM-SHA-256 keys (never a password).

@@ -99,6 +99,15 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX api_keys_user ON api_keys(user);
                     """)
         }
+        migrator.registerMigration("v4-sending-domains") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sending_domains(
+                        user TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,
+                        domain TEXT NOT NULL COLLATE NOCASE,
+                        PRIMARY KEY(user, domain)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -245,6 +254,29 @@ extension SQLiteStore: DirectoryRepository {
         do {
             return try pool.read { db in
                 try Row.fetchOne(db, sql: "SELECT * FROM api_keys WHERE id = ?", arguments: [id]).map(Self.apiKey(from:))
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func allowSendingDomain(user: String, domain: String) async throws(StoreError) {
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user]) == true else {
+                throw StoreError.notFound("user \(user)")
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO sending_domains(user, domain) VALUES (?, ?)", arguments: [user, domain.lowercased()])
+        }
+    }
+
+    public func sendingDomains(user: String) throws(StoreError) -> [String] {
+        do {
+            return try pool.read { db in
+                guard let own = try String.fetchOne(db, sql: "SELECT domain FROM users WHERE address = ?", arguments: [user]) else {
+                    return []
+                }
+                let extra = try String.fetchAll(db, sql: "SELECT domain FROM sending_domains WHERE user = ? ORDER BY domain", arguments: [user])
+                return [own] + extra.filter { $0 != own }
             }
         } catch {
             throw Self.storeError(error)

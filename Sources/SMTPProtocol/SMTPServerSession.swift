@@ -462,11 +462,14 @@ public enum StoreRefusal: Error, Hashable, Sendable {
     case failed
     /// The disk (or database) is full: 452 4.3.1.
     case insufficientStorage
+    /// Policy refused the content (header From, quota): this reply.
+    case rejected(SMTPReply)
 
     public var reply: SMTPReply {
         switch self {
         case .failed: .storageFailed
         case .insufficientStorage: .insufficientStorage
+        case .rejected(let reply): reply
         }
     }
 }

@@ -25,7 +25,42 @@ public struct ReceivingPolicy: SMTPPolicy {
     public func checkSender(_ path: ReversePath, _ parameters: MailParameters, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
     {
-        eventLoop.makeSucceededFuture(hasFreeSpace() ? nil : .insufficientStorage)
+        guard hasFreeSpace() else { return eventLoop.makeSucceededFuture(.insufficientStorage) }
+        // RFC 6409 §6.1: the submission server checks that the sender is one the account may use.
+        if let account = connection.authenticatedAs, let mailbox = path.mailbox {
+            guard (try? senderAllowed(mailbox.domain.normalized, account: account)) == true else {
+                return eventLoop.makeSucceededFuture(
+                    SMTPReply(553, EnhancedStatus(5, 7, 1), "Sender address <\(mailbox)> is not one \(account) may send as"))
+            }
+        }
+        return eventLoop.makeSucceededFuture(nil)
+    }
+
+    private func senderAllowed(_ domain: String, account: String) throws(StoreError) -> Bool {
+        try directory.sendingDomains(user: account).contains(domain)
+    }
+
+    /// RFC 5322 §3.6: exactly one From. For authenticated senders every From address must be
+    /// one the account may send as; nil when the header is acceptable.
+    public func headerRefusal(_ content: ByteBuffer, connection: ConnectionInfo) -> SMTPReply? {
+        let (count, value) = content.withUnsafeReadableBytes { raw in
+            (HeaderFields.count(named: "From", in: raw), HeaderFields.firstValue(named: "From", in: raw))
+        }
+        if count > 1 { return SMTPReply(550, EnhancedStatus(5, 6, 0), "Message has more than one From header (RFC 5322 §3.6)") }
+        guard let account = connection.authenticatedAs else { return nil }
+        guard count == 1, let value else {
+            return SMTPReply(550, EnhancedStatus(5, 6, 0), "Message has no From header (RFC 5322 §3.6)")
+        }
+        let addresses = AddressList.addrSpecs(in: value)
+        guard !addresses.isEmpty else { return SMTPReply(550, EnhancedStatus(5, 6, 0), "From header has no address") }
+        for address in addresses {
+            guard let mailbox = try? MailboxAddress(parsing: address, allowUTF8: true),
+                (try? senderAllowed(mailbox.domain.normalized, account: account)) == true
+            else {
+                return SMTPReply(550, EnhancedStatus(5, 7, 1), "From: \(address) is not an address \(account) may send as")
+            }
+        }
+        return nil
     }
 
     public func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
@@ -104,6 +139,9 @@ public struct ReceivingPolicy: SMTPPolicy {
     public func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<Result<String, StoreRefusal>>
     {
+        if let refusal = headerRefusal(content, connection: connection) {
+            return eventLoop.makeSucceededFuture(.failure(.rejected(refusal)))
+        }
         let id = QueueID.make()
         let now = MessageDate.nowUnixSeconds()
         let header = ReceivedHeader.make(

@@ -7,7 +7,7 @@ import TernServer
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Remove.self])
+        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Remove.self, AllowDomain.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -80,6 +80,30 @@ struct UserCommand: ParsableCommand {
             }
             try await operation { try await options.environment().store.removeUser(address.normalized) }
             print("Removed \(address.normalized).")
+        }
+    }
+}
+
+extension UserCommand {
+    struct AllowDomain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "allow-domain",
+            abstract: "Let a user send as addresses of another domain (MAIL FROM and From:), besides its own.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Argument(help: "The domain it may send as.") var domain: String
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            guard let parsed = try? Domain(validating: domain, allowUTF8: true), parsed.kind == .name else {
+                throw ValidationError("\(domain) is not a valid domain name")
+            }
+            try await operation {
+                try await options.environment().store.allowSendingDomain(user: address.normalized, domain: parsed.normalized)
+            }
+            print("\(address.normalized) may now send as @\(parsed.normalized).")
         }
     }
 }

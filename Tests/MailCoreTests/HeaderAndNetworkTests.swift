@@ -77,3 +77,20 @@ import Testing
         }
     }
 }
+
+@Suite struct AddressListTests {
+    @Test(arguments: [
+        ("alice@example.com", ["alice@example.com"]),
+        ("Alice <alice@example.com>", ["alice@example.com"]),
+        ("\"Doe, John\" <john@example.com>, jane@example.org (Jane, J.)", ["john@example.com", "jane@example.org"]),
+        ("<a@x.test>", ["a@x.test"]),
+        ("(comment <evil@x>) real@y.test", ["real@y.test"]),
+        ("friends: a@x.test, b@y.test;", ["a@x.test", "b@y.test"]),
+        ("\"quoted <fake@evil.test>\" <real@good.test>", ["real@good.test"]),
+        ("undisclosed-recipients:;", []),
+        ("", []),
+    ])
+    func extracts(value: String, expected: [String]) {
+        #expect(AddressList.addrSpecs(in: value) == expected)
+    }
+}

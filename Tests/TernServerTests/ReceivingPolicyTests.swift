@@ -26,6 +26,9 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] { [] }
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool { false }
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord? { nil }
+    var domainsByUser: [String: [String]] = [:]
+    func allowSendingDomain(user: String, domain: String) async throws(StoreError) {}
+    func sendingDomains(user: String) throws(StoreError) -> [String] { domainsByUser[user] ?? [] }
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
         lookups += 1
         return statuses[address] ?? .notHosted
@@ -78,6 +81,27 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         let before = store.lookups
         #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == nil)
         #expect(store.lookups == before)  // the positive answer was cached
+    }
+
+    @Test func authenticatedSenderMustOwnTheDomain() throws {
+        let store = FakeStore()
+        store.domainsByUser = ["alice@h.test": ["h.test", "brand.test"]]
+        let p = policy(store)
+        let authed = ConnectionInfo(clientAddress: "192.0.2.7", listener: .submission, clientIsTrusted: false, authenticatedAs: "alice@h.test")
+        #expect(try p.checkSender(ReversePath(parsing: "<alice@h.test>"), MailParameters(), connection: authed, on: loop).wait() == nil)
+        #expect(try p.checkSender(ReversePath(parsing: "<news@Brand.test>"), MailParameters(), connection: authed, on: loop).wait() == nil)
+        #expect(try p.checkSender(ReversePath(parsing: "<ceo@bank.test>"), MailParameters(), connection: authed, on: loop).wait()?.code == 553)
+        #expect(try p.checkSender(.null, MailParameters(), connection: authed, on: loop).wait() == nil)
+        // Header From.
+        #expect(p.headerRefusal(ByteBuffer(string: "From: Alice <alice@h.test>\r\n\r\nx"), connection: authed) == nil)
+        #expect(p.headerRefusal(ByteBuffer(string: "From: ceo@bank.test\r\n\r\nx"), connection: authed)?.code == 550)
+        #expect(p.headerRefusal(ByteBuffer(string: "From: a@h.test, ceo@bank.test\r\n\r\nx"), connection: authed)?.code == 550)
+        #expect(p.headerRefusal(ByteBuffer(string: "Subject: none\r\n\r\nx"), connection: authed)?.enhanced == EnhancedStatus(5, 6, 0))
+        let twoFroms = ByteBuffer(string: "From: alice@h.test\r\nFrom: alice@h.test\r\n\r\nx")
+        #expect(p.headerRefusal(twoFroms, connection: authed)?.enhanced == EnhancedStatus(5, 6, 0))
+        // Inbound on the MX: only the several-From rule applies.
+        #expect(p.headerRefusal(ByteBuffer(string: "From: ceo@bank.test\r\n\r\nx"), connection: mx) == nil)
+        #expect(p.headerRefusal(twoFroms, connection: mx)?.code == 550)
     }
 
     @Test func diskFullAtMail() throws {
