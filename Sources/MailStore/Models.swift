@@ -109,14 +109,19 @@ public struct IncomingMessage: Sendable {
     public var receivedAt: Int
     public var clientAddress: String?
     public var heloName: String?
+    /// The authenticated account that sent it, and what it costs that account's plan.
+    public var charge: UsageCharge?
 
-    public init(id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?) {
+    public init(
+        id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil
+    ) {
         self.id = id
         self.envelope = envelope
         self.content = content
         self.receivedAt = receivedAt
         self.clientAddress = clientAddress
         self.heloName = heloName
+        self.charge = charge
     }
 
     /// The queue row this message becomes.

@@ -24,6 +24,11 @@ public protocol DirectoryRepository: Sendable {
     func allowSendingDomain(user: String, domain: String) async throws(StoreError)
     /// The domains `user` may use in MAIL FROM and From: its own, then those allowed. Synchronous.
     func sendingDomains(user: String) throws(StoreError) -> [String]
+    /// The plan name of `user`, synchronously; nil for an unknown user.
+    func plan(user: String) throws(StoreError) -> String?
+    func setPlan(user: String, plan: String) async throws(StoreError)
+    /// Counted usage for these periods (missing periods are 0). Synchronous.
+    func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int]
 }
 
 /// A user's secrets as stored: the scrypt hash and the SCRAM-SHA-256 keys (never a password).

@@ -60,6 +60,24 @@ final class GroupCommitSpool: Sendable {
         }
     }
 
+    /// The first limit this charge would pass, read inside the writing transaction.
+    static func limitReached(_ charge: UsageCharge, in db: Database) throws -> UsageLimit? {
+        for limit in charge.limits {
+            let used = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count FROM usage WHERE user = ? AND period = ?"), arguments: [charge.account, limit.period]) ?? 0
+            if used + limit.units(recipients: charge.recipients) > limit.limit { return limit }
+        }
+        return nil
+    }
+
+    static func count(_ charge: UsageCharge, in db: Database) throws {
+        for limit in charge.limits {
+            try db.cachedStatement(
+                sql: "INSERT INTO usage(user, period, count) VALUES (?, ?, ?) ON CONFLICT(user, period) DO UPDATE SET count = count + excluded.count"
+            ).execute(arguments: [charge.account, limit.period, limit.units(recipients: charge.recipients)])
+        }
+    }
+
     /// Returns and resets the number of commits since the last call.
     func takeCommitCount() -> Int {
         state.withLock { state in
@@ -70,11 +88,22 @@ final class GroupCommitSpool: Sendable {
 
     private func commit(_ batch: [Pending]) {
         do {
-            try pool.write { db in
-                for item in batch { try SQLiteStore.insert(item.message, into: db) }
+            // A message over its account's limit is refused alone; the rest of the batch commits.
+            let refusals = try pool.write { db -> [StoreError?] in
+                var refusals: [StoreError?] = []
+                for item in batch {
+                    if let charge = item.message.charge, let reached = try Self.limitReached(charge, in: db) {
+                        refusals.append(.limitReached(reached))
+                        continue
+                    }
+                    try SQLiteStore.insert(item.message, into: db)
+                    if let charge = item.message.charge { try Self.count(charge, in: db) }
+                    refusals.append(nil)
+                }
+                return refusals
             }
             state.withLock { $0.commitsSinceCheckpoint += 1 }
-            for item in batch { item.completion(.success(())) }
+            for (item, refusal) in zip(batch, refusals) { item.completion(refusal.map { .failure($0) } ?? .success(())) }
         } catch {
             guard batch.count > 1 else {
                 batch[0].completion(.failure(SQLiteStore.storeError(error)))

@@ -108,6 +108,16 @@ public final class SQLiteStore: Sendable {
                         PRIMARY KEY(user, domain)) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v5-usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage(
+                        user TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY(user, period)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 
@@ -277,6 +287,36 @@ extension SQLiteStore: DirectoryRepository {
                 }
                 let extra = try String.fetchAll(db, sql: "SELECT domain FROM sending_domains WHERE user = ? ORDER BY domain", arguments: [user])
                 return [own] + extra.filter { $0 != own }
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func plan(user: String) throws(StoreError) -> String? {
+        do {
+            return try pool.read { db in try String.fetchOne(db, sql: "SELECT plan FROM users WHERE address = ?", arguments: [user]) }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    public func setPlan(user: String, plan: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET plan = ? WHERE address = ?", arguments: [plan, user])
+            if db.changesCount == 0 { throw StoreError.notFound("user \(user)") }
+        }
+    }
+
+    public func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] {
+        do {
+            return try pool.read { db in
+                var result: [String: Int] = [:]
+                for period in periods {
+                    let statement = try db.cachedStatement(sql: "SELECT count FROM usage WHERE user = ? AND period = ?")
+                    result[period] = try Int.fetchOne(statement, arguments: [user, period]) ?? 0
+                }
+                return result
             }
         } catch {
             throw Self.storeError(error)

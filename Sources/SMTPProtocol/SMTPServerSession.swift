@@ -55,6 +55,8 @@ public struct SMTPServerSession: Sendable {
     private var transaction: Envelope?
     private var chunks: ChunkedBodyReader?
     public private(set) var authenticatedAs: String?
+    /// Recipients accepted so far in the current transaction.
+    public var acceptedRecipientCount: Int { transaction?.recipients.count ?? 0 }
     private var errorCount = 0
     private var draining = false
     private let startedAt: NIODeadline

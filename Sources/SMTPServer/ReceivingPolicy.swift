@@ -13,19 +13,57 @@ public struct ReceivingPolicy: SMTPPolicy {
     public let queue: any QueueRepository
     /// True while the data disk has room; checked at MAIL (RFC 5321 §4.5.3.1.10, 452 4.3.1).
     public let hasFreeSpace: @Sendable () -> Bool
+    /// Plans by name (`[plans.NAME]`), applied to authenticated senders.
+    public let plans: [String: PlanLimits]
+    /// Unix seconds now; injected so tests can stand at a period's edge.
+    public let clock: @Sendable () -> Int
     private let recipientCache = RecipientStatusCache()
 
-    public init(hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, hasFreeSpace: @escaping @Sendable () -> Bool) {
+    public init(
+        hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
+        clock: @escaping @Sendable () -> Int = { MessageDate.nowUnixSeconds() }, hasFreeSpace: @escaping @Sendable () -> Bool
+    ) {
         self.hostname = hostname
         self.directory = directory
         self.queue = queue
+        self.plans = plans
+        self.clock = clock
         self.hasFreeSpace = hasFreeSpace
+    }
+
+    /// The plan of an authenticated account; an unknown plan name is a temporary refusal.
+    private func planLimits(_ account: String) -> Result<PlanLimits, PlanRefusal> {
+        guard let name = try? directory.plan(user: account) else {
+            return .failure(PlanRefusal(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")))
+        }
+        guard let plan = plans[name] else {
+            return .failure(PlanRefusal(reply: SMTPReply(451, EnhancedStatus(4, 7, 0), "Plan \(name) of \(account) is not configured")))
+        }
+        return .success(plan)
+    }
+
+    /// RFC 3463 X.7.1 with the limit and when it resets, e.g. "daily limit of 100 messages".
+    static func limitReply(_ limit: UsageLimit, account: String) -> SMTPReply {
+        let unit = limit.perRecipient ? "recipients" : "messages"
+        return SMTPReply(
+            452, EnhancedStatus(4, 7, 1),
+            "\(account) reached its \(limit.name) limit of \(limit.limit) \(unit); it resets at \(MessageDate.rfc3339(unixSeconds: limit.resetsAt))")
     }
 
     public func checkSender(_ path: ReversePath, _ parameters: MailParameters, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
     {
         guard hasFreeSpace() else { return eventLoop.makeSucceededFuture(.insufficientStorage) }
+        if let account = connection.authenticatedAs {
+            switch planLimits(account) {
+            case .failure(let refusal): return eventLoop.makeSucceededFuture(refusal.reply)
+            case .success(let plan):
+                if let size = parameters.size, let maximum = plan.maxMessageSize, size > maximum {
+                    return eventLoop.makeSucceededFuture(
+                        SMTPReply(552, EnhancedStatus(5, 3, 4), "Message size exceeds the plan's maximum of \(maximum) octets"))
+                }
+            }
+        }
         // RFC 6409 §6.1: the submission server checks that the sender is one the account may use.
         if let account = connection.authenticatedAs, let mailbox = path.mailbox {
             guard (try? senderAllowed(mailbox.domain.normalized, account: account)) == true else {
@@ -63,9 +101,12 @@ public struct ReceivingPolicy: SMTPPolicy {
         return nil
     }
 
-    public func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
+    public func checkRecipient(_ recipient: EnvelopeRecipient, accepted: Int, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
     {
+        if let account = connection.authenticatedAs, let refusal = planRefusal(account: account, accepted: accepted) {
+            return eventLoop.makeSucceededFuture(refusal)
+        }
         guard let mailbox = recipient.path.mailbox else {
             // RFC 5321 §4.5.1: <Postmaster> must be accepted.
             return eventLoop.makeSucceededFuture(nil)
@@ -94,6 +135,24 @@ public struct ReceivingPolicy: SMTPPolicy {
             reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")
         }
         return eventLoop.makeSucceededFuture(reply)
+    }
+
+    /// Whether one more recipient would pass a plan limit: counted usage plus this transaction.
+    func planRefusal(account: String, accepted: Int) -> SMTPReply? {
+        let plan: PlanLimits
+        switch planLimits(account) {
+        case .failure(let refusal): return refusal.reply
+        case .success(let p): plan = p
+        }
+        if let maximum = plan.maxRecipientsPerMessage, accepted >= maximum {
+            return SMTPReply(452, EnhancedStatus(4, 5, 3), "Too many recipients: the plan allows \(maximum) per message")
+        }
+        let limits = plan.usageLimits(at: clock())
+        guard !limits.isEmpty, let used = try? directory.usage(user: account, periods: limits.map(\.period)) else { return nil }
+        for limit in limits where (used[limit.period] ?? 0) + limit.units(recipients: accepted + 1) > limit.limit {
+            return Self.limitReply(limit, account: account)
+        }
+        return nil
     }
 
     public func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop)
@@ -142,24 +201,46 @@ public struct ReceivingPolicy: SMTPPolicy {
         if let refusal = headerRefusal(content, connection: connection) {
             return eventLoop.makeSucceededFuture(.failure(.rejected(refusal)))
         }
+        let now = clock()
+        var charge: UsageCharge? = nil
+        if let account = connection.authenticatedAs {
+            switch planLimits(account) {
+            case .failure(let refusal): return eventLoop.makeSucceededFuture(.failure(.rejected(refusal.reply)))
+            case .success(let plan):
+                if let maximum = plan.maxMessageSize, content.readableBytes > maximum {
+                    return eventLoop.makeSucceededFuture(
+                        .failure(.rejected(SMTPReply(552, EnhancedStatus(5, 3, 4), "Message size exceeds the plan's maximum of \(maximum) octets"))))
+                }
+                // Counted when the message is stored, in the same transaction (RFC-free, as
+                // hosted services count: once per recipient).
+                charge = UsageCharge(account: account, recipients: envelope.recipients.count, limits: plan.usageLimits(at: now))
+            }
+        }
         let id = QueueID.make()
-        let now = MessageDate.nowUnixSeconds()
         let header = ReceivedHeader.make(
             hostname: hostname, trace: trace, clientAddress: connection.clientAddress, queueID: id, envelope: envelope, unixSeconds: now)
         var data = Data(capacity: header.utf8.count + content.readableBytes)
         data.append(contentsOf: header.utf8)
         content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
         let message = IncomingMessage(
-            id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName)
+            id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
+            charge: charge)
+        let account = connection.authenticatedAs ?? ""
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
         queue.enqueue(message) { result in
             switch result {
             case .success: promise.succeed(.success(id))
+            case .failure(.limitReached(let limit)): promise.succeed(.failure(.rejected(Self.limitReply(limit, account: account))))
             case .failure(let error): promise.succeed(.failure(error == .full ? .insufficientStorage : .failed))
             }
         }
         return promise.futureResult
     }
+}
+
+/// A plan that cannot be applied, as the reply that says so.
+struct PlanRefusal: Error {
+    var reply: SMTPReply
 }
 
 /// The `Received:` trace field (RFC 5321 §4.4, RFC 5322 §3.6.7).

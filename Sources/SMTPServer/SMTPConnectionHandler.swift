@@ -134,7 +134,8 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     handler.session.senderChecked(reply)
                 }
             case .checkRecipient(let recipient):
-                whenDecided(policy.checkRecipient(recipient, connection: connection, on: context.eventLoop)) { handler, reply in
+                whenDecided(
+                    policy.checkRecipient(recipient, accepted: session.acceptedRecipientCount, connection: connection, on: context.eventLoop)) { handler, reply in
                     handler.session.recipientChecked(reply)
                 }
             case .store(let envelope, let content, let trace):

@@ -26,7 +26,8 @@ public protocol SMTPPolicy: Sendable {
     func checkSender(_ path: ReversePath, _ parameters: MailParameters, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
     /// nil to accept RCPT TO, or the refusal.
-    func checkRecipient(_ recipient: EnvelopeRecipient, connection: ConnectionInfo, on eventLoop: any EventLoop)
+    /// `accepted` is how many recipients this transaction already has (plan limits count them).
+    func checkRecipient(_ recipient: EnvelopeRecipient, accepted: Int, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
     /// The account `username` + `password` log in as, or nil. The password may be an API key, with
     /// the account's address or `apikey` as the username. Takes as long for unknown users.

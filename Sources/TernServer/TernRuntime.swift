@@ -43,8 +43,14 @@ public enum TernRuntime {
             throw ConfigurationError(key: "data_dir", "cannot open the database for checkpoints: \(error)")
         }
         let probe = FreeSpaceProbe(path: configuration.dataDirectory, minimumFreeBytes: configuration.limits.minFreeDisk)
+        let plans = configuration.plans.mapValues {
+            PlanLimits(
+                dailyMessages: $0.dailyMessages, hourlyMessages: $0.hourlyMessages, messagesPerMinute: $0.messagesPerMinute,
+                maxRecipientsPerMessage: $0.maxRecipientsPerMessage, maxMessageSize: $0.maxMessageSize)
+        }
         let policy = ReceivingPolicy(
-            hostname: configuration.hostname, directory: environment.store, queue: environment.store, hasFreeSpace: { probe.hasRoom() })
+            hostname: configuration.hostname, directory: environment.store, queue: environment.store, plans: plans,
+            hasFreeSpace: { probe.hasRoom() })
         let limits = configuration.limits
         let settings = SMTPServiceSettings(
             hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,

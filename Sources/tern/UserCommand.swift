@@ -7,7 +7,7 @@ import TernServer
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Remove.self, AllowDomain.self])
+        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Show.self, Remove.self, SetPlan.self, AllowDomain.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -85,6 +85,67 @@ struct UserCommand: ParsableCommand {
 }
 
 extension UserCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a user's plan, usage and limits.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            let environment = try options.environment()
+            let account = address.normalized
+            guard let user = try await operation({ try await environment.store.user(account) }) else {
+                throw OperationFailure(message: "user \(account) not found")
+            }
+            let plan = environment.configuration.plans[user.plan]
+            let limits = plan.map {
+                PlanLimits(
+                    dailyMessages: $0.dailyMessages, hourlyMessages: $0.hourlyMessages, messagesPerMinute: $0.messagesPerMinute
+                ).usageLimits(at: MessageDate.nowUnixSeconds())
+            } ?? []
+            let used = try await operation { try environment.store.usage(user: account, periods: limits.map(\.period)) }
+            let domains = try await operation { try environment.store.sendingDomains(user: account) }
+            if json {
+                printJSON([
+                    "address": account, "plan": user.plan, "sending_domains": domains,
+                    "limits": limits.map { limit -> [String: Any] in
+                        ["name": limit.name, "used": used[limit.period] ?? 0, "limit": limit.limit,
+                         "resets_at": MessageDate.rfc3339(unixSeconds: limit.resetsAt)]
+                    },
+                ])
+                return
+            }
+            print("address: \(account)")
+            print("plan: \(user.plan)\(plan == nil ? " (not configured)" : "")")
+            print("sending domains: \(domains.joined(separator: ", "))")
+            for limit in limits {
+                print("\(limit.name): \(used[limit.period] ?? 0) of \(limit.limit), resets at \(MessageDate.rfc3339(unixSeconds: limit.resetsAt))")
+            }
+        }
+    }
+
+    struct SetPlan: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "set-plan", abstract: "Move a user to another plan.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Argument(help: "The plan (see [plans] in the configuration).") var plan: String
+
+        func run() async throws {
+            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
+                throw ValidationError("\(email) is not a valid address")
+            }
+            let environment = try options.environment()
+            guard environment.configuration.plans[plan] != nil else {
+                throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
+            }
+            try await operation { try await environment.store.setPlan(user: address.normalized, plan: plan) }
+            print("\(address.normalized) is now on plan \(plan).")
+        }
+    }
+
     struct AllowDomain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "allow-domain",

@@ -171,3 +171,62 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         #expect(try store.apiKey(id: key.id)?.revokedAt == 9)
     }
 }
+
+@Suite struct UsageTests {
+    /// Twenty concurrent messages against a limit of 10 recipients: exactly ten are stored and
+    /// counted, however the group commit batches them.
+    @Test func limitIsAtomicUnderConcurrency() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let limit = UsageLimit(period: "day:0", limit: 10, perRecipient: true, resetsAt: 86400, name: "daily")
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    var m = try message()
+                    m.charge = UsageCharge(account: "alice@h.test", recipients: 1, limits: [limit])
+                    do throws(StoreError) {
+                        try await store.enqueue(m)
+                        return true
+                    } catch {
+                        #expect(error == .limitReached(limit))
+                        return false
+                    }
+                }
+            }
+            var stored = 0
+            for try await ok in group where ok { stored += 1 }
+            return stored
+        }
+        #expect(outcomes == 10)
+        #expect(try store.usage(user: "alice@h.test", periods: ["day:0"]) == ["day:0": 10])
+        #expect(try await store.listQueue().count == 10)
+    }
+
+    @Test func perRecipientAndPerMessageUnits() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let daily = UsageLimit(period: "day:0", limit: 5, perRecipient: true, resetsAt: 86400, name: "daily")
+        let minute = UsageLimit(period: "minute:0", limit: 2, perRecipient: false, resetsAt: 60, name: "per-minute")
+        var first = try message(to: ["a@h.test", "b@h.test", "c@h.test"])
+        first.charge = UsageCharge(account: "u", recipients: 3, limits: [daily, minute])
+        try await store.enqueue(first)
+        var second = try message(to: ["d@h.test", "e@h.test", "f@h.test"])
+        second.charge = UsageCharge(account: "u", recipients: 3, limits: [daily, minute])
+        await #expect(throws: StoreError.limitReached(daily)) { try await store.enqueue(second) }
+        var third = try message(to: ["d@h.test"])
+        third.charge = UsageCharge(account: "u", recipients: 1, limits: [daily, minute])
+        try await store.enqueue(third)
+        #expect(try store.usage(user: "u", periods: ["day:0", "minute:0"]) == ["day:0": 4, "minute:0": 2])
+        var fourth = try message(to: ["g@h.test"])
+        fourth.charge = UsageCharge(account: "u", recipients: 1, limits: [daily, minute])
+        await #expect(throws: StoreError.limitReached(minute)) { try await store.enqueue(fourth) }
+    }
+
+    @Test func periodsResetAtUTCBoundaries() {
+        let plan = PlanLimits(dailyMessages: 100, hourlyMessages: 10, messagesPerMinute: 2)
+        let limits = plan.usageLimits(at: 86400 * 3 + 3600 * 5 + 61)
+        #expect(limits.map(\.name) == ["daily", "hourly", "per-minute"])
+        #expect(limits[0].resetsAt == 86400 * 4)
+        #expect(limits[1].resetsAt == 86400 * 3 + 3600 * 6)
+        #expect(limits[2].resetsAt == 86400 * 3 + 3600 * 5 + 120)
+        #expect(limits[0].period != plan.usageLimits(at: 86400 * 4).first?.period)
+    }
+}

@@ -29,6 +29,13 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     var domainsByUser: [String: [String]] = [:]
     func allowSendingDomain(user: String, domain: String) async throws(StoreError) {}
     func sendingDomains(user: String) throws(StoreError) -> [String] { domainsByUser[user] ?? [] }
+    var plans: [String: String] = [:]
+    var counters: [String: Int] = [:]
+    func plan(user: String) throws(StoreError) -> String? { plans[user] ?? "free" }
+    func setPlan(user: String, plan: String) async throws(StoreError) {}
+    func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: periods.map { ($0, counters[$0] ?? 0) })
+    }
     func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
         lookups += 1
         return statuses[address] ?? .notHosted
@@ -49,7 +56,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     let mx = ConnectionInfo(clientAddress: "192.0.2.7", listener: .mx, clientIsTrusted: false)
 
     func policy(_ store: FakeStore, freeSpace: Bool = true) -> ReceivingPolicy {
-        ReceivingPolicy(hostname: "mx.test", directory: store, queue: store, hasFreeSpace: { freeSpace })
+        ReceivingPolicy(hostname: "mx.test", directory: store, queue: store, plans: ["free": PlanLimits()], hasFreeSpace: { freeSpace })
     }
 
     func recipient(_ text: String) throws -> EnvelopeRecipient {
@@ -60,26 +67,26 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         let store = FakeStore()
         store.statuses = ["alice@h.test": .exists, "nobody@h.test": .unknownUser, "postmaster@h.test": .unknownUser]
         let p = policy(store)
-        #expect(try p.checkRecipient(recipient("<alice@h.test>"), connection: mx, on: loop).wait() == nil)
-        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), connection: mx, on: loop).wait() == .noSuchUser)
-        #expect(try p.checkRecipient(recipient("<postmaster@h.test>"), connection: mx, on: loop).wait() == nil)
-        #expect(try p.checkRecipient(recipient("<Postmaster>"), connection: mx, on: loop).wait() == nil)
-        #expect(try p.checkRecipient(recipient("<x@other.test>"), connection: mx, on: loop).wait() == .relayDenied)
-        #expect(try p.checkRecipient(recipient("<x@[192.0.2.1]>"), connection: mx, on: loop).wait() == .relayDenied)
+        #expect(try p.checkRecipient(recipient("<alice@h.test>"), accepted: 0, connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), accepted: 0, connection: mx, on: loop).wait() == .noSuchUser)
+        #expect(try p.checkRecipient(recipient("<postmaster@h.test>"), accepted: 0, connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<Postmaster>"), accepted: 0, connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<x@other.test>"), accepted: 0, connection: mx, on: loop).wait() == .relayDenied)
+        #expect(try p.checkRecipient(recipient("<x@[192.0.2.1]>"), accepted: 0, connection: mx, on: loop).wait() == .relayDenied)
         let trusted = ConnectionInfo(clientAddress: "127.0.0.1", listener: .mx, clientIsTrusted: true)
-        #expect(try p.checkRecipient(recipient("<x@other.test>"), connection: trusted, on: loop).wait() == nil)
-        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), connection: trusted, on: loop).wait() == .noSuchUser)
+        #expect(try p.checkRecipient(recipient("<x@other.test>"), accepted: 0, connection: trusted, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<nobody@h.test>"), accepted: 0, connection: trusted, on: loop).wait() == .noSuchUser)
     }
 
     @Test func unknownUsersAreNeverCached() throws {
         let store = FakeStore()
         store.statuses = ["new@h.test": .unknownUser]
         let p = policy(store)
-        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == .noSuchUser)
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), accepted: 0, connection: mx, on: loop).wait() == .noSuchUser)
         store.statuses["new@h.test"] = .exists  // `tern user add` from another process
-        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), accepted: 0, connection: mx, on: loop).wait() == nil)
         let before = store.lookups
-        #expect(try p.checkRecipient(recipient("<new@h.test>"), connection: mx, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<new@h.test>"), accepted: 0, connection: mx, on: loop).wait() == nil)
         #expect(store.lookups == before)  // the positive answer was cached
     }
 
@@ -102,6 +109,29 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         // Inbound on the MX: only the several-From rule applies.
         #expect(p.headerRefusal(ByteBuffer(string: "From: ceo@bank.test\r\n\r\nx"), connection: mx) == nil)
         #expect(p.headerRefusal(twoFroms, connection: mx)?.code == 550)
+    }
+
+    @Test func planLimitsAtRecipient() throws {
+        let store = FakeStore()
+        store.plans = ["alice@h.test": "small"]
+        let day = 86400 * 10
+        let p = ReceivingPolicy(
+            hostname: "mx.test", directory: store, queue: store,
+            plans: ["small": PlanLimits(dailyMessages: 3, maxRecipientsPerMessage: 2)], clock: { day + 100 }, hasFreeSpace: { true })
+        let authed = ConnectionInfo(clientAddress: "192.0.2.7", listener: .submission, clientIsTrusted: false, authenticatedAs: "alice@h.test")
+        store.statuses = ["x@far.test": .notHosted]
+        #expect(try p.checkRecipient(recipient("<x@far.test>"), accepted: 0, connection: authed, on: loop).wait() == nil)
+        #expect(try p.checkRecipient(recipient("<x@far.test>"), accepted: 2, connection: authed, on: loop).wait()?.enhanced == EnhancedStatus(4, 5, 3))
+        store.counters["day:\(day)"] = 2
+        #expect(try p.checkRecipient(recipient("<x@far.test>"), accepted: 0, connection: authed, on: loop).wait() == nil)
+        let refusal = try p.checkRecipient(recipient("<x@far.test>"), accepted: 1, connection: authed, on: loop).wait()
+        #expect(refusal?.code == 452)
+        #expect(refusal?.enhanced == EnhancedStatus(4, 7, 1))
+        #expect(refusal?.lines.first?.contains("daily limit of 3") == true)
+        #expect(refusal?.lines.first?.contains("resets at 1970-01-12T00:00:00Z") == true)
+        // An account on a plan the configuration does not have cannot send, temporarily.
+        store.plans["alice@h.test"] = "gone"
+        #expect(try p.checkRecipient(recipient("<x@far.test>"), accepted: 0, connection: authed, on: loop).wait()?.code == 451)
     }
 
     @Test func diskFullAtMail() throws {
