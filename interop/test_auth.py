@@ -171,3 +171,60 @@ def test_sender_must_be_own_domain(tern):
         s.login(USER, PASSWORD)
         assert s.sendmail("news@brand.test", ["x@elsewhere.test"], "From: News <news@brand.test>\r\n\r\nhi\r\n") == {}
     assert len(tern.queue()) == 1
+
+
+def test_brute_force_throttled_per_address(tern_factory):
+    tern = tern_factory("[limits]\nauth_failures_before_delay = 2\nauth_failures_before_block = 4\nauth_block_time = \"5m\"")
+    import time
+
+    def plain(s, user, password):
+        return s.docmd("AUTH", "PLAIN " + base64.b64encode(f"\0{user}\0{password}".encode()).decode())
+
+    timings = []
+    s = submit(tern)
+    # Unknown users and wrong passwords count alike and are answered alike.
+    for user, password in [(USER, "guess-0"), (f"ghost@{DOMAIN}", "guess-1"), (USER, "guess-2")]:
+        start = time.time()
+        code, text = plain(s, user, password)
+        assert (code, text[:5]) == (535, b"5.7.8")
+        timings.append(time.time() - start)
+    assert timings[2] > timings[0] + 0.8  # the third failure was held about a second
+    # The fourth failure blocks the address: 535, then 421 and the connection closes.
+    code, _ = plain(s, USER, "guess-3")
+    assert code == 535
+    code, text = s.getreply()
+    assert code == 421
+    s.close()
+    # From the same address even the right password is refused now.
+    c = RawSMTP(tern.submission_port)
+    c.reply()
+    c.command("EHLO again.test")
+    c.command("STARTTLS")
+    c.sock = TLS.wrap_socket(c.sock, server_hostname="mx")
+    c.command("EHLO again.test")
+    code, text = c.command("AUTH PLAIN " + base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode())
+    assert code == 535
+    code, text = c.reply()
+    assert code == 421 and text.startswith("4.7.0")
+    # Another address logs in at once.
+    s = smtplib.SMTP("127.0.0.1", tern.submission_port, source_address=("127.0.0.2", 0))
+    s.ehlo()
+    s.starttls(context=TLS)
+    s.ehlo()
+    assert s.login(USER, PASSWORD)[0] == 235
+    s.quit()
+
+
+def test_connection_rate_limit(tern_factory):
+    tern = tern_factory("[limits]\nmax_connection_rate_per_ip = 3")
+    import time
+
+    time.sleep(0.2)
+    # The start-up probe used one of this minute's connections (unless the minute just turned).
+    codes = []
+    for _ in range(4):
+        c = RawSMTP(tern.smtp_port)
+        codes.append(c.reply()[0])
+        c.close()
+    assert 421 in codes
+    assert codes[0] == 220

@@ -89,6 +89,8 @@ extension SMTPReply {
     // RFC 4954 §6.
     public static let encryptionRequired = SMTPReply(538, EnhancedStatus(5, 7, 11), "Encryption required for requested authentication mechanism")
     public static let authenticationFailed = SMTPReply(535, EnhancedStatus(5, 7, 8), "Authentication credentials invalid")
+    public static let tooManyAuthenticationFailures = SMTPReply(
+        421, EnhancedStatus(4, 7, 0), "Too many authentication failures from your address; try again later")
     public static let badBase64 = SMTPReply(501, EnhancedStatus(5, 5, 2), "Cannot decode response")
     public static let relayDenied = SMTPReply(550, EnhancedStatus(5, 7, 1), "Relay access denied")
     public static let noSuchUser = SMTPReply(550, EnhancedStatus(5, 1, 1), "No such user here")
@@ -102,6 +104,7 @@ extension SMTPReply {
     public static let tooManyErrors = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many errors; closing connection")
     public static let timeout = SMTPReply(421, EnhancedStatus(4, 4, 2), "Timeout; closing connection")
     public static let tooManyConnections = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many connections; try again later")
+    public static let connectionRateExceeded = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many connections from your address per minute; try again later")
     public static let shuttingDown = SMTPReply(421, EnhancedStatus(4, 3, 2), "Server shutting down; try again later")
     public static let notImplemented = SMTPReply(502, EnhancedStatus(5, 5, 1), "Command not implemented")
     public static let unrecognized = SMTPReply(500, EnhancedStatus(5, 5, 2), "Command unrecognized")

@@ -425,6 +425,13 @@ public struct SMTPServerSession: Sendable {
         return drainIfIdle()
     }
 
+    /// Closes the session at once after `reply` (a limit was reached).
+    public mutating func close(with reply: SMTPReply) -> [Action] {
+        if isClosed { return [] }
+        phase = .closed
+        return [.send(reply), .close]
+    }
+
     /// The shutdown deadline has passed: close whatever the state, unless a write is in flight.
     public mutating func forceClose() -> [Action] {
         if isClosed { return [] }

@@ -20,6 +20,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private let hostname: String
     private let tlsContext: NIOSSLContext?
     private let registry: ConnectionRegistry
+    private let throttle: AuthFailureThrottle
     private let logger: Logger
     private var context: ChannelHandlerContext?
     private var input = ByteBuffer()
@@ -34,8 +35,9 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     init(
         configuration: SMTPServerSessionConfiguration, policy: any SMTPPolicy, connection: ConnectionInfo, tlsContext: NIOSSLContext?,
-        registry: ConnectionRegistry, logger: Logger
+        registry: ConnectionRegistry, throttle: AuthFailureThrottle, logger: Logger
     ) {
+        self.throttle = throttle
         self.session = SMTPServerSession(configuration: configuration, now: .now())
         self.hostname = configuration.hostname
         self.policy = policy
@@ -147,6 +149,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     return handler.session.stored(result)
                 }
             case .authenticate(let mechanism, let initialResponse):
+                if throttle.isBlocked(connection.clientAddress) {
+                    logger.notice("auth refused: address in cool-down", metadata: ["client": "\(connection.clientAddress)"])
+                    perform(session.authFailed(.authenticationFailed))
+                    perform(session.close(with: .tooManyAuthenticationFailures))
+                    continue
+                }
                 guard let mechanism = SASLMechanism(rawValue: mechanism) else {
                     perform(session.authFailed(.authenticationFailed))
                     continue
@@ -194,6 +202,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let identity = verifiedAccount ?? username.lowercased()
             verifiedAccount = nil
             connection.authenticatedAs = identity
+            throttle.recordSuccess(connection.clientAddress)
             logger.info("authenticated", metadata: ["client": "\(connection.clientAddress)", "user": "\(identity)"])
             perform(session.authSucceeded(identity))
         case .failure(let error):
@@ -204,8 +213,27 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .malformed: reply = .badBase64
             case .invalidCredentials, .authorizationDenied: reply = .authenticationFailed
             }
-            logger.notice("authentication failed", metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)"])
-            perform(session.authFailed(reply))
+            guard error == .invalidCredentials || error == .authorizationDenied else {
+                perform(session.authFailed(reply))
+                return
+            }
+            let (delay, blocked) = throttle.recordFailure(connection.clientAddress)
+            logger.notice(
+                "authentication failed",
+                metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)", "blocked": "\(blocked)"])
+            // Hold the answer (the same for unknown users and wrong passwords), then close if the
+            // address has used up its attempts.
+            waiting = true
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.scheduleTask(in: delay) {
+                let handler = bound.value
+                handler.waiting = false
+                handler.perform(handler.session.authFailed(reply))
+                if blocked { handler.perform(handler.session.close(with: .tooManyAuthenticationFailures)) }
+                handler.processInput()
+                handler.flushOutput()
+                handler.resumeReads()
+            }
         }
     }
 

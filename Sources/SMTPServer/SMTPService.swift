@@ -38,6 +38,12 @@ public struct SMTPServiceSettings: Sendable {
     public var commandTimeout: TimeAmount
     public var connectionTimeout: TimeAmount
     public var trustedNetworks: [NetworkRange]
+    /// New connections per client address per minute; 0 is unlimited.
+    public var maximumConnectionRatePerClient = 0
+    /// AUTH failures from one address before answers slow down, and before it is blocked.
+    public var authFailuresBeforeDelay = 3
+    public var authFailuresBeforeBlock = 10
+    public var authBlockTime: TimeAmount = .minutes(5)
     /// SASL mechanisms offered on the submission listeners (never on the MX).
     public var authMechanisms: [String] = ["PLAIN", "LOGIN", "SCRAM-SHA-256"]
 
@@ -65,6 +71,7 @@ public final class SMTPService: Sendable {
     private let logger: Logger
     private let limiter: ConnectionLimiter
     private let registry = ConnectionRegistry()
+    private let throttle: AuthFailureThrottle
 
     public init(settings: SMTPServiceSettings, policy: any SMTPPolicy, tlsContext: NIOSSLContext?, group: any EventLoopGroup, logger: Logger) {
         self.settings = settings
@@ -72,7 +79,11 @@ public final class SMTPService: Sendable {
         self.tlsContext = tlsContext
         self.group = group
         self.logger = logger
-        self.limiter = ConnectionLimiter(maximumTotal: settings.maximumConnections, maximumPerAddress: settings.maximumConnectionsPerClient)
+        self.limiter = ConnectionLimiter(
+            maximumTotal: settings.maximumConnections, maximumPerAddress: settings.maximumConnectionsPerClient,
+            maximumRatePerMinute: settings.maximumConnectionRatePerClient)
+        self.throttle = AuthFailureThrottle(
+            delayAfter: settings.authFailuresBeforeDelay, blockAfter: settings.authFailuresBeforeBlock, blockTime: settings.authBlockTime)
     }
 
     /// Binds one listener; throws `ListenError` naming the address when it cannot.
@@ -82,6 +93,7 @@ public final class SMTPService: Sendable {
         let tlsContext = self.tlsContext
         let limiter = self.limiter
         let registry = self.registry
+        let throttle = self.throttle
         let logger = self.logger
         if spec.kind == .submissions && tlsContext == nil {
             throw ListenError(spec: spec, reason: "implicit TLS needs a certificate")
@@ -93,9 +105,10 @@ public final class SMTPService: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let client = channel.remoteAddress?.ipAddress ?? "unknown"
-                    guard limiter.acquire(client) else {
+                    if let refusal = limiter.acquire(client, minute: Int(time(nil)) / 60) {
+                        logger.notice("connection refused", metadata: ["client": "\(client)", "limit": "\(refusal)"])
                         var out = channel.allocator.buffer(capacity: 64)
-                        SMTPReply.tooManyConnections.encode(into: &out)
+                        (refusal == .connectionRate ? SMTPReply.connectionRateExceeded : SMTPReply.tooManyConnections).encode(into: &out)
                         channel.writeAndFlush(out).whenComplete { _ in channel.close(promise: nil) }
                         return
                     }
@@ -116,7 +129,7 @@ public final class SMTPService: Sendable {
                         SMTPConnectionHandler(
                             configuration: configuration, policy: policy,
                             connection: ConnectionInfo(clientAddress: client, listener: spec.kind, clientIsTrusted: trusted),
-                            tlsContext: tlsContext, registry: registry, logger: logger))
+                            tlsContext: tlsContext, registry: registry, throttle: throttle, logger: logger))
                 }
             }
         do {

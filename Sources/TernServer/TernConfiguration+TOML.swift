@@ -107,6 +107,10 @@ extension TernConfiguration {
             if let v = try limits.duration("connection_timeout") { config.limits.connectionTimeout = v }
             if let v = try limits.int("min_free_disk", in: 0...Int.max) { config.limits.minFreeDisk = v }
             if let v = try limits.duration("shutdown_grace") { config.limits.shutdownGrace = v }
+            if let v = try limits.int("max_connection_rate_per_ip", in: 0...1_000_000) { config.limits.maxConnectionRatePerIP = v }
+            if let v = try limits.int("auth_failures_before_delay", in: 1...1000) { config.limits.authFailuresBeforeDelay = v }
+            if let v = try limits.int("auth_failures_before_block", in: 1...1000) { config.limits.authFailuresBeforeBlock = v }
+            if let v = try limits.duration("auth_block_time") { config.limits.authBlockTime = v }
             try limits.finish()
         }
         if var auth = try reader.table("auth") {

@@ -68,6 +68,13 @@ public struct TernConfiguration: Sendable, Equatable {
         public var minFreeDisk = 100 * 1024 * 1024
         /// Seconds that shutdown waits for transactions in flight before closing with 421.
         public var shutdownGrace = 10
+        /// New connections per client address per minute; 0 is unlimited (Postfix's default).
+        public var maxConnectionRatePerIP = 0
+        /// AUTH failures from one address before each answer is slowed (1 s more each, up to 5 s),
+        /// and before the address may not AUTH for `authBlockTime` seconds.
+        public var authFailuresBeforeDelay = 3
+        public var authFailuresBeforeBlock = 10
+        public var authBlockTime = 300
     }
 
     public struct Auth: Sendable, Equatable {

@@ -57,8 +57,13 @@ public enum TernRuntime {
             maximumConnections: limits.maxConnections, maximumConnectionsPerClient: limits.maxConnectionsPerIP,
             commandTimeout: .seconds(Int64(limits.commandTimeout)), connectionTimeout: .seconds(Int64(limits.connectionTimeout)),
             trustedNetworks: configuration.relay.trustedNetworks)
+        var smtpSettings = settings
+        smtpSettings.maximumConnectionRatePerClient = limits.maxConnectionRatePerIP
+        smtpSettings.authFailuresBeforeDelay = limits.authFailuresBeforeDelay
+        smtpSettings.authFailuresBeforeBlock = limits.authFailuresBeforeBlock
+        smtpSettings.authBlockTime = .seconds(Int64(limits.authBlockTime))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let smtp = SMTPService(settings: settings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
+        let smtp = SMTPService(settings: smtpSettings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
 
         var specs: [SMTPListenerSpec] = []
         specs += configuration.listen.smtp.map { SMTPListenerSpec(host: $0.host, port: $0.port, kind: .mx, configurationKey: "listen.smtp") }
