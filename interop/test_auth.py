@@ -228,3 +228,22 @@ def test_connection_rate_limit(tern_factory):
         c.close()
     assert 421 in codes
     assert codes[0] == 220
+
+
+@pytest.mark.parametrize("mechanism", ["scram-sha-256", "plain", "login"])
+def test_msmtp(tern, mechanism):
+    """msmtp (GNU SASL) as an independent client, SCRAM-SHA-256 included."""
+    import shutil
+
+    if shutil.which("msmtp") is None:
+        pytest.fail("msmtp is not installed (the test command installs it)")
+    result = subprocess.run(
+        ["msmtp", "--host=127.0.0.1", f"--port={tern.submission_port}", "--tls=on", "--tls-starttls=on",
+         "--tls-certcheck=off", f"--auth={mechanism}", f"--user={USER}", f"--passwordeval=echo {PASSWORD}",
+         f"--from={USER}", "friend@elsewhere.test"],
+        input=f"From: {USER}\nTo: friend@elsewhere.test\nSubject: msmtp {mechanism}\n\nhello\n",
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    queue = tern.queue()
+    assert len(queue) == 1 and queue[0]["recipients"][0]["address"] == "friend@elsewhere.test"
