@@ -247,3 +247,40 @@ def test_msmtp(tern, mechanism):
     assert result.returncode == 0, result.stderr
     queue = tern.queue()
     assert len(queue) == 1 and queue[0]["recipients"][0]["address"] == "friend@elsewhere.test"
+
+
+def test_cram_md5_only_when_enabled(tern_factory):
+    off = tern_factory()
+    with submit(off) as s:
+        assert "CRAM-MD5" not in s.esmtp_features["auth"].split()
+        code, text = s.docmd("AUTH", "CRAM-MD5")
+        assert code == 504
+    on = tern_factory("[auth]\ncram_md5 = true")
+    with submit(on) as s:
+        assert "CRAM-MD5" in s.esmtp_features["auth"].split()
+        s.user, s.password = USER, PASSWORD
+        code, _ = s.auth("CRAM-MD5", s.auth_cram_md5)
+        assert code == 235
+        assert s.sendmail(USER, ["x@elsewhere.test"], f"From: {USER}\r\n\r\ncram\r\n") == {}
+    with submit(on) as s:
+        s.user, s.password = USER, "wrong"
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            s.auth("CRAM-MD5", s.auth_cram_md5)
+    shown = on.cli("queue", "show", on.queue()[0]["id"]).stdout
+    assert f"authenticated_as: {USER}" in shown
+
+
+def test_trusted_network_mail_is_attributed_to_an_account(tern_factory):
+    tern = tern_factory(f'[relay]\ntrusted_networks = ["127.0.0.0/8"]\ntrusted_account = "{USER}"\n[plans.small]\ndaily_messages = 1')
+    tern.cli("user", "set-plan", USER, "small")
+    c = RawSMTP(tern.smtp_port)
+    c.reply()
+    c.command("EHLO app.test")
+    c.send(f"MAIL FROM:<{USER}>\r\nRCPT TO:<a@elsewhere.test>\r\nDATA\r\n")
+    assert [c.reply()[0] for _ in range(3)] == [250, 250, 354]
+    c.send(f"From: {USER}\r\nSubject: app\r\n\r\nhi\r\n.\r\n")
+    assert c.reply()[0] == 250
+    c.command(f"MAIL FROM:<{USER}>")
+    code, text = c.command("RCPT TO:<b@elsewhere.test>")
+    assert code == 452 and text.startswith("4.7.1")
+    assert f"authenticated_as: {USER}" in tern.cli("queue", "show", tern.queue()[0]["id"]).stdout

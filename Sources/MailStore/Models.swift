@@ -21,13 +21,16 @@ public struct MailUser: Hashable, Sendable {
     public var createdAt: Int
     /// SCRAM-SHA-256 keys (`SCRAMCredentials.encoded`), derived when the password is set.
     public var scram: String?
+    /// CRAM-MD5 secret (password-equivalent), only when `[auth] cram_md5 = true`.
+    public var cramSecret: String?
 
-    public init(address: String, passwordHash: String, plan: String, createdAt: Int, scram: String? = nil) {
+    public init(address: String, passwordHash: String, plan: String, createdAt: Int, scram: String? = nil, cramSecret: String? = nil) {
         self.address = address
         self.passwordHash = passwordHash
         self.plan = plan
         self.createdAt = createdAt
         self.scram = scram
+        self.cramSecret = cramSecret
     }
 }
 
@@ -74,6 +77,8 @@ public struct QueuedMessage: Hashable, Sendable {
     public var recipients: [QueuedRecipient]
     public var clientAddress: String?
     public var heloName: String?
+    /// The account that sent it with AUTH (or a trusted network's account), if any.
+    public var authenticatedAs: String?
     /// RFC 3461 RET and ENVID, kept for the bounces that delivery will send.
     public var dsnReturn: String?
     public var envelopeID: String?
@@ -83,8 +88,9 @@ public struct QueuedMessage: Hashable, Sendable {
     public init(
         id: String, messageID: String?, from: String, size: Int, createdAt: Int, recipients: [QueuedRecipient],
         clientAddress: String? = nil, heloName: String? = nil, dsnReturn: String? = nil, envelopeID: String? = nil,
-        bodyType: String? = nil, smtpUTF8: Bool = false
+        bodyType: String? = nil, smtpUTF8: Bool = false, authenticatedAs: String? = nil
     ) {
+        self.authenticatedAs = authenticatedAs
         self.id = id
         self.messageID = messageID
         self.from = from
@@ -111,10 +117,13 @@ public struct IncomingMessage: Sendable {
     public var heloName: String?
     /// The authenticated account that sent it, and what it costs that account's plan.
     public var charge: UsageCharge?
+    public var authenticatedAs: String?
 
     public init(
-        id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil
+        id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,
+        authenticatedAs: String? = nil
     ) {
+        self.authenticatedAs = authenticatedAs
         self.id = id
         self.envelope = envelope
         self.content = content
@@ -143,6 +152,7 @@ public struct IncomingMessage: Sendable {
             dsnReturn: envelope.mailParameters.ret?.rawValue,
             envelopeID: envelope.mailParameters.envelopeID,
             bodyType: envelope.mailParameters.body?.rawValue,
-            smtpUTF8: envelope.mailParameters.smtpUTF8)
+            smtpUTF8: envelope.mailParameters.smtpUTF8,
+            authenticatedAs: authenticatedAs)
     }
 }

@@ -37,11 +37,14 @@ public struct StoredCredentials: Hashable, Sendable {
     public var passwordHash: String
     /// `SCRAMCredentials.encoded`, or nil for users made before SCRAM was stored.
     public var scram: String?
+    /// CRAM-MD5's shared secret: password-equivalent, kept only when `[auth] cram_md5 = true`.
+    public var cramSecret: String?
 
-    public init(address: String, passwordHash: String, scram: String?) {
+    public init(address: String, passwordHash: String, scram: String?, cramSecret: String? = nil) {
         self.address = address
         self.passwordHash = passwordHash
         self.scram = scram
+        self.cramSecret = cramSecret
     }
 }
 

@@ -44,14 +44,14 @@ extension SQLiteStore: QueueRepository {
     }
 
     static let messageColumns =
-        "id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret, envid, body_type, smtputf8"
+        "id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret, envid, body_type, smtputf8, auth_account"
 
     static func message(from row: Row, recipients: [QueuedRecipient]) -> QueuedMessage {
         QueuedMessage(
             id: row["id"], messageID: row["message_id"], from: row["reverse_path"], size: row["size"],
             createdAt: row["created_at"], recipients: recipients, clientAddress: row["client_address"],
             heloName: row["helo"], dsnReturn: row["dsn_ret"], envelopeID: row["envid"], bodyType: row["body_type"],
-            smtpUTF8: row["smtputf8"])
+            smtpUTF8: row["smtputf8"], authenticatedAs: row["auth_account"])
     }
 
     static func recipientsByMessage(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [String: [QueuedRecipient]] {
@@ -72,13 +72,13 @@ extension SQLiteStore: QueueRepository {
         try db.cachedStatement(
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
-                                     envid, body_type, smtputf8, content)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     envid, body_type, smtputf8, auth_account, content)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 q.id, q.messageID, q.from, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn, q.envelopeID,
-                q.bodyType, q.smtpUTF8, message.content,
+                q.bodyType, q.smtpUTF8, q.authenticatedAs, message.content,
             ])
         for (position, recipient) in q.recipients.enumerated() {
             try db.cachedStatement(

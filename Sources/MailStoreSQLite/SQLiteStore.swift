@@ -118,6 +118,10 @@ public final class SQLiteStore: Sendable {
                         PRIMARY KEY(user, period)) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v6-auth-identity") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN cram_secret TEXT")
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN auth_account TEXT")
+        }
         return migrator
     }
 
@@ -186,8 +190,11 @@ extension SQLiteStore: DirectoryRepository {
                 throw StoreError.alreadyExists("user \(user.address)")
             }
             try db.execute(
-                sql: "INSERT INTO users(address, domain, password_hash, plan, created_at, scram) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram])
+                sql: """
+                    INSERT INTO users(address, domain, password_hash, plan, created_at, scram, cram_secret)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram, user.cramSecret])
         }
     }
 
@@ -227,9 +234,10 @@ extension SQLiteStore: DirectoryRepository {
     public func credentials(_ address: String) throws(StoreError) -> StoredCredentials? {
         do {
             return try pool.read { db in
-                try Row.fetchOne(db, sql: "SELECT address, password_hash, scram FROM users WHERE address = ?", arguments: [address]).map {
-                    StoredCredentials(address: $0["address"], passwordHash: $0["password_hash"], scram: $0["scram"])
-                }
+                try Row.fetchOne(db, sql: "SELECT address, password_hash, scram, cram_secret FROM users WHERE address = ?", arguments: [address])
+                    .map {
+                        StoredCredentials(address: $0["address"], passwordHash: $0["password_hash"], scram: $0["scram"], cramSecret: $0["cram_secret"])
+                    }
             }
         } catch {
             throw Self.storeError(error)

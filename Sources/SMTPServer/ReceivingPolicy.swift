@@ -192,6 +192,15 @@ public struct ReceivingPolicy: SMTPPolicy {
         return promise.futureResult
     }
 
+    public func cramSecret(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]?> {
+        let directory = self.directory
+        let promise = eventLoop.makePromise(of: [UInt8]?.self)
+        DispatchQueue.global(qos: .userInitiated).async {
+            promise.succeed((try? directory.credentials(username.lowercased()))?.cramSecret.map { Array($0.utf8) })
+        }
+        return promise.futureResult
+    }
+
     /// A hash of a random password with the default cost, made once.
     static let decoyHash: String = (try? PasswordHash.make(SASLServerExchange.randomNonce())) ?? ""
 
@@ -224,7 +233,7 @@ public struct ReceivingPolicy: SMTPPolicy {
         content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
         let message = IncomingMessage(
             id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
-            charge: charge)
+            charge: charge, authenticatedAs: connection.authenticatedAs)
         let account = connection.authenticatedAs ?? ""
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
         queue.enqueue(message) { result in

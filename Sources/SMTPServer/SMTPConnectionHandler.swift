@@ -194,9 +194,12 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.drive(handler.exchange?.scramCredentials(credentials, decoy: .decoy()) ?? .failure(.invalidCredentials))
                 return []
             }
-        case .needCRAMSecret:
-            // CRAM-MD5 needs a password-equivalent secret, which Tern does not store.
-            drive(exchange?.cramSecret(nil) ?? .failure(.invalidCredentials))
+        case .needCRAMSecret(let username):
+            whenDecided(policy.cramSecret(username: username, on: context.eventLoop)) { handler, secret in
+                handler.verifiedAccount = secret == nil ? nil : username.lowercased()
+                handler.drive(handler.exchange?.cramSecret(secret) ?? .failure(.invalidCredentials))
+                return []
+            }
         case .success(let username):
             exchange = nil
             let identity = verifiedAccount ?? username.lowercased()

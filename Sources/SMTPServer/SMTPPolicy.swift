@@ -32,6 +32,8 @@ public protocol SMTPPolicy: Sendable {
     /// The account `username` + `password` log in as, or nil. The password may be an API key, with
     /// the account's address or `apikey` as the username. Takes as long for unknown users.
     func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop) -> EventLoopFuture<String?>
+    /// CRAM-MD5's shared secret of `username`, or nil when unknown or not kept.
+    func cramSecret(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]?>
     /// The SCRAM-SHA-256 keys of `username`, or nil when unknown.
     func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?>
     /// Stores the message durably; the queue id, or why not.

@@ -44,6 +44,8 @@ public struct SMTPServiceSettings: Sendable {
     public var authFailuresBeforeDelay = 3
     public var authFailuresBeforeBlock = 10
     public var authBlockTime: TimeAmount = .minutes(5)
+    /// The account trusted-network mail is attributed to, or nil.
+    public var trustedAccount: String?
     /// SASL mechanisms offered on the submission listeners (never on the MX).
     public var authMechanisms: [String] = ["PLAIN", "LOGIN", "SCRAM-SHA-256"]
 
@@ -128,7 +130,9 @@ public final class SMTPService: Sendable {
                     try sync.addHandler(
                         SMTPConnectionHandler(
                             configuration: configuration, policy: policy,
-                            connection: ConnectionInfo(clientAddress: client, listener: spec.kind, clientIsTrusted: trusted),
+                            connection: ConnectionInfo(
+                                clientAddress: client, listener: spec.kind, clientIsTrusted: trusted,
+                                authenticatedAs: trusted ? settings.trustedAccount : nil),
                             tlsContext: tlsContext, registry: registry, throttle: throttle, logger: logger))
                 }
             }

@@ -69,6 +69,12 @@ extension TernConfiguration {
                     return range
                 }
             }
+            if let v = try relay.string("trusted_account") {
+                guard v.isEmpty || (try? MailboxAddress(parsing: v)) != nil else {
+                    throw ConfigurationError(key: "relay.trusted_account", "not an address")
+                }
+                config.relay.trustedAccount = v.lowercased()
+            }
             try relay.finish()
         }
         if var dns = try reader.table("dns") {

@@ -41,6 +41,9 @@ public struct TernConfiguration: Sendable, Equatable {
     public struct Relay: Sendable, Equatable {
         /// Networks that may relay without AUTH, like Postfix's mynetworks.
         public var trustedNetworks: [NetworkRange] = []
+        /// The account their mail is attributed to (its plan, quotas and sending domains); empty:
+        /// none, and trusted clients are not limited by a plan.
+        public var trustedAccount = ""
     }
 
     public struct DNS: Sendable, Equatable {

@@ -62,6 +62,9 @@ public enum TernRuntime {
         smtpSettings.authFailuresBeforeDelay = limits.authFailuresBeforeDelay
         smtpSettings.authFailuresBeforeBlock = limits.authFailuresBeforeBlock
         smtpSettings.authBlockTime = .seconds(Int64(limits.authBlockTime))
+        smtpSettings.trustedAccount = configuration.relay.trustedAccount.isEmpty ? nil : configuration.relay.trustedAccount
+        // CRAM-MD5 only when the operator accepted storing a password-equivalent secret.
+        smtpSettings.authMechanisms = ["PLAIN", "LOGIN", "SCRAM-SHA-256"] + (configuration.auth.cramMD5 ? ["CRAM-MD5"] : [])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let smtp = SMTPService(settings: smtpSettings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
 

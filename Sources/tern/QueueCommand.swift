@@ -50,6 +50,7 @@ struct QueueCommand: ParsableCommand {
             print("created_at: \(MessageDate.rfc3339(unixSeconds: message.createdAt))")
             if let messageID = message.messageID { print("message_id: \(messageID)") }
             if let client = message.clientAddress { print("client: \(client) (\(message.heloName ?? ""))") }
+            if let account = message.authenticatedAs { print("authenticated_as: \(account)") }
             for recipient in message.recipients {
                 print("recipient: <\(recipient.address)> \(recipient.state.rawValue) attempts=\(recipient.attempts)\(recipient.lastReply.map { " last_reply=\"\($0)\"" } ?? "")")
             }

@@ -39,10 +39,13 @@ struct UserCommand: ParsableCommand {
             var generator = SystemRandomNumberGenerator()
             for i in salt.indices { salt[i] = generator.next() }
             let scram = try SCRAMCredentials.derive(password: password, salt: salt).encoded
+            // CRAM-MD5 (RFC 2195) keys its HMAC with the password itself: only kept when enabled.
+            let cramSecret = environment.configuration.auth.cramMD5 ? password : nil
             try await operation {
                 try await environment.store.addUser(
                     MailUser(
-                        address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds(), scram: scram))
+                        address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds(), scram: scram,
+                        cramSecret: cramSecret))
             }
             if passwordStdin {
                 print("Added \(address.normalized) (plan \(plan)).")
