@@ -233,9 +233,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 handler.waiting = false
                 handler.perform(handler.session.authFailed(reply))
                 if blocked { handler.perform(handler.session.close(with: .tooManyAuthenticationFailures)) }
-                handler.processInput()
-                handler.flushOutput()
-                handler.resumeReads()
+                handler.continueAfterDecision()
             }
         }
     }
@@ -251,10 +249,15 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             let handler = bound.value
             handler.waiting = false
             handler.perform(resume(handler, value))
-            handler.processInput()
-            handler.flushOutput()
-            handler.resumeReads()
+            handler.continueAfterDecision()
         }
+    }
+
+    /// After a decision: run any pipelined input that waited, send the replies, read again.
+    private func continueAfterDecision() {
+        processInput()
+        flushOutput()
+        resumeReads()
     }
 
     private func startTLS(context: ChannelHandlerContext) {

@@ -16,9 +16,7 @@ struct KeyCommand: ParsableCommand {
         @Option(help: "A name to recognise the key by.") var name = ""
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             let key = APIKey.generate()
             let environment = try options.environment()
             try await operation {
@@ -38,9 +36,7 @@ struct KeyCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             let keys = try await operation { try await options.environment().store.listAPIKeys(user: address.normalized) }
             if json {
                 printJSON(

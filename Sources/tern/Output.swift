@@ -1,4 +1,14 @@
+import ArgumentParser
 import Foundation
+import MailCore
+
+/// An account address from the command line (a mailbox at a domain name), or bad usage.
+func accountAddress(_ text: String) throws -> MailboxAddress {
+    guard let address = try? MailboxAddress(parsing: text, allowUTF8: true), address.domain.kind == .name else {
+        throw ValidationError("\(text) is not a valid address")
+    }
+    return address
+}
 
 /// Stable JSON: sorted keys, no escaped slashes, one trailing newline.
 func printJSON(_ value: Any) {

@@ -18,9 +18,7 @@ struct UserCommand: ParsableCommand {
         @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true), address.domain.kind == .name else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             let environment = try options.environment()
             guard environment.configuration.plans[plan] != nil else {
                 throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
@@ -78,9 +76,7 @@ struct UserCommand: ParsableCommand {
         @Argument(help: "The user's address.") var email: String
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             try await operation { try await options.environment().store.removeUser(address.normalized) }
             print("Removed \(address.normalized).")
         }
@@ -95,9 +91,7 @@ extension UserCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             let environment = try options.environment()
             let account = address.normalized
             guard let user = try await operation({ try await environment.store.user(account) }) else {
@@ -137,9 +131,7 @@ extension UserCommand {
         @Argument(help: "The plan (see [plans] in the configuration).") var plan: String
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             let environment = try options.environment()
             guard environment.configuration.plans[plan] != nil else {
                 throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
@@ -158,9 +150,7 @@ extension UserCommand {
         @Argument(help: "The domain it may send as.") var domain: String
 
         func run() async throws {
-            guard let address = try? MailboxAddress(parsing: email, allowUTF8: true) else {
-                throw ValidationError("\(email) is not a valid address")
-            }
+            let address = try accountAddress(email)
             guard let parsed = try? Domain(validating: domain, allowUTF8: true), parsed.kind == .name else {
                 throw ValidationError("\(domain) is not a valid domain name")
             }
