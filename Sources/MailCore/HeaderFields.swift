@@ -1,68 +1,75 @@
 /// A minimal, allocation-light reader of an RFC 5322 header block: finds fields by name and
 /// unfolds their values. Full MIME parsing lives elsewhere; the receiver needs only a few fields.
+/// It reads in place: nothing is copied but the value it returns.
 public enum HeaderFields {
     /// The unfolded value of the first field named `name` (case-insensitive), or nil.
     public static func firstValue<C: RandomAccessCollection<UInt8>>(named name: String, in message: C) -> String? where C.Index == Int {
-        let wanted = Array(name.lowercased().utf8)
-        var lines = HeaderLines(message)
-        while let field = lines.next() {
-            guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let fieldName = field[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
-            guard fieldName.count == wanted.count, fieldName.elementsEqual(wanted) else { continue }
-            let value = String(decoding: field[(colon + 1)...], as: UTF8.self)
-            return value.trimmingSpaces()
+        var result: String?
+        forEachField(named: name, in: message) { valueStart, end in
+            result = unfold(message, from: valueStart, to: end)
+            return false
         }
-        return nil
+        return result
     }
 
     /// How many fields are named `name`.
     public static func count<C: RandomAccessCollection<UInt8>>(named name: String, in message: C) -> Int where C.Index == Int {
-        let wanted = Array(name.lowercased().utf8)
-        var lines = HeaderLines(message)
         var n = 0
-        while let field = lines.next() {
-            guard let colon = field.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let fieldName = field[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 32 : $0 }
-            if fieldName.count == wanted.count, fieldName.elementsEqual(wanted) { n += 1 }
+        forEachField(named: name, in: message) { _, _ in
+            n += 1
+            return true
         }
         return n
     }
-}
 
-/// Iterates unfolded header fields (RFC 5322 §2.2.3) up to the empty line that ends the header.
-/// Reads in place: no copy of the message, only of each header field it returns.
-struct HeaderLines<C: RandomAccessCollection<UInt8>> where C.Index == Int {
-    let bytes: C
-    var index: Int
-    var finished = false
-
-    init(_ bytes: C) {
-        self.bytes = bytes
-        self.index = bytes.startIndex
+    /// Calls `body` with the value range (after the colon, through the last continuation line)
+    /// of each field named `name`, until it returns false or the header ends (RFC 5322 §2.2).
+    static func forEachField<C: RandomAccessCollection<UInt8>>(
+        named name: String, in bytes: C, _ body: (_ valueStart: Int, _ end: Int) -> Bool
+    ) where C.Index == Int {
+        let wanted = Array(name.utf8)
+        var lineStart = bytes.startIndex
+        var match: Int? = nil  // value start of a matching field still collecting continuations
+        while lineStart < bytes.endIndex {
+            var lineEnd = lineStart
+            while lineEnd < bytes.endIndex, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, bytes[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            let first = contentEnd > lineStart ? bytes[lineStart] : nil
+            let isContinuation = first == 0x20 || first == 0x09
+            if !isContinuation, let valueStart = match {
+                // The previous matching field ended before this line.
+                match = nil
+                if !body(valueStart, lineStart) { return }
+            }
+            if contentEnd == lineStart { return }  // the empty line ends the header
+            if !isContinuation, contentEnd - lineStart > wanted.count, bytes[lineStart + wanted.count] == UInt8(ascii: ":") {
+                var equal = true
+                for i in 0..<wanted.count where !sameIgnoringCase(bytes[lineStart + i], wanted[i]) {
+                    equal = false
+                    break
+                }
+                if equal { match = lineStart + wanted.count + 1 }
+            }
+            lineStart = lineEnd + 1
+        }
+        if let valueStart = match { _ = body(valueStart, bytes.endIndex) }
     }
 
-    mutating func next() -> [UInt8]? {
-        guard !finished, index < bytes.endIndex else { return nil }
-        var field: [UInt8] = []
-        while index < bytes.endIndex {
-            var end = index
-            while end < bytes.endIndex, bytes[end] != 0x0A { end += 1 }
-            var line = bytes[index..<end]
-            if line.last == 0x0D { line = line.dropLast() }
-            let lineStart = index
-            if line.isEmpty {
-                if field.isEmpty { finished = true; return nil }
-                return field
-            }
-            if !field.isEmpty, line.first != 0x20, line.first != 0x09 {
-                index = lineStart
-                return field
-            }
-            field.append(contentsOf: line)
-            index = end + 1
-        }
-        finished = true
-        return field.isEmpty ? nil : field
+    /// ASCII case-insensitive byte equality (field names are ASCII, RFC 5322 §3.6.8).
+    @inline(__always)
+    private static func sameIgnoringCase(_ a: UInt8, _ b: UInt8) -> Bool {
+        if a == b { return true }
+        let lower = a | 0x20
+        return lower == (b | 0x20) && lower >= 0x61 && lower <= 0x7A
+    }
+
+    /// The value with line breaks removed (RFC 5322 §2.2.3) and outer spaces trimmed.
+    static func unfold<C: RandomAccessCollection<UInt8>>(_ bytes: C, from start: Int, to end: Int) -> String where C.Index == Int {
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        for i in start..<end where bytes[i] != 0x0D && bytes[i] != 0x0A { out.append(bytes[i]) }
+        return String(decoding: out, as: UTF8.self).trimmingSpaces()
     }
 }
 

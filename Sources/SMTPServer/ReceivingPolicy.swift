@@ -81,11 +81,10 @@ public struct ReceivingPolicy: SMTPPolicy {
     /// RFC 5322 §3.6: exactly one From. For authenticated senders every From address must be
     /// one the account may send as; nil when the header is acceptable.
     public func headerRefusal(_ content: ByteBuffer, connection: ConnectionInfo) -> SMTPReply? {
-        let (count, value) = content.withUnsafeReadableBytes { raw in
-            (HeaderFields.count(named: "From", in: raw), HeaderFields.firstValue(named: "From", in: raw))
-        }
+        let count = content.withUnsafeReadableBytes { HeaderFields.count(named: "From", in: $0) }
         if count > 1 { return SMTPReply(550, EnhancedStatus(5, 6, 0), "Message has more than one From header (RFC 5322 §3.6)") }
         guard let account = connection.authenticatedAs else { return nil }
+        let value = content.withUnsafeReadableBytes { HeaderFields.firstValue(named: "From", in: $0) }
         guard count == 1, let value else {
             return SMTPReply(550, EnhancedStatus(5, 6, 0), "Message has no From header (RFC 5322 §3.6)")
         }

@@ -17,6 +17,21 @@ import Testing
         #expect(HeaderFields.count(named: "From", in: message) == 2)
     }
 
+    @Test func namesMatchWholeAndCaseInsensitively() {
+        let message = Array("From-Alias: x@y\r\nFromage: cheese\r\nfROM: real@z\r\nFrom : spaced@z\r\n\r\n".utf8)
+        #expect(HeaderFields.count(named: "From", in: message) == 1)
+        #expect(HeaderFields.firstValue(named: "from", in: message) == "real@z")
+        #expect(HeaderFields.firstValue(named: "From-Alias", in: message) == "x@y")
+        // "[" and "{" differ only in bit 0x20 from "{" and "[" — never letters, never equal.
+        #expect(HeaderFields.count(named: "X[", in: Array("X{: 1\r\n\r\n".utf8)) == 0)
+    }
+
+    @Test func lastFieldBeforeEndOfInputAndFoldedContinuation() {
+        let message = Array("A: 1\r\nSubject: one\r\n\ttwo".utf8)
+        #expect(HeaderFields.firstValue(named: "Subject", in: message) == "one\ttwo")
+        #expect(HeaderFields.count(named: "A", in: message) == 1)
+    }
+
     @Test func headerWithoutBody() {
         #expect(HeaderFields.firstValue(named: "X", in: Array("X: 1".utf8)) == "1")
         #expect(HeaderFields.firstValue(named: "X", in: [UInt8]()) == nil)
