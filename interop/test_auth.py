@@ -81,14 +81,22 @@ def test_cancel_and_bad_base64(tern):
         assert code == 501 and text.startswith(b"5.5.2")
 
 
-def test_swaks_auth(tern):
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN", "CRAM-MD5"])
+def test_swaks_auth(tern_factory, mechanism):
+    tern = tern_factory("[auth]\ncram_md5 = true" if mechanism == "CRAM-MD5" else "")
     result = subprocess.run(
-        ["swaks", "--server", f"127.0.0.1:{tern.submission_port}", "--tls", "--auth", "LOGIN", "--auth-user", USER,
+        ["swaks", "--server", f"127.0.0.1:{tern.submission_port}", "--tls", "--auth", mechanism, "--auth-user", USER,
          "--auth-password", PASSWORD, "--from", USER, "--to", "someone@elsewhere.test"],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "235 2.7.0" in result.stdout
+    wrong = subprocess.run(
+        ["swaks", "--server", f"127.0.0.1:{tern.submission_port}", "--tls", "--auth", mechanism, "--auth-user", USER,
+         "--auth-password", "wrong", "--from", USER, "--to", "someone@elsewhere.test"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert wrong.returncode != 0 and "535 5.7.8" in wrong.stdout
 
 
 def scram_sha256(s, username, password):
