@@ -31,6 +31,8 @@ let package = Package(
             name: "SMTPProtocol",
             dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Layer 1: DNS wire format, resolver protocol and routing decisions.
+        .target(name: "DNSClient"),
         // Layer 1: SASL server mechanisms (shared by SMTP AUTH, POP3 and IMAP).
         .target(
             name: "SASL",
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "MailCoreTests", dependencies: ["MailCore"]),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL"]),
+        .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
         .testTarget(
             name: "TernServerTests",
