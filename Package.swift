@@ -56,6 +56,12 @@ let package = Package(
             dependencies: ["MailStore", "MailCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
+            name: "DNSClientNIO",
+            dependencies: [
+                "DNSClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "SMTPServer",
             dependencies: [
                 "SMTPProtocol", "MailCore", "MailStore", "SASL",
@@ -69,7 +75,7 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer",
+                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -83,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "MailStore", "MailCore", "SASL",
+                "TernServer", "MailStore", "MailCore", "SASL", "DNSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

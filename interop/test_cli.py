@@ -8,7 +8,7 @@ from conftest import DOMAIN, TERN, USER
 def test_version_and_help():
     out = subprocess.run([TERN, "version"], capture_output=True, text=True).stdout
     assert out.startswith("tern ")
-    for command in (["serve"], ["key", "create"], ["key", "list"], ["key", "revoke"], ["domain", "add"], ["domain", "list"], ["user", "add"], ["user", "list"],
+    for command in (["serve"], ["domain", "check"], ["key", "create"], ["key", "list"], ["key", "revoke"], ["domain", "add"], ["domain", "list"], ["user", "add"], ["user", "list"],
                     ["user", "remove"], ["queue", "list"], ["queue", "show"], ["queue", "remove"], ["version"]):
         result = subprocess.run([TERN, *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "USAGE" in result.stdout.upper(), command

@@ -6,7 +6,7 @@ import TernServer
 
 struct DomainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "domain", abstract: "Manage hosted domains.", subcommands: [Add.self, List.self])
+        commandName: "domain", abstract: "Manage hosted domains.", subcommands: [Add.self, List.self, Check.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,6 +43,25 @@ struct DomainCommand: ParsableCommand {
             } else {
                 printTable(header: ["DOMAIN", "CREATED"], rows: domains.map { [$0.name, MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
             }
+        }
+    }
+}
+
+extension DomainCommand {
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Look up a domain's MX, SPF and DMARC records through [dns] nameservers and say what is missing.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The domain.") var domain: String
+
+        func run() async throws {
+            let configuration = try options.load()
+            let findings = await DomainCheck.run(
+                domain: domain.lowercased(), hostname: configuration.hostname, resolver: TernDNS.resolver(configuration: configuration))
+            for finding in findings {
+                print("\(finding.ok ? "ok     " : "missing") \(finding.record): \(finding.detail)")
+            }
+            if findings.contains(where: { !$0.ok }) { throw OperationFailure(message: "\(domain) is missing DNS records") }
         }
     }
 }
