@@ -28,6 +28,9 @@ public enum Base64Text {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `decode` for text.
+    public static func decode(_ text: String) -> [UInt8]? { decode(Array(text.utf8)) }
+
     /// nil unless the text is canonical padded base64 (RFC 4954 §4 answers 501 otherwise).
     public static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         let input = Array(text)

@@ -1,4 +1,5 @@
 import Crypto
+import MailCore
 
 /// An API key: `tern_<id>_<secret>`. The id finds the row; only SHA-256 of the secret is
 /// stored (a 190-bit random secret needs no slow hash). Shown once, at creation.
@@ -45,12 +46,7 @@ public struct APIKey: Hashable, Sendable {
 
     /// Whether `secret` matches a stored hash, without an early exit.
     public static func matches(secret: String, storedHash: String) -> Bool {
-        let a = Array(hash(secret).utf8)
-        let b = Array(storedHash.utf8)
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
+        ConstantTime.equal(hash(secret).utf8, storedHash.utf8)
     }
 }
 

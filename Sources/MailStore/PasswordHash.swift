@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import MailCore
 
 /// Password storage with scrypt (RFC 7914), in a self-describing text form:
 /// `$scrypt$ln=15,r=8,p=1$<salt base64>$<hash base64>`.
@@ -29,9 +30,7 @@ public enum PasswordHash {
             let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
             let actual = try? derive(password, salt: Array(salt), logRounds: ln, blockSize: r, parallelism: p, length: expected.count)
         else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(actual, expected) { difference |= a ^ b }
-        return difference == 0 && actual.count == expected.count
+        return ConstantTime.equal(actual, expected)
     }
 
     private static func derive(_ password: String, salt: [UInt8], logRounds: Int, blockSize: Int, parallelism: Int, length: Int = 32) throws -> [UInt8] {

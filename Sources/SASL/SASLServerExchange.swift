@@ -1,3 +1,5 @@
+import MailCore
+
 /// One server-side SASL exchange as a pure state machine.
 ///
 /// Bytes in (already base64-decoded by the protocol layer), steps out. Steps that need the
@@ -147,7 +149,7 @@ public struct SASLServerExchange: Sendable {
         state = .done
         guard let secret else { return .failure(.invalidCredentials) }
         let expected = HMACMD5.hex(key: secret, message: challenge)
-        return constantTimeEqual(Array(expected.utf8), Array(digest.utf8))
+        return ConstantTime.equal(Array(expected.utf8), Array(digest.utf8))
             ? .success(username: username) : .failure(.invalidCredentials)
     }
 
@@ -160,14 +162,6 @@ public struct SASLServerExchange: Sendable {
     public static func randomNonce() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<18).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Base64.encode(bytes)
+        return Base64Text.encode(bytes)
     }
-}
-
-/// Compares without an early exit, so timing does not reveal how much matched.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for i in a.indices { difference |= a[i] ^ b[i] }
-    return difference == 0
 }

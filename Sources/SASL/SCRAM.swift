@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import MailCore
 
 /// What the server stores for SCRAM-SHA-256 (RFC 5802 §3): never the password.
 public struct SCRAMCredentials: Hashable, Sendable {
@@ -37,13 +38,13 @@ public struct SCRAMCredentials: Hashable, Sendable {
 
     /// `iterations$salt$storedKey$serverKey`, base64 parts: how the store keeps them.
     public var encoded: String {
-        "\(iterations)$\(Base64.encode(salt))$\(Base64.encode(storedKey))$\(Base64.encode(serverKey))"
+        "\(iterations)$\(Base64Text.encode(salt))$\(Base64Text.encode(storedKey))$\(Base64Text.encode(serverKey))"
     }
 
     public init?(encoded: String) {
         let parts = encoded.split(separator: "$")
-        guard parts.count == 4, let iterations = Int(parts[0]), iterations > 0, let salt = Base64.decode(String(parts[1])),
-            let stored = Base64.decode(String(parts[2])), let server = Base64.decode(String(parts[3])), stored.count == 32, server.count == 32
+        guard parts.count == 4, let iterations = Int(parts[0]), iterations > 0, let salt = Base64Text.decode(String(parts[1])),
+            let stored = Base64Text.decode(String(parts[2])), let server = Base64Text.decode(String(parts[3])), stored.count == 32, server.count == 32
         else { return nil }
         self.init(salt: salt, iterations: iterations, storedKey: stored, serverKey: server)
     }
@@ -116,7 +117,7 @@ enum SCRAM {
             self.nonce = clientFirst.clientNonce + serverNonce
             self.credentials = credentials
             self.userKnown = userKnown
-            self.message = "r=\(nonce),s=\(Base64.encode(credentials.salt)),i=\(credentials.iterations)"
+            self.message = "r=\(nonce),s=\(Base64Text.encode(credentials.salt)),i=\(credentials.iterations)"
         }
 
         /// Checks client-final-message; returns server-final-message (`v=...`) when the proof is
@@ -125,18 +126,18 @@ enum SCRAM {
             guard userKnown, let text = String(validating: data, as: UTF8.self), let proofRange = text.range(of: ",p=", options: .backwards)
             else { return nil }
             let withoutProof = String(text[..<proofRange.lowerBound])
-            guard let proof = Base64.decode(String(text[proofRange.upperBound...])), proof.count == 32 else { return nil }
+            guard let proof = Base64Text.decode(String(text[proofRange.upperBound...])), proof.count == 32 else { return nil }
             let attributes = withoutProof.split(separator: ",", omittingEmptySubsequences: false)
-            guard attributes.count >= 2, attributes[0] == "c=\(Base64.encode(Array(clientFirst.gs2Header.utf8)))",
+            guard attributes.count >= 2, attributes[0] == "c=\(Base64Text.encode(Array(clientFirst.gs2Header.utf8)))",
                 attributes[1] == "r=\(nonce)"
             else { return nil }
             let authMessage = Array("\(clientFirst.bare),\(message),\(withoutProof)".utf8)
             let storedKey = SymmetricKey(data: credentials.storedKey)
             let clientSignature = Array(HMAC<SHA256>.authenticationCode(for: authMessage, using: storedKey))
             let clientKey = zip(proof, clientSignature).map { $0 ^ $1 }
-            guard constantTimeEqual(Array(SHA256.hash(data: clientKey)), credentials.storedKey) else { return nil }
+            guard ConstantTime.equal(Array(SHA256.hash(data: clientKey)), credentials.storedKey) else { return nil }
             let serverSignature = HMAC<SHA256>.authenticationCode(for: authMessage, using: SymmetricKey(data: credentials.serverKey))
-            return Array("v=\(Base64.encode(Array(serverSignature)))".utf8)
+            return Array("v=\(Base64Text.encode(Array(serverSignature)))".utf8)
         }
     }
 }
@@ -146,22 +147,5 @@ enum HMACMD5 {
     static func hex(key: [UInt8], message: [UInt8]) -> String {
         let mac = HMAC<Insecure.MD5>.authenticationCode(for: message, using: SymmetricKey(data: key))
         return mac.map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// Strict base64 (RFC 4648 §4), as SASL uses it.
-public enum Base64 {
-    public static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
-
-    /// nil for anything that is not canonical base64 (RFC 4954 §4: 501 for bad base64).
-    public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.count % 4 == 0,
-            text.utf8.allSatisfy({ isLetterOrDigit($0) || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "=") })
-        else { return nil }
-        return Data(base64Encoded: text).map(Array.init)
-    }
-
-    private static func isLetterOrDigit(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
     }
 }

@@ -1,3 +1,4 @@
+import MailCore
 import Testing
 
 @testable import SASL
@@ -105,7 +106,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 @Suite struct SCRAMTests {
     /// RFC 7677 §3: the SCRAM-SHA-256 example exchange, user "user", password "pencil".
     @Test func rfc7677Vector() throws {
-        let salt = try #require(Base64.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
+        let salt = try #require(Base64Text.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
         let credentials = try SCRAMCredentials.derive(password: "pencil", salt: salt, iterations: 4096)
         var x = SASLServerExchange(mechanism: .scramSHA256, hostname: "mx", nonce: { "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0" })
         #expect(x.start(initialResponse: bytes("n,,n=user,r=rOprNGfwEbeRWgbNEkqO")) == .needSCRAMCredentials(username: "user"))
@@ -118,7 +119,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     }
 
     func exchange(proofTweak: Bool = false, credentials: SCRAMCredentials?) throws -> SASLServerExchange.Step {
-        let salt = try #require(Base64.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
+        let salt = try #require(Base64Text.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
         var x = SASLServerExchange(mechanism: .scramSHA256, hostname: "mx", nonce: { "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0" })
         _ = x.start(initialResponse: bytes("n,,n=user,r=rOprNGfwEbeRWgbNEkqO"))
         _ = x.scramCredentials(credentials, decoy: try SCRAMCredentials.derive(password: "decoy", salt: salt, iterations: 4096))
@@ -127,7 +128,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     }
 
     @Test func wrongProofAndUnknownUserFailAlike() throws {
-        let salt = try #require(Base64.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
+        let salt = try #require(Base64Text.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
         let good = try SCRAMCredentials.derive(password: "pencil", salt: salt, iterations: 4096)
         #expect(try exchange(proofTweak: true, credentials: good) == .failure(.invalidCredentials))
         #expect(try exchange(credentials: nil) == .failure(.invalidCredentials))
@@ -151,7 +152,7 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
     }
 
     @Test func wrongChannelBindingOrNonce() throws {
-        let salt = try #require(Base64.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
+        let salt = try #require(Base64Text.decode("W22ZaJ0SNY7soEsUEjb6gQ=="))
         let good = try SCRAMCredentials.derive(password: "pencil", salt: salt, iterations: 4096)
         for final in [
             "c=eSws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=",
@@ -175,10 +176,10 @@ private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 @Suite struct Base64Tests {
     @Test func strict() {
-        #expect(Base64.decode("AGFsaWNlAHB3") == bytes("\0alice\0pw"))
-        #expect(Base64.decode("") == [])
-        #expect(Base64.decode("abc") == nil)
-        #expect(Base64.decode("ab!=") == nil)
-        #expect(Base64.decode("YW Jj") == nil)
+        #expect(Base64Text.decode("AGFsaWNlAHB3") == bytes("\0alice\0pw"))
+        #expect(Base64Text.decode("") == [])
+        #expect(Base64Text.decode("abc") == nil)
+        #expect(Base64Text.decode("ab!=") == nil)
+        #expect(Base64Text.decode("YW Jj") == nil)
     }
 }
