@@ -1,0 +1,448 @@
+import MailCore
+import NIOCore
+
+/// One recipient of an outbound transaction, with the RFC 3461 parameters it arrived with.
+public struct OutboundRecipient: Hashable, Sendable {
+    public var address: String
+    /// NOTIFY as written (`SUCCESS,FAILURE`, `NEVER`), or nil.
+    public var notify: String?
+    /// ORCPT as `type;xtext`, or nil.
+    public var originalRecipient: String?
+
+    public init(address: String, notify: String? = nil, originalRecipient: String? = nil) {
+        self.address = address
+        self.notify = notify
+        self.originalRecipient = originalRecipient
+    }
+}
+
+/// A message as handed to the next hop: envelope, what the body needs from the peer, content.
+public struct OutboundMessage: Sendable {
+    /// The reverse path without brackets; "" for `<>`.
+    public var reversePath: String
+    public var recipients: [OutboundRecipient]
+    /// The stored message (header and body); line endings are normalised on the way out.
+    public var content: [UInt8]
+    /// RFC 3461 ENVID, decoded (it is xtext-encoded on the wire).
+    public var envelopeID: String?
+    /// RFC 3461 RET: `FULL` or `HDRS`.
+    public var dsnReturn: String?
+    /// The envelope or header needs SMTPUTF8 (RFC 6531).
+    public var requiresSMTPUTF8: Bool
+    /// The content has octets above 127 (RFC 6152).
+    public var is8Bit: Bool
+
+    public init(
+        reversePath: String, recipients: [OutboundRecipient], content: [UInt8], envelopeID: String? = nil, dsnReturn: String? = nil,
+        requiresSMTPUTF8: Bool = false, is8Bit: Bool? = nil
+    ) {
+        self.reversePath = reversePath
+        self.recipients = recipients
+        self.content = content
+        self.envelopeID = envelopeID
+        self.dsnReturn = dsnReturn
+        self.requiresSMTPUTF8 = requiresSMTPUTF8
+        self.is8Bit = is8Bit ?? content.contains { $0 >= 0x80 }
+    }
+}
+
+/// What became of one recipient in one transaction.
+public struct RecipientResult: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case delivered
+        case deferred
+        case rejected
+    }
+
+    public var reply: SMTPReply
+    /// False when Tern decided without the peer saying so (a capability the message needs is
+    /// missing, or the connection broke); the DSN then has no remote Diagnostic-Code.
+    public var fromRemote: Bool
+
+    public init(reply: SMTPReply, fromRemote: Bool = true) {
+        self.reply = reply
+        self.fromRemote = fromRemote
+    }
+
+    public var kind: Kind {
+        if reply.isPositive { return .delivered }
+        return reply.isTransientFailure ? .deferred : .rejected
+    }
+}
+
+/// The client side of an SMTP session (RFC 5321 §3, §4.1): greeting, EHLO (HELO when EHLO is
+/// refused), STARTTLS whenever offered (RFC 3207), then transactions one after another, with
+/// PIPELINING (RFC 2920) and CHUNKING (RFC 3030) when the peer has them. No I/O: the driver feeds
+/// replies in and carries the actions out.
+public struct SMTPClientSession: Sendable {
+    public struct Settings: Sendable {
+        /// The name Tern gives in EHLO.
+        public var heloName: String
+        /// Ask for STARTTLS when the peer offers it.
+        public var useStartTLS: Bool
+        /// Use BDAT when the peer offers CHUNKING (DATA otherwise).
+        public var useChunking: Bool
+
+        public init(heloName: String, useStartTLS: Bool = true, useChunking: Bool = true) {
+            self.heloName = heloName
+            self.useStartTLS = useStartTLS
+            self.useChunking = useChunking
+        }
+    }
+
+    public enum Action: Sendable {
+        /// Write these bytes.
+        case send(ByteBuffer)
+        /// The peer said 220 to STARTTLS: start the TLS handshake, then call `tlsEstablished()`.
+        case startTLS
+        /// The session is ready for a transaction (`begin`).
+        case ready
+        /// The transaction begun last is over; one result per recipient, in order.
+        case finished([RecipientResult])
+        /// The session cannot go on (bad greeting, refused EHLO and HELO, 421, protocol error):
+        /// close the connection. `reply` is the peer's reason when there was one.
+        case failed(SMTPReply)
+    }
+
+    public enum Phase: Hashable, Sendable {
+        case greeting, ehlo, helo, startTLS, handshake, ready, transaction, quitting, closed
+    }
+
+    private enum Expected: Hashable, Sendable {
+        case reset, mail, recipient(Int), data, body, bdat
+    }
+
+    private struct Transaction: Sendable {
+        var message: OutboundMessage
+        var expected: [Expected] = []
+        var mailReply: SMTPReply?
+        var recipientReplies: [SMTPReply?]
+        var finalReply: SMTPReply?
+        /// Set once DATA or BDAT has been sent (pipelined or not).
+        var dataSent = false
+
+        init(message: OutboundMessage) {
+            self.message = message
+            recipientReplies = Array(repeating: nil, count: message.recipients.count)
+        }
+
+        var anyRecipientAccepted: Bool { recipientReplies.contains { $0?.isPositive == true } }
+    }
+
+    public let settings: Settings
+    public private(set) var phase: Phase = .greeting
+    public private(set) var capabilities = ServerCapabilities(ehloReply: SMTPReply(250, nil, ""))
+    public private(set) var isTLSActive = false
+    /// The peer's greeting, for the attempt log.
+    public private(set) var greeting: SMTPReply?
+    private var transaction: Transaction?
+    /// After a transaction the peer may still hold state (a refused DATA): RSET first.
+    private var needsReset = false
+
+    public init(settings: Settings) {
+        self.settings = settings
+    }
+
+    private var pipelining: Bool { capabilities.offers("PIPELINING") }
+    private var chunking: Bool { settings.useChunking && capabilities.offers("CHUNKING") }
+
+    // MARK: events
+
+    public mutating func receive(_ reply: SMTPReply) -> [Action] {
+        switch phase {
+        case .greeting:
+            greeting = reply
+            guard reply.code == 220 else { return fail(reply) }
+            return sendEHLO()
+        case .ehlo:
+            if reply.code == 250 {
+                capabilities = ServerCapabilities(ehloReply: reply)
+                if settings.useStartTLS && !isTLSActive && capabilities.offers("STARTTLS") {
+                    phase = .startTLS
+                    return [.send(Self.line("STARTTLS"))]
+                }
+                phase = .ready
+                return [.ready]
+            }
+            // RFC 5321 §4.1.1.1 / §3.2: an old server that does not know EHLO gets HELO.
+            if reply.isPermanentFailure && !isTLSActive {
+                phase = .helo
+                return [.send(Self.line("HELO \(settings.heloName)"))]
+            }
+            return fail(reply)
+        case .helo:
+            guard reply.code == 250 else { return fail(reply) }
+            capabilities = ServerCapabilities(ehloReply: SMTPReply(250, nil, ""))
+            phase = .ready
+            return [.ready]
+        case .startTLS:
+            if reply.code == 220 {
+                phase = .handshake
+                return [.startTLS]
+            }
+            // Opportunistic TLS: a refused STARTTLS leaves the session as it was (RFC 3207 §4).
+            if reply.code == 421 { return fail(reply) }
+            phase = .ready
+            return [.ready]
+        case .handshake, .ready:
+            // Nothing was asked: the peer is out of step, or closing (421).
+            return fail(reply)
+        case .quitting, .closed:
+            phase = .closed
+            return []
+        case .transaction:
+            return transactionReply(reply)
+        }
+    }
+
+    /// The TLS handshake finished: RFC 3207 §4.2 says forget everything and EHLO again.
+    public mutating func tlsEstablished() -> [Action] {
+        guard phase == .handshake else { return [] }
+        isTLSActive = true
+        capabilities = ServerCapabilities(ehloReply: SMTPReply(250, nil, ""))
+        return sendEHLO()
+    }
+
+    /// The connection ended (closed by the peer, timed out, a parse error). A transaction in
+    /// progress ends with every unresolved recipient deferred.
+    public mutating func connectionClosed(reason: String = "Connection lost") -> [Action] {
+        defer { phase = .closed }
+        guard phase == .transaction, let transaction else { return [] }
+        self.transaction = nil
+        let reply = SMTPReply(451, EnhancedStatus(4, 4, 2), reason)
+        return [.finished(Self.results(transaction, closedWith: reply))]
+    }
+
+    /// Starts a transaction; valid only after `.ready` or `.finished`.
+    public mutating func begin(_ message: OutboundMessage) -> [Action] {
+        precondition(phase == .ready, "begin() outside the ready phase")
+        if message.recipients.isEmpty { return [.finished([])] }
+        if let refusal = capabilityRefusal(for: message) {
+            return [.finished(message.recipients.map { _ in RecipientResult(reply: refusal, fromRemote: false) })]
+        }
+        var transaction = Transaction(message: message)
+        phase = .transaction
+        var out = ByteBuffer()
+        if needsReset {
+            needsReset = false
+            out.writeString("RSET\r\n")
+            transaction.expected.append(.reset)
+            if !pipelining {
+                self.transaction = transaction
+                return [.send(out)]
+            }
+        }
+        writeMail(for: message, into: &out)
+        transaction.expected.append(.mail)
+        if pipelining {
+            // RFC 2920 §3.1: MAIL, every RCPT and the DATA (or BDAT with its chunk) go in one write.
+            for index in message.recipients.indices {
+                writeRecipient(message.recipients[index], into: &out)
+                transaction.expected.append(.recipient(index))
+            }
+            writeDataCommand(for: message, into: &out, transaction: &transaction)
+        }
+        self.transaction = transaction
+        return [.send(out)]
+    }
+
+    /// Ends the session politely.
+    public mutating func quit() -> [Action] {
+        guard phase == .ready || phase == .transaction || phase == .startTLS else { return [] }
+        phase = .quitting
+        return [.send(Self.line("QUIT"))]
+    }
+
+    // MARK: transaction
+
+    private mutating func transactionReply(_ reply: SMTPReply) -> [Action] {
+        guard var transaction, !transaction.expected.isEmpty else { return fail(reply) }
+        let expected = transaction.expected.removeFirst()
+        // 421 may come in place of any reply (RFC 5321 §3.8): the peer is going away.
+        if reply.code == 421 {
+            self.transaction = nil
+            return [.finished(Self.results(transaction, closedWith: reply))] + fail(reply)
+        }
+        var out = ByteBuffer()
+        switch expected {
+        case .reset:
+            if !pipelining {
+                writeMail(for: transaction.message, into: &out)
+                transaction.expected.append(.mail)
+            }
+        case .mail:
+            transaction.mailReply = reply
+            if !pipelining {
+                if !reply.isPositive { return finish(transaction) }
+                writeRecipient(transaction.message.recipients[0], into: &out)
+                transaction.expected.append(.recipient(0))
+            }
+        case .recipient(let index):
+            transaction.recipientReplies[index] = reply
+            if !pipelining {
+                let next = index + 1
+                if next < transaction.message.recipients.count {
+                    writeRecipient(transaction.message.recipients[next], into: &out)
+                    transaction.expected.append(.recipient(next))
+                } else if transaction.anyRecipientAccepted {
+                    writeDataCommand(for: transaction.message, into: &out, transaction: &transaction)
+                } else {
+                    needsReset = true
+                    return finish(transaction)
+                }
+            }
+        case .data:
+            if reply.code == 354 {
+                if transaction.mailReply?.isPositive == true && transaction.anyRecipientAccepted {
+                    DotStuffer.encode(transaction.message.content, into: &out)
+                } else {
+                    // RFC 2920 §3.1: a server that says 354 with no valid recipient still gets
+                    // an (empty) message end; its reply is ignored.
+                    out.writeString(".\r\n")
+                }
+                transaction.expected.append(.body)
+            } else {
+                transaction.finalReply = reply
+                needsReset = true
+                return finish(transaction)
+            }
+        case .body, .bdat:
+            transaction.finalReply = reply
+            return finish(transaction)
+        }
+        self.transaction = transaction
+        return out.readableBytes > 0 ? [.send(out)] : []
+    }
+
+    private mutating func finish(_ transaction: Transaction) -> [Action] {
+        self.transaction = nil
+        guard transaction.expected.isEmpty else {
+            // Pipelined replies still to come (a refused MAIL): wait for them before finishing.
+            self.transaction = transaction
+            return []
+        }
+        phase = .ready
+        if transaction.mailReply?.isPositive == true && transaction.finalReply?.isPositive != true { needsReset = true }
+        return [.finished(Self.results(transaction, closedWith: nil))]
+    }
+
+    /// Per-recipient results from the replies collected. `closedWith` stands in for every reply
+    /// that never came.
+    private static func results(_ transaction: Transaction, closedWith: SMTPReply?) -> [RecipientResult] {
+        let missing = closedWith ?? SMTPReply(451, EnhancedStatus(4, 4, 2), "No reply from the remote server")
+        return transaction.message.recipients.indices.map { index in
+            if let mail = transaction.mailReply, !mail.isPositive { return RecipientResult(reply: mail) }
+            guard transaction.mailReply != nil else { return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421) }
+            guard let recipient = transaction.recipientReplies[index] else {
+                return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421)
+            }
+            if !recipient.isPositive { return RecipientResult(reply: recipient) }
+            guard let final = transaction.finalReply else { return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421) }
+            // A 354 that ended in a refusal, or a refused DATA: that refusal decides.
+            return RecipientResult(reply: final)
+        }
+    }
+
+    // MARK: writing commands
+
+    /// RFC 1870, RFC 6152, RFC 6531: a message the peer cannot take is refused before MAIL.
+    private func capabilityRefusal(for message: OutboundMessage) -> SMTPReply? {
+        if let maximum = capabilities.maximumSize, message.content.count > maximum {
+            return SMTPReply(552, EnhancedStatus(5, 3, 4), "Message is larger than the remote server's limit of \(maximum) octets")
+        }
+        if message.requiresSMTPUTF8 && !capabilities.offers("SMTPUTF8") {
+            return SMTPReply(553, EnhancedStatus(5, 6, 7), "The remote server does not support SMTPUTF8, which this message needs")
+        }
+        if message.is8Bit && !capabilities.offers("8BITMIME") {
+            return SMTPReply(554, EnhancedStatus(5, 6, 3), "The remote server does not accept 8-bit content and conversion is not supported")
+        }
+        return nil
+    }
+
+    private func writeMail(for message: OutboundMessage, into out: inout ByteBuffer) {
+        out.writeString("MAIL FROM:<\(message.reversePath)>")
+        if capabilities.offers("SIZE") { out.writeString(" SIZE=\(message.content.count)") }
+        if message.is8Bit && capabilities.offers("8BITMIME") { out.writeString(" BODY=8BITMIME") }
+        if message.requiresSMTPUTF8 { out.writeString(" SMTPUTF8") }
+        if capabilities.offers("DSN") {
+            if let ret = message.dsnReturn { out.writeString(" RET=\(ret)") }
+            if let envid = message.envelopeID { out.writeString(" ENVID=\(XText.encode(envid))") }
+        }
+        out.writeString("\r\n")
+    }
+
+    private func writeRecipient(_ recipient: OutboundRecipient, into out: inout ByteBuffer) {
+        out.writeString("RCPT TO:<\(recipient.address)>")
+        if capabilities.offers("DSN") {
+            if let notify = recipient.notify { out.writeString(" NOTIFY=\(notify)") }
+            if let orcpt = recipient.originalRecipient { out.writeString(" ORCPT=\(orcpt)") }
+        }
+        out.writeString("\r\n")
+    }
+
+    private func writeDataCommand(for message: OutboundMessage, into out: inout ByteBuffer, transaction: inout Transaction) {
+        transaction.dataSent = true
+        if chunking {
+            // RFC 3030: the chunk is the exact octets, CRLF-normalised but not dot-stuffed.
+            let body = LineEndings.crlf(message.content)
+            out.writeString("BDAT \(body.count) LAST\r\n")
+            out.writeBytes(body)
+            transaction.expected.append(.bdat)
+        } else {
+            out.writeString("DATA\r\n")
+            transaction.expected.append(.data)
+        }
+    }
+
+    private mutating func sendEHLO() -> [Action] {
+        phase = .ehlo
+        return [.send(Self.line("EHLO \(settings.heloName)"))]
+    }
+
+    private mutating func fail(_ reply: SMTPReply) -> [Action] {
+        var actions: [Action] = []
+        if let transaction {
+            self.transaction = nil
+            actions.append(.finished(Self.results(transaction, closedWith: reply.isTransientFailure ? reply : nil)))
+        }
+        phase = .closed
+        actions.append(.failed(reply))
+        return actions
+    }
+
+    private static func line(_ text: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeString(text)
+        buffer.writeString("\r\n")
+        return buffer
+    }
+}
+
+/// Line-ending normalisation for BDAT: every CR, LF or CRLF becomes CRLF, and the content ends
+/// with CRLF, so the next hop sees exactly what DATA would have carried (no smuggling either way).
+public enum LineEndings {
+    public static func crlf(_ content: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(content.count + 2)
+        var previousCR = false
+        for byte in content {
+            if previousCR {
+                previousCR = false
+                if byte == 0x0A { continue }
+            }
+            switch byte {
+            case 0x0D:
+                out.append(0x0D)
+                out.append(0x0A)
+                previousCR = true
+            case 0x0A:
+                out.append(0x0D)
+                out.append(0x0A)
+            default:
+                out.append(byte)
+            }
+        }
+        if let last = out.last, last != 0x0A { out.append(contentsOf: [0x0D, 0x0A]) }
+        return out
+    }
+}
