@@ -51,6 +51,14 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Layer 1: the delivery engine (scheduler, routing, retries, DSNs) behind protocols.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "MailCore", "MailStore", "SMTPProtocol", "DNSClient",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Layer 2: adapters.
         .target(
             name: "MailStoreSQLite",
@@ -72,11 +80,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "SMTPClient",
+            dependencies: [
+                "SMTPProtocol", "Delivery",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // Layer 3: configuration and wiring, then the thin executable.
         .target(
             name: "TernServer",
             dependencies: [
-                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO",
+                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -98,6 +116,10 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
+        .testTarget(
+            name: "DeliveryTests",
+            dependencies: ["Delivery", "MailStoreSQLite", "MailStore", "MailCore", "SMTPProtocol", "DNSClient"]
+        ),
         .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
         .testTarget(
             name: "TernServerTests",

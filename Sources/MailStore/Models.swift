@@ -53,8 +53,14 @@ public struct QueuedRecipient: Hashable, Sendable {
     public var notify: String?
     /// RFC 3461 ORCPT as `type;xtext`, or nil.
     public var originalRecipient: String?
+    /// Unix seconds of the next attempt (or of the lease's end while delivering).
+    public var nextAttemptAt: Int?
 
-    public init(address: String, state: RecipientState = .queued, attempts: Int = 0, lastReply: String? = nil, notify: String? = nil, originalRecipient: String? = nil) {
+    public init(
+        address: String, state: RecipientState = .queued, attempts: Int = 0, lastReply: String? = nil, notify: String? = nil,
+        originalRecipient: String? = nil, nextAttemptAt: Int? = nil
+    ) {
+        self.nextAttemptAt = nextAttemptAt
         self.address = address
         self.state = state
         self.attempts = attempts

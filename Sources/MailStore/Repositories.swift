@@ -75,3 +75,114 @@ extension QueueRepository {
         try result.get()
     }
 }
+
+/// One recipient the scheduler has leased for an attempt.
+public struct LeasedRecipient: Hashable, Sendable {
+    public var position: Int
+    public var address: String
+    public var notify: String?
+    public var originalRecipient: String?
+    /// Attempts made before this one.
+    public var attempts: Int
+    /// A delay notice (NOTIFY=DELAY) was already sent for this recipient.
+    public var delayNotified: Bool
+
+    public init(position: Int, address: String, notify: String? = nil, originalRecipient: String? = nil, attempts: Int = 0, delayNotified: Bool = false) {
+        self.position = position
+        self.address = address
+        self.notify = notify
+        self.originalRecipient = originalRecipient
+        self.attempts = attempts
+        self.delayNotified = delayNotified
+    }
+}
+
+/// A message with the recipients leased from it (its `recipients` list is left empty).
+public struct LeasedMessage: Sendable {
+    public var message: QueuedMessage
+    public var recipients: [LeasedRecipient]
+
+    public init(message: QueuedMessage, recipients: [LeasedRecipient]) {
+        self.message = message
+        self.recipients = recipients
+    }
+}
+
+/// What one attempt did to one recipient; the store applies it and writes its event row.
+public struct DeliveryOutcome: Hashable, Sendable {
+    public var messageID: String
+    public var position: Int
+    public var recipient: String
+    /// `delivered`, `deferred`, `bounced`, or `queued` to hand a lease back without an attempt.
+    public var state: RecipientState
+    public var reply: String?
+    /// When to try again (deferred/queued); nil for final states.
+    public var nextAttemptAt: Int?
+    /// False when no attempt was made (the lease is only handed back).
+    public var countsAsAttempt: Bool
+    /// Set when this outcome also sent a delay notice.
+    public var delayNotified: Bool
+    public var mxHost: String?
+    /// The TLS version used, nil for plaintext.
+    public var tls: String?
+
+    public init(
+        messageID: String, position: Int, recipient: String, state: RecipientState, reply: String?, nextAttemptAt: Int?,
+        countsAsAttempt: Bool = true, delayNotified: Bool = false, mxHost: String? = nil, tls: String? = nil
+    ) {
+        self.messageID = messageID
+        self.position = position
+        self.recipient = recipient
+        self.state = state
+        self.reply = reply
+        self.nextAttemptAt = nextAttemptAt
+        self.countsAsAttempt = countsAsAttempt
+        self.delayNotified = delayNotified
+        self.mxHost = mxHost
+        self.tls = tls
+    }
+}
+
+/// A step in a message's life (`queued`, `delivered`, `deferred`, `bounced`), kept for
+/// `tern queue show`, the events API and webhooks.
+public struct QueueEvent: Hashable, Sendable {
+    public var id: Int
+    public var at: Int
+    public var messageID: String
+    public var recipient: String
+    public var type: String
+    public var mxHost: String?
+    public var tls: String?
+    public var reply: String?
+
+    public init(id: Int, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?) {
+        self.id = id
+        self.at = at
+        self.messageID = messageID
+        self.recipient = recipient
+        self.type = type
+        self.mxHost = mxHost
+        self.tls = tls
+        self.reply = reply
+    }
+}
+
+/// The queue as the delivery scheduler sees it: leases with an expiry (so several nodes, or a
+/// restarted one, never keep a recipient forever), outcomes written with their events and any
+/// bounce in one transaction.
+public protocol DeliveryQueue: QueueRepository {
+    /// Leases up to `limit` recipients whose time has come (queued or deferred and due, or
+    /// delivering with an expired lease) until `leaseUntil`, grouped by message.
+    func leaseDue(now: Int, leaseUntil: Int, limit: Int) async throws(StoreError) -> [LeasedMessage]
+    /// The earliest time any recipient is due (or its lease expires), nil when nothing waits.
+    func nextDueTime() async throws(StoreError) -> Int?
+    /// Applies outcomes and stores `bounces` (DSNs) in one transaction.
+    func record(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage], at: Int) async throws(StoreError)
+    /// Makes queued and deferred recipients of `id` (or of every message) due at `at`; returns
+    /// how many recipients changed.
+    func retryNow(id: String?, at: Int) async throws(StoreError) -> Int
+    func events(messageID: String) async throws(StoreError) -> [QueueEvent]
+    /// Ends every lease at once. Only for a single node at start-up (the embedded store), where
+    /// no other process can be delivering: what the last run was doing is retried now.
+    func releaseLeases(at: Int) async throws(StoreError) -> Int
+}

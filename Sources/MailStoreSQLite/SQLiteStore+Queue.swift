@@ -59,7 +59,7 @@ extension SQLiteStore: QueueRepository {
         for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
             let recipient = QueuedRecipient(
                 address: row["address"], state: RecipientState(rawValue: row["state"]) ?? .queued, attempts: row["attempts"],
-                lastReply: row["last_reply"], notify: row["notify"], originalRecipient: row["orcpt"])
+                lastReply: row["last_reply"], notify: row["notify"], originalRecipient: row["orcpt"], nextAttemptAt: row["next_attempt_at"])
             result[row["message_id"], default: []].append(recipient)
         }
         return result
@@ -88,6 +88,108 @@ extension SQLiteStore: QueueRepository {
                     """
             ).execute(
                 arguments: [q.id, position, recipient.address, recipient.notify, recipient.originalRecipient, q.createdAt])
+            try insertEvent(
+                db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
+                reply: nil)
         }
+    }
+}
+
+extension SQLiteStore: DeliveryQueue {
+    public func leaseDue(now: Int, leaseUntil: Int, limit: Int) async throws(StoreError) -> [LeasedMessage] {
+        try await write { db in
+            // `delivering` rows carry their lease's end in next_attempt_at, so an expired lease
+            // (a crash, a stopped node) makes the recipient due again by the same test.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT message_id, position, address, notify, orcpt, attempts, delay_notified FROM recipients
+                    WHERE state IN ('queued', 'deferred', 'delivering') AND next_attempt_at <= ?
+                    ORDER BY next_attempt_at LIMIT ?
+                    """, arguments: [now, limit])
+            var byMessage: [String: [LeasedRecipient]] = [:]
+            var order: [String] = []
+            for row in rows {
+                let id: String = row["message_id"]
+                if byMessage[id] == nil { order.append(id) }
+                byMessage[id, default: []].append(
+                    LeasedRecipient(
+                        position: row["position"], address: row["address"], notify: row["notify"], originalRecipient: row["orcpt"],
+                        attempts: row["attempts"], delayNotified: row["delay_notified"]))
+                try db.cachedStatement(sql: "UPDATE recipients SET state = 'delivering', next_attempt_at = ? WHERE message_id = ? AND position = ?")
+                    .execute(arguments: [leaseUntil, id, row["position"] as Int])
+            }
+            var leased: [LeasedMessage] = []
+            for id in order {
+                guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ?", arguments: [id]) else { continue }
+                leased.append(LeasedMessage(message: Self.message(from: row, recipients: []), recipients: byMessage[id] ?? []))
+            }
+            return leased
+        }
+    }
+
+    public func nextDueTime() async throws(StoreError) -> Int? {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM recipients WHERE state IN ('queued', 'deferred', 'delivering')")
+        }
+    }
+
+    public func record(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage], at: Int) async throws(StoreError) {
+        try await write { db in
+            for outcome in outcomes {
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE recipients SET state = ?, attempts = attempts + ?, last_reply = COALESCE(?, last_reply),
+                            next_attempt_at = ?, delay_notified = MAX(delay_notified, ?)
+                        WHERE message_id = ? AND position = ?
+                        """
+                ).execute(arguments: [
+                    outcome.state.rawValue, outcome.countsAsAttempt ? 1 : 0, outcome.reply, outcome.nextAttemptAt, outcome.delayNotified,
+                    outcome.messageID, outcome.position,
+                ])
+                if outcome.countsAsAttempt {
+                    try Self.insertEvent(
+                        db, at: at, messageID: outcome.messageID, recipient: outcome.recipient, type: outcome.state.rawValue,
+                        mxHost: outcome.mxHost, tls: outcome.tls, reply: outcome.reply)
+                }
+            }
+            for bounce in bounces { try Self.insert(bounce, into: db) }
+        }
+    }
+
+    public func retryNow(id: String?, at: Int) async throws(StoreError) -> Int {
+        try await write { db in
+            if let id {
+                try db.execute(
+                    sql: "UPDATE recipients SET next_attempt_at = ? WHERE state IN ('queued', 'deferred') AND message_id = ?", arguments: [at, id])
+            } else {
+                try db.execute(sql: "UPDATE recipients SET next_attempt_at = ? WHERE state IN ('queued', 'deferred')", arguments: [at])
+            }
+            return db.changesCount
+        }
+    }
+
+    public func releaseLeases(at: Int) async throws(StoreError) -> Int {
+        try await write { db in
+            try db.execute(sql: "UPDATE recipients SET next_attempt_at = ? WHERE state = 'delivering'", arguments: [at])
+            return db.changesCount
+        }
+    }
+
+    public func events(messageID: String) async throws(StoreError) -> [QueueEvent] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM events WHERE message_id = ? ORDER BY id", arguments: [messageID]).map {
+                QueueEvent(
+                    id: $0["id"], at: $0["at"], messageID: $0["message_id"], recipient: $0["recipient"], type: $0["type"], mxHost: $0["mx_host"],
+                    tls: $0["tls"], reply: $0["reply"])
+            }
+        }
+    }
+
+    static func insertEvent(
+        _ db: Database, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?
+    ) throws {
+        try db.cachedStatement(sql: "INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [at, messageID, recipient, type, mxHost, tls, reply])
     }
 }

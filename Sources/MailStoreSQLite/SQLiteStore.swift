@@ -122,6 +122,22 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "ALTER TABLE users ADD COLUMN cram_secret TEXT")
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN auth_account TEXT")
         }
+        migrator.registerMigration("v7-delivery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE recipients ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE events(
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        message_id TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        mx_host TEXT,
+                        tls TEXT,
+                        reply TEXT);
+                    CREATE INDEX events_message ON events(message_id);
+                    """)
+        }
         return migrator
     }
 

@@ -417,32 +417,3 @@ public struct SMTPClientSession: Sendable {
         return buffer
     }
 }
-
-/// Line-ending normalisation for BDAT: every CR, LF or CRLF becomes CRLF, and the content ends
-/// with CRLF, so the next hop sees exactly what DATA would have carried (no smuggling either way).
-public enum LineEndings {
-    public static func crlf(_ content: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.count + 2)
-        var previousCR = false
-        for byte in content {
-            if previousCR {
-                previousCR = false
-                if byte == 0x0A { continue }
-            }
-            switch byte {
-            case 0x0D:
-                out.append(0x0D)
-                out.append(0x0A)
-                previousCR = true
-            case 0x0A:
-                out.append(0x0D)
-                out.append(0x0A)
-            default:
-                out.append(byte)
-            }
-        }
-        if let last = out.last, last != 0x0A { out.append(contentsOf: [0x0D, 0x0A]) }
-        return out
-    }
-}

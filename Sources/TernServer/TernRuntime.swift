@@ -7,6 +7,8 @@ import MailStoreSQLite
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Delivery
+import SMTPClient
 import SMTPProtocol
 import SMTPServer
 
@@ -48,8 +50,12 @@ public enum TernRuntime {
                 dailyMessages: $0.dailyMessages, hourlyMessages: $0.hourlyMessages, messagesPerMinute: $0.messagesPerMinute,
                 maxRecipientsPerMessage: $0.maxRecipientsPerMessage, maxMessageSize: $0.maxMessageSize)
         }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let scheduler = try makeScheduler(configuration: configuration, store: environment.store, group: group, logger: logger)
+        // Every committed message wakes the scheduler, so delivery starts at once.
+        let queue = WakingQueue(base: environment.store, onCommit: { scheduler.wake() })
         let policy = ReceivingPolicy(
-            hostname: configuration.hostname, directory: environment.store, queue: environment.store, plans: plans,
+            hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
             hasFreeSpace: { probe.hasRoom() })
         let limits = configuration.limits
         let settings = SMTPServiceSettings(
@@ -65,7 +71,6 @@ public enum TernRuntime {
         smtpSettings.trustedAccount = configuration.relay.trustedAccount.isEmpty ? nil : configuration.relay.trustedAccount
         // CRAM-MD5 only when the operator accepted storing a password-equivalent secret.
         smtpSettings.authMechanisms = ["PLAIN", "LOGIN", "SCRAM-SHA-256"] + (configuration.auth.cramMD5 ? ["CRAM-MD5"] : [])
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let smtp = SMTPService(settings: smtpSettings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
 
         var specs: [SMTPListenerSpec] = []
@@ -87,6 +92,9 @@ public enum TernRuntime {
                 throw ConfigurationError(key: spec.configurationKey, "\(error)")
             }
         }
+        // One node on the embedded store: whatever the last run had leased is due again now.
+        _ = try? await environment.store.releaseLeases(at: MessageDate.nowUnixSeconds())
+        let delivery = Task { await scheduler.run() }
         logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
 
         let signal = await waitForTerminationSignal()
@@ -99,6 +107,13 @@ public enum TernRuntime {
             try? await Task.sleep(for: .milliseconds(50))
         }
         smtp.forceClose()
+        // Stop leasing; attempts under way finish (their outcomes are recorded) within the
+        // grace time, and anything still leased is retried at the next start.
+        delivery.cancel()
+        scheduler.wake()
+        while await scheduler.busy && Date() < deadline.addingTimeInterval(5) {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         // Sessions that were mid-write close once their write is answered.
         let hardDeadline = Date().addingTimeInterval(5)
         while smtp.activeConnections > 0 && Date() < hardDeadline {
@@ -107,6 +122,35 @@ public enum TernRuntime {
         try? await group.shutdownGracefully()
         checkpointer.stop()
         logger.info("stopped")
+    }
+
+    static func makeScheduler(configuration: TernConfiguration, store: SQLiteStore, group: any EventLoopGroup, logger: Logger) throws
+        -> DeliveryScheduler
+    {
+        let delivery = configuration.delivery
+        var routes: [String: StaticRoute] = [:]
+        for (domain, address) in delivery.routes { routes[domain.lowercased()] = StaticRoute(host: address.host, port: address.port) }
+        let router = DeliveryRouter(
+            resolver: TernDNS.resolver(configuration: configuration), routes: routes, port: delivery.smtpPort,
+            isLocal: { domain in
+                // When the directory cannot be read, keep the mail rather than risk sending a
+                // hosted domain's mail out to its MX (which may be this server).
+                (try? await store.isHostedDomain(domain)) ?? true
+            })
+        let connector: SMTPConnector
+        do {
+            connector = try SMTPConnector(group: group, settings: SMTPClientSettings(heloName: configuration.hostname))
+        } catch {
+            throw ConfigurationError(key: "delivery", "cannot set up outbound TLS: \(error)")
+        }
+        var deliveryLogger = logger
+        deliveryLogger[metadataKey: "service"] = "delivery"
+        return DeliveryScheduler(
+            store: store, router: router, connector: connector,
+            settings: DeliverySettings(
+                hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
+                maxQueueAge: delivery.maxQueueAge, routes: routes),
+            logger: deliveryLogger)
     }
 
     /// Suspends until SIGINT or SIGTERM arrives; returns its name.
@@ -143,4 +187,23 @@ private final class SignalOnce: @unchecked Sendable {
         }
         c?.resume(returning: name)
     }
+}
+
+/// The queue as the receiver sees it, telling the scheduler about every commit.
+struct WakingQueue: QueueRepository {
+    let base: any QueueRepository
+    let onCommit: @Sendable () -> Void
+
+    func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        let onCommit = self.onCommit
+        base.enqueue(message) { result in
+            completion(result)
+            if case .success = result { onCommit() }
+        }
+    }
+
+    func listQueue() async throws(StoreError) -> [QueuedMessage] { try await base.listQueue() }
+    func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage? { try await base.queuedMessage(id: id) }
+    func content(id: String) async throws(StoreError) -> [UInt8]? { try await base.content(id: id) }
+    func removeQueued(id: String) async throws(StoreError) -> Bool { try await base.removeQueued(id: id) }
 }

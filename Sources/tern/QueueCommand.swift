@@ -6,7 +6,7 @@ import TernServer
 
 struct QueueCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "queue", abstract: "Inspect and manage the mail queue.", subcommands: [List.self, Show.self, Remove.self])
+        commandName: "queue", abstract: "Inspect and manage the mail queue.", subcommands: [List.self, Show.self, Retry.self, Remove.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List queued messages and their recipients.")
@@ -52,13 +52,47 @@ struct QueueCommand: ParsableCommand {
             if let client = message.clientAddress { print("client: \(client) (\(message.heloName ?? ""))") }
             if let account = message.authenticatedAs { print("authenticated_as: \(account)") }
             for recipient in message.recipients {
-                print("recipient: <\(recipient.address)> \(recipient.state.rawValue) attempts=\(recipient.attempts)\(recipient.lastReply.map { " last_reply=\"\($0)\"" } ?? "")")
+                var line = "recipient: <\(recipient.address)> \(recipient.state.rawValue) attempts=\(recipient.attempts)"
+                if let reply = recipient.lastReply { line += " last_reply=\"\(reply)\"" }
+                if let next = recipient.nextAttemptAt, recipient.state == .deferred || recipient.state == .queued {
+                    line += " next_attempt=\(MessageDate.rfc3339(unixSeconds: next))"
+                }
+                print(line)
+            }
+            // Each attempt: when, the outcome, the host that answered, TLS and the reply.
+            for event in try await operation({ try await environment.store.events(messageID: id) }) {
+                var line = "event: \(MessageDate.rfc3339(unixSeconds: event.at)) \(event.type) <\(event.recipient)>"
+                if let host = event.mxHost { line += " mx=\(host)" }
+                if event.type != "queued" { line += " tls=\(event.tls ?? "none")" }
+                if let reply = event.reply { line += " reply=\"\(reply)\"" }
+                print(line)
             }
             if let content = try await operation({ try await environment.store.content(id: id) }) {
                 print("")
                 fflush(nil)
                 FileHandle.standardOutput.write(Data(content))
             }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Try queued and deferred recipients again now (a running server picks them up within seconds).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The queue id.") var id: String?
+        @Flag(help: "Every message in the queue.") var all = false
+
+        func validate() throws {
+            guard (id != nil) != all else { throw ValidationError("give a queue id or --all") }
+        }
+
+        func run() async throws {
+            let store = try options.environment().store
+            if let id, try await operation({ try await store.queuedMessage(id: id) }) == nil {
+                throw OperationFailure(message: "no queued message \(id)")
+            }
+            let count = try await operation { try await store.retryNow(id: id, at: MessageDate.nowUnixSeconds()) }
+            print("\(count) recipient\(count == 1 ? "" : "s") scheduled for delivery now.")
         }
     }
 

@@ -1,0 +1,375 @@
+import Logging
+import MailCore
+import MailStore
+import SMTPProtocol
+
+/// The delivery engine (DESIGN.md "The delivery path"): leases due recipients, routes them,
+/// groups them by destination into transactions (all recipients of one message and domain in
+/// one, up to `maxRecipientsPerTransaction`), runs up to `maxConnectionsPerDestination` sessions
+/// per destination that each carry message after message, and records every outcome — with the
+/// DSNs it causes — in one transaction per batch.
+///
+/// Nothing is lost across a crash: a recipient is `delivering` only under a lease that expires,
+/// and its outcome is written as soon as the peer has answered; a crash between the peer's 250
+/// and that write is the only case that sends a message twice (RFC 5321 §6.1 prefers a
+/// duplicate to a loss).
+public actor DeliveryScheduler {
+    let store: any DeliveryQueue
+    let router: DeliveryRouter
+    let connector: any OutboundConnector
+    let clock: any DeliveryClock
+    let settings: DeliverySettings
+    let schedule: RetrySchedule
+    let logger: Logger
+
+    private struct Unit: Sendable {
+        var message: QueuedMessage
+        var recipients: [LeasedRecipient]
+    }
+
+    private struct Destination {
+        var hops: [NextHop]
+        var pending: [Unit] = []
+        var connections = 0
+    }
+
+    private var destinations: [String: Destination] = [:]
+    private var connections = 0
+    private var inFlight = 0
+    private var pendingOutcomes: [DeliveryOutcome] = []
+    private var pendingBounces: [IncomingMessage] = []
+    private var recording = false
+    private var activeTasks = 0
+    private let signal = WakeSignal()
+
+    public init(
+        store: any DeliveryQueue, router: DeliveryRouter, connector: any OutboundConnector, clock: any DeliveryClock = SystemDeliveryClock(),
+        settings: DeliverySettings, logger: Logger = Logger(label: "tern.delivery")
+    ) {
+        self.store = store
+        self.router = router
+        self.connector = connector
+        self.clock = clock
+        self.settings = settings
+        self.schedule = RetrySchedule(intervals: settings.retrySchedule, maxQueueAge: settings.maxQueueAge)
+        self.logger = logger
+    }
+
+    /// New mail was committed, or a retry was asked for: look at the queue now.
+    public nonisolated func wake() { signal.fire() }
+
+    /// Runs until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            if await pass() { continue }
+            // A `tern queue retry` from another process is seen within this many seconds.
+            var wait = 5.0
+            if inFlight < settings.maxInFlight, let next = try? await store.nextDueTime() {
+                wait = min(wait, Double(next - clock.now()))
+            }
+            await signal.wait(seconds: max(wait, 0.05))
+        }
+    }
+
+    /// Leases and dispatches everything due now, then waits until every attempt is recorded.
+    /// For tests and `tern queue flush`-like uses; `run()` is the server's loop.
+    public func runUntilIdle() async {
+        while await pass() {}
+        while activeTasks > 0 {
+            try? await Task.sleep(for: .milliseconds(2))
+            while await pass() {}
+        }
+    }
+
+    /// Attempts still running (sessions and the recorder).
+    public var busy: Bool { activeTasks > 0 }
+
+    /// One lease of due recipients, dispatched; false when nothing was due.
+    private func pass() async -> Bool {
+        let now = clock.now()
+        let room = settings.maxInFlight - inFlight
+        guard room > 0 else { return false }
+        let leased: [LeasedMessage]
+        do {
+            leased = try await store.leaseDue(now: now, leaseUntil: now + settings.leaseSeconds, limit: min(room, 500))
+        } catch {
+            logger.error("cannot lease from the queue", metadata: ["error": "\(error)"])
+            return false
+        }
+        guard !leased.isEmpty else { return false }
+        inFlight += leased.reduce(0) { $0 + $1.recipients.count }
+        var routes: [String: DeliveryRoute] = [:]
+        var touched: Set<String> = []
+        for item in leased {
+            var byDomain: [String: [LeasedRecipient]] = [:]
+            var order: [String] = []
+            for recipient in item.recipients {
+                let domain = Self.domain(of: recipient.address)
+                if byDomain[domain] == nil { order.append(domain) }
+                byDomain[domain, default: []].append(recipient)
+            }
+            for domain in order {
+                let recipients = byDomain[domain]!
+                let route: DeliveryRoute
+                if let cached = routes[domain] {
+                    route = cached
+                } else {
+                    route = await router.route(domain: domain)
+                    routes[domain] = route
+                }
+                let unit = Unit(message: item.message, recipients: recipients)
+                switch route {
+                case .local:
+                    // Mailboxes come with local delivery; until then the recipient waits, and
+                    // the wait is not an attempt.
+                    submit(
+                        recipients.map {
+                            DeliveryOutcome(
+                                messageID: item.message.id, position: $0.position, recipient: $0.address, state: .queued, reply: nil,
+                                nextAttemptAt: now + settings.localRecheck, countsAsAttempt: false)
+                        }, bounces: [])
+                case .unroutable(let reply):
+                    await conclude(unit, results: recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
+                case .remote(let destination, let hops):
+                    var entry = destinations[destination] ?? Destination(hops: hops)
+                    entry.hops = hops
+                    var start = 0
+                    while start < recipients.count {
+                        let end = min(start + settings.maxRecipientsPerTransaction, recipients.count)
+                        entry.pending.append(Unit(message: item.message, recipients: Array(recipients[start..<end])))
+                        start = end
+                    }
+                    destinations[destination] = entry
+                    touched.insert(destination)
+                }
+            }
+        }
+        for destination in touched { startWorkers(destination) }
+        return true
+    }
+
+    static func domain(of address: String) -> String {
+        guard let at = address.lastIndex(of: "@") else { return "" }
+        return address[address.index(after: at)...].lowercased()
+    }
+
+    private func startWorkers(_ key: String) {
+        while var entry = destinations[key], entry.connections < min(settings.maxConnectionsPerDestination, entry.pending.count),
+            connections < settings.maxConnections
+        {
+            entry.connections += 1
+            destinations[key] = entry
+            connections += 1
+            activeTasks += 1
+            Task { await self.work(key) }
+        }
+    }
+
+    private func takeNext(_ key: String) -> Unit? {
+        guard var entry = destinations[key], !entry.pending.isEmpty else { return nil }
+        let unit = entry.pending.removeFirst()
+        destinations[key] = entry
+        return unit
+    }
+
+    private func takeAll(_ key: String) -> [Unit] {
+        guard var entry = destinations[key] else { return [] }
+        defer {
+            entry.pending = []
+            destinations[key] = entry
+        }
+        return entry.pending
+    }
+
+    /// One session to `key`'s hops, carrying units until the destination has none left.
+    private func work(_ key: String) async {
+        var connection: (any OutboundConnection)?
+        while let unit = takeNext(key) {
+            if connection == nil {
+                switch await open(destinations[key]?.hops ?? []) {
+                case .success(let opened):
+                    connection = opened
+                case .failure(let failure):
+                    // Every host failed: what waits for this destination would fail the same way.
+                    let result = RecipientResult(reply: failure.reply, fromRemote: failure.fromRemote)
+                    for failed in [unit] + takeAll(key) {
+                        await conclude(failed, results: failed.recipients.map { _ in result }, details: nil, content: nil)
+                    }
+                    continue
+                }
+            }
+            guard let open = connection else { continue }
+            let content: [UInt8]
+            do {
+                guard let stored = try await store.content(id: unit.message.id) else {
+                    // Removed from the queue (`tern queue remove`) while leased.
+                    inFlight -= unit.recipients.count
+                    continue
+                }
+                content = stored
+            } catch {
+                let reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Cannot read the message from the queue")
+                await conclude(unit, results: unit.recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
+                continue
+            }
+            let outbound = OutboundMessage(
+                reversePath: unit.message.from,
+                recipients: unit.recipients.map { OutboundRecipient(address: $0.address, notify: $0.notify, originalRecipient: $0.originalRecipient) },
+                content: content, envelopeID: unit.message.envelopeID, dsnReturn: unit.message.dsnReturn,
+                requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content))
+            let results = await open.send(outbound)
+            await conclude(unit, results: results, details: open.details, content: content)
+            if !open.isOpen { connection = nil }
+        }
+        await connection?.close()
+        connections -= 1
+        activeTasks -= 1
+        if var entry = destinations[key] {
+            entry.connections -= 1
+            destinations[key] = entry.connections == 0 && entry.pending.isEmpty ? nil : entry
+        }
+        // A freed connection slot may let another destination start.
+        for (other, entry) in destinations where !entry.pending.isEmpty { startWorkers(other) }
+    }
+
+    /// RFC 6531 §3.2: SMTPUTF8 is needed when an address or the header is not ASCII; a message
+    /// that was merely submitted with the parameter can still go to a peer without it.
+    private static func needsSMTPUTF8(_ unit: Unit, content: [UInt8]) -> Bool {
+        if unit.message.from.utf8.contains(where: { $0 >= 0x80 }) { return true }
+        if unit.recipients.contains(where: { $0.address.utf8.contains { $0 >= 0x80 } }) { return true }
+        var previous: UInt8 = 0
+        for byte in content {
+            if byte >= 0x80 { return true }
+            if byte == 0x0A && (previous == 0x0A) { break }
+            if byte != 0x0D { previous = byte }
+        }
+        return false
+    }
+
+    private func open(_ hops: [NextHop]) async -> Result<any OutboundConnection, ConnectFailure> {
+        var last = ConnectFailure(reply: SMTPReply(451, EnhancedStatus(4, 4, 1), "No host to connect to"), fromRemote: false)
+        for hop in hops {
+            for address in hop.addresses {
+                switch await connector.connect(host: hop.host, address: address, port: hop.port) {
+                case .success(let connection): return .success(connection)
+                case .failure(let failure):
+                    logger.info("connect failed", metadata: ["host": "\(hop.host)[\(address)]:\(hop.port)", "reply": "\(failure.reply.singleLine)"])
+                    last = failure
+                }
+            }
+        }
+        return .failure(last)
+    }
+
+    /// Turns one unit's results into outcomes, and into a DSN where the sender asked for one.
+    private func conclude(_ unit: Unit, results given: [RecipientResult], details: ConnectionDetails?, content: [UInt8]?) async {
+        let now = clock.now()
+        // Every leased recipient gets an outcome, whatever a transport returned.
+        var results = Array(given.prefix(unit.recipients.count))
+        while results.count < unit.recipients.count {
+            results.append(RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 4, 2), "No result from the session"), fromRemote: false))
+        }
+        let message = unit.message
+        var outcomes: [DeliveryOutcome] = []
+        var failed: [DeliveryStatusNotification.Recipient] = []
+        var delayed: [DeliveryStatusNotification.Recipient] = []
+        for (recipient, result) in zip(unit.recipients, results) {
+            let reply = result.reply
+            let peer = result.fromRemote ? details?.peerName : nil
+            func report(_ action: DeliveryStatusNotification.Action, until: Int? = nil) -> DeliveryStatusNotification.Recipient {
+                DeliveryStatusNotification.Recipient(
+                    finalRecipient: recipient.address, originalRecipient: recipient.originalRecipient, action: action,
+                    status: Bounces.status(of: reply), remoteMTA: peer.map { _ in details!.host },
+                    diagnostic: result.fromRemote ? reply.singleLine : nil, lastAttempt: now, willRetryUntil: until)
+            }
+            var outcome = DeliveryOutcome(
+                messageID: message.id, position: recipient.position, recipient: recipient.address, state: .delivered,
+                reply: reply.singleLine, nextAttemptAt: nil, mxHost: details?.peerName, tls: details?.tlsVersion)
+            switch result.kind {
+            case .delivered:
+                break
+            case .rejected:
+                outcome.state = .bounced
+                if Bounces.wantsFailureNotice(recipient.notify) { failed.append(report(.failed)) }
+            case .deferred:
+                switch schedule.decide(attempts: recipient.attempts + 1, queuedAt: message.createdAt, now: now) {
+                case .expire:
+                    outcome.state = .bounced
+                    outcome.reply = "\(reply.singleLine) (gave up: in the queue longer than the maximum queue age)"
+                    if Bounces.wantsFailureNotice(recipient.notify) { failed.append(report(.failed)) }
+                case .retry(let at):
+                    outcome.state = .deferred
+                    outcome.nextAttemptAt = at
+                    if Bounces.wantsDelayNotice(recipient.notify) && !recipient.delayNotified
+                        && now - message.createdAt >= settings.delayWarning
+                    {
+                        delayed.append(report(.delayed, until: message.createdAt + settings.maxQueueAge))
+                        outcome.delayNotified = true
+                    }
+                }
+            }
+            outcomes.append(outcome)
+            logger.info(
+                "\(outcome.state.rawValue)",
+                metadata: [
+                    "id": "\(message.id)", "to": "\(recipient.address)", "relay": "\(details?.peerName ?? "none")",
+                    "tls": "\(details?.tlsVersion ?? "none")", "reply": "\(reply.singleLine)",
+                ])
+        }
+        var bounces: [IncomingMessage] = []
+        if !failed.isEmpty || !delayed.isEmpty, !message.from.isEmpty {
+            var original = content
+            if original == nil { original = (try? await store.content(id: message.id)) ?? nil }
+            for list in [failed, delayed] where !list.isEmpty {
+                if let dsn = Bounces.notification(for: message, content: original ?? [], recipients: list, hostname: settings.hostname, now: now) {
+                    bounces.append(dsn)
+                }
+            }
+        }
+        submit(outcomes, bounces: bounces)
+    }
+
+    private func submit(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage]) {
+        pendingOutcomes += outcomes
+        pendingBounces += bounces
+        guard !recording else { return }
+        recording = true
+        activeTasks += 1
+        Task { await self.recordLoop() }
+    }
+
+    /// Writes outcomes in batches: whatever accumulated while the previous write ran goes in
+    /// the next transaction (the same group commit as the accept path).
+    private func recordLoop() async {
+        var failures = 0
+        while !pendingOutcomes.isEmpty || !pendingBounces.isEmpty {
+            let outcomes = pendingOutcomes
+            let bounces = pendingBounces
+            pendingOutcomes = []
+            pendingBounces = []
+            do {
+                try await store.record(outcomes, bounces: bounces, at: clock.now())
+                failures = 0
+                inFlight -= outcomes.count
+                if !bounces.isEmpty { signal.fire() }
+            } catch {
+                // Not recorded: keep them and try again; if this never succeeds the leases
+                // expire and the recipients are tried again (a duplicate, never a loss).
+                failures += 1
+                logger.error("cannot record delivery outcomes", metadata: ["error": "\(error)", "count": "\(outcomes.count)"])
+                pendingOutcomes = outcomes + pendingOutcomes
+                pendingBounces = bounces + pendingBounces
+                if failures >= 10 {
+                    inFlight -= outcomes.count
+                    pendingOutcomes.removeFirst(outcomes.count)
+                    pendingBounces.removeFirst(bounces.count)
+                    failures = 0
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        recording = false
+        activeTasks -= 1
+        signal.fire()
+    }
+}

@@ -1,0 +1,73 @@
+/// How the delivery engine behaves; `TernServer` fills it from `[delivery]`.
+public struct DeliverySettings: Sendable {
+    /// Tern's name: EHLO, Reporting-MTA, the DSN's Message-ID domain.
+    public var hostname: String
+    /// The port dialled on MX hosts (`delivery.smtp_port`).
+    public var smtpPort: Int
+    /// Seconds between attempts; the last value repeats.
+    public var retrySchedule: [Int]
+    /// After this many seconds in the queue a deferred recipient bounces.
+    public var maxQueueAge: Int
+    /// Static routes, like Postfix transport maps: lowercased domain → host and port.
+    public var routes: [String: StaticRoute]
+    /// Connections at once to one destination (Postfix's default_destination_concurrency_limit).
+    public var maxConnectionsPerDestination: Int
+    /// Connections at once overall.
+    public var maxConnections: Int
+    /// Recipients in one transaction (Postfix's smtp_destination_recipient_limit).
+    public var maxRecipientsPerTransaction: Int
+    /// How long a lease lasts; a recipient whose attempt outlives it becomes due again.
+    public var leaseSeconds: Int
+    /// Recipients leased and not yet recorded, at most.
+    public var maxInFlight: Int
+    /// A recipient with NOTIFY=DELAY gets one delay notice once its message is this old.
+    public var delayWarning: Int
+    /// How long a hosted-domain recipient waits before it is looked at again (local delivery
+    /// comes with the mailbox store).
+    public var localRecheck: Int
+
+    public init(
+        hostname: String, smtpPort: Int = 25, retrySchedule: [Int] = [60, 300, 900, 1800, 3600, 7200, 14400], maxQueueAge: Int = 5 * 86400,
+        routes: [String: StaticRoute] = [:], maxConnectionsPerDestination: Int = 20, maxConnections: Int = 100,
+        maxRecipientsPerTransaction: Int = 50, leaseSeconds: Int = 600, maxInFlight: Int = 2000, delayWarning: Int = 4 * 3600,
+        localRecheck: Int = 300
+    ) {
+        precondition(!retrySchedule.isEmpty, "retry schedule must not be empty")
+        self.hostname = hostname
+        self.smtpPort = smtpPort
+        self.retrySchedule = retrySchedule
+        self.maxQueueAge = maxQueueAge
+        self.routes = routes
+        self.maxConnectionsPerDestination = maxConnectionsPerDestination
+        self.maxConnections = maxConnections
+        self.maxRecipientsPerTransaction = maxRecipientsPerTransaction
+        self.leaseSeconds = leaseSeconds
+        self.maxInFlight = maxInFlight
+        self.delayWarning = delayWarning
+        self.localRecheck = localRecheck
+    }
+}
+
+/// A fixed next hop for a domain.
+public struct StaticRoute: Hashable, Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Where time comes from, so retry timing is tested with a clock the test moves.
+public protocol DeliveryClock: Sendable {
+    /// Unix seconds.
+    func now() -> Int
+}
+
+public struct SystemDeliveryClock: DeliveryClock {
+    public init() {}
+    public func now() -> Int { Int(Date().timeIntervalSince1970) }
+}
+
+import Foundation
