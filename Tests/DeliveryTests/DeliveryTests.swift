@@ -1,0 +1,406 @@
+import DNSClient
+import Foundation
+import MailCore
+import MailStore
+import MailStoreSQLite
+import SMTPProtocol
+import Synchronization
+import Testing
+
+@testable import Delivery
+
+// MARK: fixtures
+
+final class ManualClock: DeliveryClock {
+    let time = Mutex(1_800_000_000)
+    func now() -> Int { time.withLock { $0 } }
+    func advance(_ seconds: Int) { time.withLock { $0 += seconds } }
+}
+
+/// A next hop that answers by rule and remembers every transaction.
+final class FakeConnector: OutboundConnector {
+    struct Sent: Sendable {
+        var address: String
+        var message: OutboundMessage
+    }
+
+    struct State {
+        var sent: [Sent] = []
+        var connects: [String] = []
+        var open = 0
+        var maxOpen = 0
+    }
+
+    let state = Mutex(State())
+    /// Addresses that refuse connections.
+    let down: Set<String>
+    /// The reply for one recipient on one attempt (attempt counts transactions so far).
+    let answer: @Sendable (_ recipient: String, _ transaction: Int) -> SMTPReply
+    let delay: Duration
+
+    init(
+        down: Set<String> = [], delay: Duration = .zero,
+        answer: @escaping @Sendable (String, Int) -> SMTPReply = { _, _ in SMTPReply(250, EnhancedStatus(2, 0, 0), "Queued") }
+    ) {
+        self.down = down
+        self.answer = answer
+        self.delay = delay
+    }
+
+    var sent: [Sent] { state.withLock { $0.sent } }
+    var connects: [String] { state.withLock { $0.connects } }
+
+    func connect(host: String, address: String, port: Int) async -> Result<any OutboundConnection, ConnectFailure> {
+        state.withLock { $0.connects.append("\(host)[\(address)]:\(port)") }
+        if down.contains(address) {
+            return .failure(ConnectFailure(reply: SMTPReply(451, EnhancedStatus(4, 4, 1), "Connection refused"), fromRemote: false))
+        }
+        state.withLock {
+            $0.open += 1
+            $0.maxOpen = max($0.maxOpen, $0.open)
+        }
+        return .success(FakeConnection(connector: self, details: ConnectionDetails(host: host, address: address, tlsVersion: "TLSv1.3")))
+    }
+}
+
+final class FakeConnection: OutboundConnection {
+    let connector: FakeConnector
+    let details: ConnectionDetails
+    let closed = Mutex(false)
+
+    init(connector: FakeConnector, details: ConnectionDetails) {
+        self.connector = connector
+        self.details = details
+    }
+
+    var isOpen: Bool { !closed.withLock { $0 } }
+
+    func send(_ message: OutboundMessage) async -> [RecipientResult] {
+        if connector.delay > .zero { try? await Task.sleep(for: connector.delay) }
+        let n = connector.state.withLock { state -> Int in
+            state.sent.append(.init(address: details.address, message: message))
+            return state.sent.count
+        }
+        return message.recipients.map { RecipientResult(reply: connector.answer($0.address, n)) }
+    }
+
+    func close() async {
+        closed.withLock { $0 = true }
+        connector.state.withLock { $0.open -= 1 }
+    }
+}
+
+func name(_ text: String) -> DNSName { try! DNSName(text) }
+
+/// example.net: MX 10 mx1, MX 20 mx2; nullmx.test: null MX; nomx.test: A only.
+let zone = ZoneResolver(records: [
+    DNSRecord(name: name("example.net"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: name("mx1.example.net"))),
+    DNSRecord(name: name("example.net"), type: 15, ttl: 300, data: .mx(preference: 20, exchange: name("mx2.example.net"))),
+    DNSRecord(name: name("mx1.example.net"), type: 1, ttl: 300, data: .a([192, 0, 2, 1])),
+    DNSRecord(name: name("mx2.example.net"), type: 1, ttl: 300, data: .a([192, 0, 2, 2])),
+    DNSRecord(name: name("nullmx.test"), type: 15, ttl: 300, data: .mx(preference: 0, exchange: try! DNSName(labels: []))),
+    DNSRecord(name: name("nomx.test"), type: 1, ttl: 300, data: .a([192, 0, 2, 9])),
+])
+
+struct Harness {
+    let store: SQLiteStore
+    let clock = ManualClock()
+    let connector: FakeConnector
+    let scheduler: DeliveryScheduler
+
+    init(connector: FakeConnector = FakeConnector(), settings: (inout DeliverySettings) -> Void = { _ in }, hosted: Set<String> = ["tern.test"]) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-delivery-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: dir.appendingPathComponent("tern.sqlite").path)
+        self.connector = connector
+        var s = DeliverySettings(hostname: "tern.test", retrySchedule: [60, 300], maxQueueAge: 3600)
+        settings(&s)
+        let router = DeliveryRouter(resolver: zone, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
+        scheduler = DeliveryScheduler(store: store, router: router, connector: connector, clock: clock, settings: s)
+    }
+
+    /// Enqueues a message from `from` to `recipients` (each `address` or `address|NOTIFY|ORCPT`).
+    @discardableResult
+    func enqueue(
+        from: String = "sender@tern.test", to recipients: [String], body: String = "Subject: hello\r\nMessage-ID: <m1@tern.test>\r\n\r\nBody line\r\n",
+        ret: DSNReturn? = nil, envid: String? = nil
+    ) async throws -> String {
+        let id = QueueID.make()
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<\(from)>"), mailParameters: MailParameters(ret: ret, envelopeID: envid),
+            recipients: try recipients.map { spec in
+                let parts = spec.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+                return EnvelopeRecipient(
+                    path: try ForwardPath(parsing: "<\(parts[0])>"),
+                    parameters: RecipientParameters(
+                        notify: parts.count > 1 && !parts[1].isEmpty ? DSNNotify(parameter: parts[1]) : nil,
+                        originalRecipient: parts.count > 2 ? OriginalRecipient(parameter: parts[2]) : nil))
+            })
+        try await store.enqueue(
+            IncomingMessage(id: id, envelope: envelope, content: Data(body.utf8), receivedAt: clock.now(), clientAddress: "127.0.0.1", heloName: "c"))
+        return id
+    }
+
+    func message(_ id: String) async throws -> QueuedMessage { try await store.queuedMessage(id: id)! }
+
+    /// Bounces in the queue (reverse path `<>`), with their content.
+    func bounces() async throws -> [(QueuedMessage, String)] {
+        var out: [(QueuedMessage, String)] = []
+        for m in try await store.listQueue() where m.from.isEmpty {
+            out.append((m, String(decoding: try await store.content(id: m.id)!, as: UTF8.self)))
+        }
+        return out
+    }
+}
+
+// MARK: tests
+
+@Suite struct RetryScheduleTests {
+    @Test func intervalsThenTheLastRepeatsThenExpiry() {
+        let schedule = RetrySchedule(intervals: [60, 300, 900], maxQueueAge: 5000)
+        #expect(schedule.decide(attempts: 1, queuedAt: 0, now: 10) == .retry(at: 70))
+        #expect(schedule.decide(attempts: 2, queuedAt: 0, now: 100) == .retry(at: 400))
+        #expect(schedule.decide(attempts: 3, queuedAt: 0, now: 1000) == .retry(at: 1900))
+        #expect(schedule.decide(attempts: 9, queuedAt: 0, now: 2000) == .retry(at: 2900))
+        // Never past the expiry: the last try is made at it, and a failure then expires.
+        #expect(schedule.decide(attempts: 9, queuedAt: 0, now: 4500) == .retry(at: 5000))
+        #expect(schedule.decide(attempts: 10, queuedAt: 0, now: 5000) == .expire)
+    }
+}
+
+@Suite struct DeliveryRouterTests {
+    let router = DeliveryRouter(
+        resolver: zone, routes: ["routed.test": StaticRoute(host: "127.0.0.5", port: 2526)], port: 25, isLocal: { $0 == "tern.test" },
+        shuffle: { $0 })
+
+    @Test func mxByPreferenceThenAddresses() async {
+        #expect(
+            await router.route(domain: "Example.NET")
+                == .remote(
+                    destination: "example.net",
+                    hops: [NextHop(host: "mx1.example.net", addresses: ["192.0.2.1"], port: 25), NextHop(host: "mx2.example.net", addresses: ["192.0.2.2"], port: 25)]))
+    }
+
+    @Test func implicitMXStaticRouteLocalAndLiteral() async {
+        #expect(await router.route(domain: "nomx.test") == .remote(destination: "nomx.test", hops: [NextHop(host: "nomx.test", addresses: ["192.0.2.9"], port: 25)]))
+        #expect(await router.route(domain: "routed.test") == .remote(destination: "127.0.0.5:2526", hops: [NextHop(host: "127.0.0.5", addresses: ["127.0.0.5"], port: 2526)]))
+        #expect(await router.route(domain: "tern.test") == .local)
+        #expect(await router.route(domain: "[192.0.2.7]") == .remote(destination: "[192.0.2.7]", hops: [NextHop(host: "[192.0.2.7]", addresses: ["192.0.2.7"], port: 25)]))
+    }
+
+    @Test func nullMXNXDomainAndServfail() async {
+        guard case .unroutable(let nullMX) = await router.route(domain: "nullmx.test") else { Issue.record("routed"); return }
+        #expect(nullMX.code == 556 && nullMX.enhanced == EnhancedStatus(5, 1, 10))
+        guard case .unroutable(let nx) = await router.route(domain: "nowhere.test") else { Issue.record("routed"); return }
+        #expect(nx.isPermanentFailure && nx.enhanced == EnhancedStatus(5, 1, 2))
+        let failing = DeliveryRouter(
+            resolver: ZoneResolver(records: zone.records, failing: [name("example.net")]), routes: [:], port: 25, isLocal: { _ in false })
+        guard case .unroutable(let temporary) = await failing.route(domain: "example.net") else { Issue.record("routed"); return }
+        #expect(temporary.isTransientFailure && temporary.enhanced == EnhancedStatus(4, 4, 3))
+    }
+}
+
+@Suite struct DeliverySchedulerTests {
+    @Test func deliversAllRecipientsOfADomainInOneTransactionAndRecordsEvents() async throws {
+        let h = try Harness()
+        let id = try await h.enqueue(to: ["a@example.net", "b@example.net", "c@nomx.test"])
+        await h.scheduler.runUntilIdle()
+        let m = try await h.message(id)
+        #expect(m.recipients.map(\.state) == [.delivered, .delivered, .delivered])
+        #expect(m.recipients.allSatisfy { $0.attempts == 1 && $0.lastReply == "250 2.0.0 Queued" })
+        let sent = h.connector.sent
+        #expect(sent.count == 2)
+        #expect(Set(sent.map { $0.message.recipients.map(\.address) }) == [["a@example.net", "b@example.net"], ["c@nomx.test"]])
+        #expect(sent.first { $0.address == "192.0.2.1" }?.message.content == Array("Subject: hello\r\nMessage-ID: <m1@tern.test>\r\n\r\nBody line\r\n".utf8))
+        let events = try await h.store.events(messageID: id)
+        #expect(events.filter { $0.type == "queued" }.count == 3)
+        let delivered = events.filter { $0.type == "delivered" }
+        #expect(delivered.count == 3)
+        #expect(delivered.contains { $0.recipient == "a@example.net" && $0.mxHost == "mx1.example.net[192.0.2.1]" && $0.tls == "TLSv1.3" })
+        #expect(try await h.bounces().isEmpty)
+    }
+
+    @Test func primaryDownMeansTheSecondaryMX() async throws {
+        let h = try Harness(connector: FakeConnector(down: ["192.0.2.1"]))
+        let id = try await h.enqueue(to: ["a@example.net"])
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .delivered)
+        #expect(h.connector.connects == ["mx1.example.net[192.0.2.1]:25", "mx2.example.net[192.0.2.2]:25"])
+        #expect(h.connector.sent.map(\.address) == ["192.0.2.2"])
+    }
+
+    @Test func transientFailureIsRetriedOnScheduleThenDelivered() async throws {
+        let connector = FakeConnector { _, n in
+            n == 1 ? SMTPReply(451, EnhancedStatus(4, 7, 1), "Greylisted, try later") : SMTPReply(250, EnhancedStatus(2, 0, 0), "OK")
+        }
+        let h = try Harness(connector: connector)
+        let id = try await h.enqueue(to: ["a@example.net"])
+        let queuedAt = h.clock.now()
+        await h.scheduler.runUntilIdle()
+        var r = try await h.message(id).recipients[0]
+        #expect(r.state == .deferred && r.attempts == 1 && r.lastReply == "451 4.7.1 Greylisted, try later")
+        #expect(r.nextAttemptAt == queuedAt + 60)
+        // Not yet due: nothing happens.
+        h.clock.advance(59)
+        await h.scheduler.runUntilIdle()
+        #expect(connector.sent.count == 1)
+        h.clock.advance(1)
+        await h.scheduler.runUntilIdle()
+        r = try await h.message(id).recipients[0]
+        #expect(r.state == .delivered && r.attempts == 2)
+        #expect(try await h.store.events(messageID: id).map(\.type) == ["queued", "deferred", "delivered"])
+        #expect(try await h.bounces().isEmpty)
+    }
+
+    @Test func permanentFailureBouncesWithAFieldByFieldDSN() async throws {
+        let h = try Harness(connector: FakeConnector { rcpt, _ in
+            rcpt.hasPrefix("gone") ? SMTPReply(550, EnhancedStatus(5, 1, 1), "<gone@example.net>: Recipient address rejected") : SMTPReply(250, nil, "OK")
+        })
+        let id = try await h.enqueue(to: ["ok@example.net", "gone@example.net||rfc822;Gone+2BOriginal@example.net"], envid: "ENV-42")
+        await h.scheduler.runUntilIdle()
+        let m = try await h.message(id)
+        #expect(m.recipients.map(\.state) == [.delivered, .bounced])
+        let bounces = try await h.bounces()
+        try #require(bounces.count == 1)
+        let (dsn, text) = bounces[0]
+        #expect(dsn.recipients.map(\.address) == ["sender@tern.test"])
+        #expect(text.contains("From: Mail Delivery System <MAILER-DAEMON@tern.test>\r\n"))
+        #expect(text.contains("To: <sender@tern.test>\r\n"))
+        #expect(text.contains("Subject: Undelivered Mail Returned to Sender\r\n"))
+        #expect(text.contains("Auto-Submitted: auto-replied\r\n"))
+        #expect(text.contains("Content-Type: multipart/report; report-type=delivery-status;"))
+        #expect(text.contains("Reporting-MTA: dns; tern.test\r\n"))
+        #expect(text.contains("Original-Envelope-Id: ENV-42\r\n"))
+        #expect(text.contains("Arrival-Date: "))
+        #expect(text.contains("Final-Recipient: rfc822; gone@example.net\r\n"))
+        #expect(text.contains("Original-Recipient: rfc822; Gone+Original@example.net\r\n"))
+        #expect(text.contains("Action: failed\r\nStatus: 5.1.1\r\n"))
+        #expect(text.contains("Remote-MTA: dns; mx1.example.net\r\n"))
+        #expect(text.contains("Diagnostic-Code: smtp; 550 5.1.1 <gone@example.net>: Recipient address rejected\r\n"))
+        // The delivered recipient is not reported; RET absent means the full message comes back.
+        #expect(!text.contains("Final-Recipient: rfc822; ok@example.net"))
+        #expect(text.contains("Content-Type: message/rfc822\r\n\r\nSubject: hello\r\nMessage-ID: <m1@tern.test>\r\n\r\nBody line\r\n"))
+        #expect(text.hasSuffix("--\r\n"))
+        #expect(try await h.store.events(messageID: id).contains { $0.type == "bounced" && $0.recipient == "gone@example.net" })
+    }
+
+    @Test func retHeadersReturnsOnlyTheHeader() async throws {
+        let h = try Harness(connector: FakeConnector { _, _ in SMTPReply(554, EnhancedStatus(5, 7, 1), "Rejected") })
+        try await h.enqueue(to: ["a@example.net"], ret: .headers)
+        await h.scheduler.runUntilIdle()
+        let text = try await h.bounces()[0].1
+        #expect(text.contains("Content-Type: text/rfc822-headers\r\n\r\nSubject: hello\r\nMessage-ID: <m1@tern.test>\r\n\r\n"))
+        #expect(!text.contains("Body line"))
+    }
+
+    @Test func noBounceForTheNullSenderOrNotifyNever() async throws {
+        let h = try Harness(connector: FakeConnector { _, _ in SMTPReply(550, EnhancedStatus(5, 1, 1), "No") })
+        let fromNull = try await h.enqueue(from: "", to: ["a@example.net"])
+        let never = try await h.enqueue(to: ["b@example.net|NEVER"])
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(fromNull).recipients[0].state == .bounced)
+        #expect(try await h.message(never).recipients[0].state == .bounced)
+        #expect(try await h.bounces().map(\.0.id) == [fromNull])
+    }
+
+    @Test func nullMXBouncesAtOnceWithoutConnecting() async throws {
+        let h = try Harness()
+        let id = try await h.enqueue(to: ["x@nullmx.test"])
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .bounced)
+        #expect(h.connector.connects.isEmpty)
+        let text = try await h.bounces()[0].1
+        #expect(text.contains("Status: 5.1.10\r\n"))
+        // Tern decided, not a remote server: no Remote-MTA or smtp Diagnostic-Code.
+        #expect(!text.contains("Remote-MTA:") && !text.contains("Diagnostic-Code:"))
+    }
+
+    @Test func expiryBouncesAfterMaxQueueAge() async throws {
+        let h = try Harness(connector: FakeConnector(down: ["192.0.2.1", "192.0.2.2"]))
+        let id = try await h.enqueue(to: ["a@example.net"])
+        // 60, 300, 300… seconds apart until 3600 s have passed.
+        for _ in 0..<30 {
+            await h.scheduler.runUntilIdle()
+            if try await h.message(id).recipients[0].state == .bounced { break }
+            h.clock.advance(300)
+        }
+        let r = try await h.message(id).recipients[0]
+        #expect(r.state == .bounced)
+        #expect(r.lastReply?.contains("gave up") == true)
+        #expect(r.attempts == 13)
+        let text = try await h.bounces()[0].1
+        #expect(text.contains("Action: failed\r\nStatus: 4.4.1\r\n"))
+    }
+
+    @Test func delayNoticeIsSentOnceWhenAskedFor() async throws {
+        let h = try Harness(connector: FakeConnector { _, _ in SMTPReply(451, EnhancedStatus(4, 2, 2), "Mailbox full") }, settings: { $0.delayWarning = 0 })
+        let id = try await h.enqueue(to: ["a@example.net|FAILURE,DELAY"])
+        await h.scheduler.runUntilIdle()
+        h.clock.advance(60)
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].attempts == 2)
+        let bounces = try await h.bounces()
+        #expect(bounces.count == 1)
+        let text = bounces[0].1
+        #expect(text.contains("Subject: Delayed Mail (still being retried)"))
+        #expect(text.contains("Action: delayed\r\nStatus: 4.2.2\r\n"))
+        #expect(text.contains("Will-Retry-Until: "))
+    }
+
+    @Test func hostedDomainsWaitWithoutAnAttempt() async throws {
+        let h = try Harness()
+        let id = try await h.enqueue(to: ["user@tern.test", "a@example.net"])
+        await h.scheduler.runUntilIdle()
+        let m = try await h.message(id)
+        #expect(m.recipients.map(\.state) == [.queued, .delivered])
+        #expect(m.recipients[0].attempts == 0)
+        #expect(h.connector.sent.count == 1)
+    }
+
+    @Test func anExpiredLeaseIsDueAgainAndDeliveredOnce() async throws {
+        let h = try Harness()
+        let id = try await h.enqueue(to: ["a@example.net"])
+        // A scheduler that leased and then died: the recipient stays `delivering` until the lease ends.
+        let leased = try await h.store.leaseDue(now: h.clock.now(), leaseUntil: h.clock.now() + 600, limit: 10)
+        #expect(leased.count == 1)
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .delivering)
+        #expect(h.connector.sent.isEmpty)
+        h.clock.advance(600)
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .delivered)
+        #expect(h.connector.sent.count == 1)
+        h.clock.advance(10_000)
+        await h.scheduler.runUntilIdle()
+        #expect(h.connector.sent.count == 1)
+    }
+
+    @Test func perDestinationConcurrencyIsBoundedAndConnectionsAreReused() async throws {
+        let connector = FakeConnector(delay: .milliseconds(5))
+        let h = try Harness(connector: connector, settings: { $0.maxConnectionsPerDestination = 3 })
+        for i in 0..<30 { try await h.enqueue(to: ["r\(i)@example.net"]) }
+        await h.scheduler.runUntilIdle()
+        #expect(connector.sent.count == 30)
+        #expect(connector.state.withLock { $0.maxOpen } <= 3)
+        #expect(connector.connects.count <= 3)
+        #expect(connector.state.withLock { $0.open } == 0)
+    }
+
+    @Test func manyRecipientsAreSplitIntoTransactions() async throws {
+        let h = try Harness(settings: { $0.maxRecipientsPerTransaction = 2 })
+        let id = try await h.enqueue(to: (0..<5).map { "r\($0)@example.net" })
+        await h.scheduler.runUntilIdle()
+        #expect(h.connector.sent.map { $0.message.recipients.count }.sorted() == [1, 2, 2])
+        #expect(try await h.message(id).recipients.allSatisfy { $0.state == .delivered })
+    }
+
+    @Test func retryNowMakesDeferredRecipientsDue() async throws {
+        let h = try Harness(connector: FakeConnector { _, n in n == 1 ? SMTPReply(421, EnhancedStatus(4, 3, 2), "Busy") : SMTPReply(250, nil, "OK") })
+        let id = try await h.enqueue(to: ["a@example.net"])
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .deferred)
+        #expect(try await h.store.retryNow(id: id, at: h.clock.now()) == 1)
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients[0].state == .delivered)
+    }
+}
