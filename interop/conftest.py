@@ -102,6 +102,17 @@ nameservers = ["127.0.0.1:1"]
         return self.cli("queue", "show", queue_id).stdout
 
 
+def settled_queue(tern, timeout=10):
+    """The queue once the scheduler has looked at every message: hosted-domain recipients go
+    back to `queued` (local delivery comes with mailboxes) after a brief `delivering`."""
+    deadline = time.time() + timeout
+    while True:
+        queue = tern.queue()
+        if all(r["state"] != "delivering" for m in queue for r in m["recipients"]) or time.time() > deadline:
+            return queue
+        time.sleep(0.05)
+
+
 @pytest.fixture
 def tern_factory():
     made = []

@@ -2,7 +2,7 @@
 import json
 import subprocess
 
-from conftest import DOMAIN, TERN, USER
+from conftest import DOMAIN, TERN, USER, settled_queue
 
 
 def test_version_and_help():
@@ -43,6 +43,7 @@ def test_queue_show_and_remove(tern):
     queue_id = tern.queue()[0]["id"]
     shown = tern.cli("queue", "show", queue_id).stdout
     assert f"id: {queue_id}" in shown and "Subject: show me" in shown
+    settled_queue(tern)
     human = tern.cli("queue", "list").stdout
     assert queue_id in human and "queued" in human
     tern.cli("queue", "remove", queue_id)

@@ -3,7 +3,7 @@ import smtplib
 import ssl
 
 import pytest
-from conftest import DOMAIN, USER, RawSMTP
+from conftest import DOMAIN, USER, RawSMTP, settled_queue
 
 TLS = ssl._create_unverified_context()
 MESSAGE = "From: sender@remote.test\r\nTo: alice@example.test\r\nSubject: interop\r\nMessage-ID: <{id}@remote.test>\r\n\r\nHello.\r\n.leading dot line\r\n"
@@ -17,7 +17,7 @@ def test_plain_delivery_to_hosted_user(tern):
         assert s.has_extn("enhancedstatuscodes") and s.has_extn("smtputf8") and s.has_extn("8bitmime")
         assert s.has_extn("dsn")
         assert s.sendmail("sender@remote.test", [USER], MESSAGE.format(id="plain")) == {}
-    queue = tern.queue()
+    queue = settled_queue(tern)
     assert len(queue) == 1
     assert queue[0]["message_id"] == "<plain@remote.test>"
     assert queue[0]["from"] == "sender@remote.test"
