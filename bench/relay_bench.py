@@ -1,0 +1,340 @@
+"""Drives bench/relay: Postfix's smtp-source -> relay -> smtp-sink, end to end (accepted and
+delivered), for Tern and for a stock Postfix relay in the same run.
+
+Tern finds the sink as the MX of sink.test through dnsmasq on loopback. Postfix cannot be pointed
+at another resolver without changing /etc/resolv.conf, so it reaches the same sink through a
+transport map entry (`smtp:[127.0.0.5]:PORT`, no DNS); Tern's MX lookups are cached after the
+first, so both pay no DNS per message.
+
+A message counts as delivered when the relay has the sink's 250 recorded: for Tern the recipient
+row is `delivered`, for Postfix the queue file is gone. Elapsed time runs from the first
+connection of smtp-source to the last delivery; CPU is the relay's process tree over that time.
+"""
+import argparse
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from smtp_accept import WORK, free_port, rss_peak_kib, tree_cpu, wait_port  # noqa: E402
+
+SINK_HOST = "127.0.0.5"
+RCPT = "bench@sink.test"
+
+
+def free_port_on(host):
+    import socket
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    """smtp-sink on 127.0.0.5 with running counters on stdout (-c)."""
+
+    def __init__(self):
+        self.port = free_port_on(SINK_HOST)
+        self.messages = 0
+        self.proc = None
+
+    def start(self):
+        user = "nobody" if os.getuid() == 0 else os.environ.get("USER", "")
+        self.proc = subprocess.Popen(["smtp-sink", "-c", "-u", user, f"{SINK_HOST}:{self.port}", "1000"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_port_on(SINK_HOST, self.port)
+
+    def _read(self):
+        buffer = b""
+        while True:
+            chunk = self.proc.stdout.read1(4096) if hasattr(self.proc.stdout, "read1") else self.proc.stdout.read(64)
+            if not chunk:
+                return
+            buffer = (buffer + chunk)[-4096:]
+            marker = buffer.rfind(b"mesg=")
+            if marker >= 0:
+                digits = b""
+                for c in buffer[marker + 5:]:
+                    if 48 <= c <= 57:
+                        digits += bytes([c])
+                    else:
+                        break
+                if digits:
+                    self.messages = int(digits)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def wait_port_on(host, port, timeout=30):
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {host}:{port}")
+
+
+class DNS:
+    def __init__(self):
+        import socket
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.proc = subprocess.Popen([
+            "dnsmasq", "--no-daemon", f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces",
+            "--no-resolv", "--no-hosts", "--user=root", f"--pid-file={WORK}/dnsmasq.pid", "--local=/test/",
+            "--mx-host=sink.test,mx.sink.test,10", f"--host-record=mx.sink.test,{SINK_HOST}",
+        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.4)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+
+class TernRelay:
+    name = "tern"
+
+    def __init__(self, binary, dns_port, sink_port):
+        self.binary = binary
+        self.dir = os.path.join(WORK, "tern-relay")
+        self.port = free_port()
+        self.dns_port, self.sink_port = dns_port, sink_port
+        self.proc = None
+
+    def setup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        self.config = os.path.join(self.dir, "tern.toml")
+        with open(self.config, "w") as f:
+            f.write(f'hostname = "tern.bench.test"\ndata_dir = "{self.dir}/data"\n'
+                    f'[listen]\nsmtp = ["127.0.0.1:{self.port}"]\nsubmission = []\nsubmissions = []\n'
+                    f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
+                    f'max_message_size = 10485760\n[relay]\ntrusted_networks = ["127.0.0.0/8"]\n'
+                    f'[dns]\nnameservers = ["127.0.0.1:{self.dns_port}"]\n'
+                    f'[delivery]\nsmtp_port = {self.sink_port}\n')
+
+    def start(self):
+        self.log = open(os.path.join(self.dir, "serve.log"), "a")
+        self.proc = subprocess.Popen([self.binary, "serve", "--config", self.config], stdout=self.log, stderr=self.log)
+        wait_port(self.port)
+        return self.proc.pid
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+        self.log.close()
+
+    def clear(self):
+        if self.proc:
+            self.stop()
+        shutil.rmtree(os.path.join(self.dir, "data"), ignore_errors=True)
+        return self.start()
+
+    def delivered(self):
+        path = os.path.join(self.dir, "data", "tern.sqlite")
+        try:
+            db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+            try:
+                return db.execute("SELECT count(*) FROM recipients WHERE state = 'delivered'").fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return 0
+
+
+class PostfixRelay:
+    name = "postfix"
+
+    def __init__(self, sink_port):
+        self.dir = os.path.join(WORK, "postfix-relay")
+        self.etc = os.path.join(self.dir, "etc")
+        self.port = free_port()
+        self.sink_port = sink_port
+        self.pid = None
+
+    def setup(self):
+        if os.path.exists(self.etc):
+            subprocess.run(["postfix", "-c", self.etc, "stop"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        for d in (self.etc, os.path.join(self.dir, "data"), os.path.join(self.dir, "queue")):
+            os.makedirs(d)
+        shutil.chown(os.path.join(self.dir, "data"), "postfix")
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            # Stock Postfix: loopback only, relaying for 127/8, the sink reached by a transport map.
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {self.dir}/queue
+data_directory = {self.dir}/data
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+myhostname = postfix.bench.test
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+transport_maps = inline:{{sink.test=smtp:[{SINK_HOST}]:{self.sink_port}}}
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+default_process_limit = 200
+message_size_limit = 10485760
+maillog_file_prefixes = {self.dir}
+maillog_file = {self.dir}/maillog
+""")
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(f"""127.0.0.1:{self.port} inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+postlog   unix-dgram n - n - 1 postlogd
+""")
+
+    def start(self):
+        subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)
+        wait_port(self.port)
+        with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
+            self.pid = int(f.read().strip())
+        return self.pid
+
+    def stop(self):
+        subprocess.run(["postfix", "-c", self.etc, "stop"], capture_output=True)
+        time.sleep(1)
+
+    def clear(self):
+        subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL"], capture_output=True)
+        self.accepted_before = self.sent_lines()
+        return self.pid
+
+    def sent_lines(self):
+        try:
+            with open(os.path.join(self.dir, "maillog"), errors="replace") as f:
+                return f.read().count(" status=sent ")
+        except OSError:
+            return 0
+
+    def queued(self):
+        count = 0
+        for sub in ("maildrop", "incoming", "active", "deferred", "hold"):
+            for _, _, files in os.walk(os.path.join(self.dir, "queue", sub)):
+                count += len(files)
+        return count
+
+    def delivered(self, accepted):
+        """Accepted minus what is still queued (Postfix removes the file after the 250)."""
+        return accepted - self.queued()
+
+
+def run_case(relay, sink, sessions, messages, size):
+    pid = relay.clear()
+    before_cpu = tree_cpu(pid)
+    before_sink = sink.messages
+    start = time.time()
+    source = subprocess.Popen(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+                               "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{relay.port}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = start + 1800
+    source_done = None
+    while time.time() < deadline:
+        if source_done is None and source.poll() is not None:
+            source_done = time.time()
+            if source.returncode != 0:
+                raise RuntimeError(f"smtp-source failed: {source.stderr.read()}")
+        if source_done is not None:
+            done = relay.delivered(messages) if relay.name == "postfix" else relay.delivered()
+            if done >= messages:
+                break
+        time.sleep(0.02)
+    else:
+        raise RuntimeError(f"{relay.name}: not everything delivered in time")
+    elapsed = time.time() - start
+    cpu = tree_cpu(pid) - before_cpu
+    accept_rate = messages / (source_done - start)
+    time.sleep(2.5)  # idle cached connections close, so smtp-sink's counter catches up
+    return messages / elapsed, cpu * 1000 / messages, accept_rate, sink.messages - before_sink
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tern", required=True)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--quick", action="store_true", help="only 1 KiB")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat each case, interleaved; report medians")
+    args = parser.parse_args()
+    os.makedirs(WORK, exist_ok=True)
+
+    dns = DNS()
+    sink = Sink()
+    sink.start()
+    tern = TernRelay(args.tern, dns.port, sink.port)
+    postfix = PostfixRelay(sink.port)
+    tern.setup()
+    postfix.setup()
+    postfix.start()
+    relays = [tern, postfix]
+    sizes = [1024] if args.quick else [1024, 102400]
+    rows = []
+    try:
+        for index, size in enumerate(sizes):
+            samples = {r.name: [] for r in relays}
+            for repeat in range(args.rounds):
+                order = relays if (index + repeat) % 2 == 0 else list(reversed(relays))
+                for relay in order:
+                    rate, cpu, accept, sunk = run_case(relay, sink, 20, args.messages, size)
+                    samples[relay.name].append((rate, cpu, accept, sunk))
+                    print(f"  {relay.name:8} {size // 1024:>4} KiB: {rate:7.0f} msg/s end to end, {cpu:6.3f} ms CPU/msg, "
+                          f"accepted at {accept:7.0f}/s, sink saw {sunk}", flush=True)
+            med = {}
+            for name, values in samples.items():
+                med[name] = tuple(sorted(v[i] for v in values)[len(values) // 2] for i in range(4))
+            rss = rss_peak_kib(tern.proc.pid)
+            rows.append((size, med["tern"], med["postfix"], rss))
+            t, p = med["tern"], med["postfix"]
+            print(f"{size // 1024:>4} KiB c=20: tern {t[0]:7.0f}/s {t[1]:.3f} ms | postfix {p[0]:7.0f}/s {p[1]:.3f} ms | "
+                  f"tern/postfix {t[0] / p[0]:.2f}x | rss {rss // 1024} MiB", flush=True)
+    finally:
+        for closer in (tern.stop, postfix.stop, sink.stop, dns.stop):
+            try:
+                closer()
+            except Exception as e:  # noqa: BLE001 - keep stopping the others
+                print(f"stopping: {e}", file=sys.stderr)
+
+    lines = ["| size | sessions | Tern msg/s end to end | Tern CPU ms/msg | Postfix msg/s end to end | "
+             "Postfix CPU ms/msg | Tern/Postfix | Tern peak RSS |", "|---|---|---|---|---|---|---|---|"]
+    for size, t, p, rss in rows:
+        lines.append(f"| {size // 1024} KiB | 20 | {t[0]:.0f} | {t[1]:.3f} | {p[0]:.0f} | {p[1]:.3f} | "
+                     f"{t[0] / p[0]:.2f}× | {rss // 1024} MiB |")
+    table = "\n".join(lines)
+    with open(os.path.join(WORK, "relay-results.md"), "w") as f:
+        f.write(table + "\n")
+    print()
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
