@@ -165,12 +165,21 @@ public actor DeliveryScheduler {
         }
     }
 
-    private func takeNext(_ key: String) -> Unit? {
-        guard var entry = destinations[key], !entry.pending.isEmpty else { return nil }
-        let unit = entry.pending.removeFirst()
+    /// Up to `batchSize` units for one session; fewer when other sessions to the destination
+    /// would otherwise sit idle.
+    private func takeBatch(_ key: String) -> [Unit] {
+        guard var entry = destinations[key], !entry.pending.isEmpty else { return [] }
+        let share = max(1, entry.pending.count / max(entry.connections, 1))
+        let count = min(entry.pending.count, Self.batchSize, share)
+        let batch = Array(entry.pending.prefix(count))
+        entry.pending.removeFirst(count)
         destinations[key] = entry
-        return unit
+        return batch
     }
+
+    /// Messages handed to a session at once: one read of their contents, one trip to the
+    /// connection's event loop, transactions back to back there.
+    static let batchSize = 8
 
     private func takeAll(_ key: String) -> [Unit] {
         guard var entry = destinations[key] else { return [] }
@@ -184,7 +193,9 @@ public actor DeliveryScheduler {
     /// One session to `key`'s hops, carrying units until the destination has none left.
     private func work(_ key: String) async {
         var connection: (any OutboundConnection)?
-        while let unit = takeNext(key) {
+        while true {
+            let batch = takeBatch(key)
+            if batch.isEmpty { break }
             if connection == nil {
                 switch await open(destinations[key]?.hops ?? []) {
                 case .success(let opened):
@@ -192,33 +203,45 @@ public actor DeliveryScheduler {
                 case .failure(let failure):
                     // Every host failed: what waits for this destination would fail the same way.
                     let result = RecipientResult(reply: failure.reply, fromRemote: failure.fromRemote)
-                    for failed in [unit] + takeAll(key) {
+                    for failed in batch + takeAll(key) {
                         await conclude(failed, results: failed.recipients.map { _ in result }, details: nil, content: nil)
                     }
                     continue
                 }
             }
             guard let open = connection else { continue }
-            let content: [UInt8]
+            let contents: [String: [UInt8]]
             do {
-                guard let stored = try await store.content(id: unit.message.id) else {
-                    // Removed from the queue (`tern queue remove`) while leased.
+                contents = try await store.contents(ids: batch.map(\.message.id))
+            } catch {
+                let reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Cannot read the message from the queue")
+                for unit in batch {
+                    await conclude(unit, results: unit.recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
+                }
+                continue
+            }
+            var sendable: [(Unit, [UInt8])] = []
+            for unit in batch {
+                // A message removed from the queue (`tern queue remove`) while leased is skipped.
+                guard let content = contents[unit.message.id] else {
                     inFlight -= unit.recipients.count
                     continue
                 }
-                content = stored
-            } catch {
-                let reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Cannot read the message from the queue")
-                await conclude(unit, results: unit.recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
-                continue
+                sendable.append((unit, content))
             }
-            let outbound = OutboundMessage(
-                reversePath: unit.message.from,
-                recipients: unit.recipients.map { OutboundRecipient(address: $0.address, notify: $0.notify, originalRecipient: $0.originalRecipient) },
-                content: content, envelopeID: unit.message.envelopeID, dsnReturn: unit.message.dsnReturn,
-                requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content))
-            let results = await open.send(outbound)
-            await conclude(unit, results: results, details: open.details, content: content)
+            let outbound = sendable.map { unit, content in
+                OutboundMessage(
+                    reversePath: unit.message.from,
+                    recipients: unit.recipients.map {
+                        OutboundRecipient(address: $0.address, notify: $0.notify, originalRecipient: $0.originalRecipient)
+                    },
+                    content: content, envelopeID: unit.message.envelopeID, dsnReturn: unit.message.dsnReturn,
+                    requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content))
+            }
+            let results = outbound.isEmpty ? [] : await open.send(outbound)
+            for (index, (unit, content)) in sendable.enumerated() {
+                await conclude(unit, results: index < results.count ? results[index] : [], details: open.details, content: content)
+            }
             if !open.isOpen { connection = nil }
         }
         await connection?.close()

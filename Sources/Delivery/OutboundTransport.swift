@@ -22,8 +22,10 @@ public struct ConnectionDetails: Hashable, Sendable {
 /// An open SMTP session with a next hop, ready for transactions.
 public protocol OutboundConnection: AnyObject, Sendable {
     var details: ConnectionDetails { get }
-    /// One transaction; one result per recipient. Never throws: a broken connection defers.
-    func send(_ message: OutboundMessage) async -> [RecipientResult]
+    /// Transactions one after another on this connection (one hop for the batch, not one per
+    /// message); for each message one result per recipient. Never throws: what a broken
+    /// connection left unsent is deferred.
+    func send(_ messages: [OutboundMessage]) async -> [[RecipientResult]]
     /// False once the peer closed, timed out or failed the session.
     var isOpen: Bool { get }
     /// QUIT and close.

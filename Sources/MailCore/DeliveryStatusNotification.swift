@@ -194,20 +194,18 @@ public struct DeliveryStatusNotification: Sendable {
 public enum LineEndings {
     public static func crlf(_ content: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(content.count + 2)
-        var previousCR = false
-        for byte in content {
-            if previousCR {
-                previousCR = false
-                if byte == 0x0A { continue }
-            }
-            if byte == 0x0D {
-                out += [0x0D, 0x0A]
-                previousCR = true
-            } else if byte == 0x0A {
-                out += [0x0D, 0x0A]
-            } else {
-                out.append(byte)
+        out.reserveCapacity(content.count + content.count / 64 + 2)
+        content.withUnsafeBufferPointer { body in
+            var index = 0
+            let count = body.count
+            while index < count {
+                var end = index
+                while end < count && body[end] != 0x0D && body[end] != 0x0A { end += 1 }
+                if end > index { out.append(contentsOf: body[index..<end]) }
+                guard end < count else { break }
+                out.append(0x0D)
+                out.append(0x0A)
+                index = body[end] == 0x0D && end + 1 < count && body[end + 1] == 0x0A ? end + 2 : end + 1
             }
         }
         if let last = out.last, last != 0x0A { out += [0x0D, 0x0A] }

@@ -174,6 +174,8 @@ public protocol DeliveryQueue: QueueRepository {
     /// Leases up to `limit` recipients whose time has come (queued or deferred and due, or
     /// delivering with an expired lease) until `leaseUntil`, grouped by message.
     func leaseDue(now: Int, leaseUntil: Int, limit: Int) async throws(StoreError) -> [LeasedMessage]
+    /// The stored content of several messages in one read (missing ids are left out).
+    func contents(ids: [String]) async throws(StoreError) -> [String: [UInt8]]
     /// The earliest time any recipient is due (or its lease expires), nil when nothing waits.
     func nextDueTime() async throws(StoreError) -> Int?
     /// Applies outcomes and stores `bounces` (DSNs) in one transaction.

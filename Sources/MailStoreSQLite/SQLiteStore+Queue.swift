@@ -31,7 +31,18 @@ extension SQLiteStore: QueueRepository {
 
     public func content(id: String) async throws(StoreError) -> [UInt8]? {
         try await read { db in
-            try Data.fetchOne(db, sql: "SELECT content FROM messages WHERE id = ?", arguments: [id]).map { Array($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ?"), arguments: [id]).map { Array($0) }
+        }
+    }
+
+    public func contents(ids: [String]) async throws(StoreError) -> [String: [UInt8]] {
+        try await read { db in
+            var out: [String: [UInt8]] = [:]
+            let statement = try db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ?")
+            for id in ids {
+                if let data = try Data.fetchOne(statement, arguments: [id]) { out[id] = Array(data) }
+            }
+            return out
         }
     }
 
@@ -101,12 +112,12 @@ extension SQLiteStore: DeliveryQueue {
             // `delivering` rows carry their lease's end in next_attempt_at, so an expired lease
             // (a crash, a stopped node) makes the recipient due again by the same test.
             let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT message_id, position, address, notify, orcpt, attempts, delay_notified FROM recipients
-                    WHERE state IN ('queued', 'deferred', 'delivering') AND next_attempt_at <= ?
-                    ORDER BY next_attempt_at LIMIT ?
-                    """, arguments: [now, limit])
+                db.cachedStatement(
+                    sql: """
+                        SELECT message_id, position, address, notify, orcpt, attempts, delay_notified FROM recipients
+                        WHERE state IN ('queued', 'deferred', 'delivering') AND next_attempt_at <= ?
+                        ORDER BY next_attempt_at LIMIT ?
+                        """), arguments: [now, limit])
             var byMessage: [String: [LeasedRecipient]] = [:]
             var order: [String] = []
             for row in rows {
@@ -121,7 +132,10 @@ extension SQLiteStore: DeliveryQueue {
             }
             var leased: [LeasedMessage] = []
             for id in order {
-                guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ?", arguments: [id]) else { continue }
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ?"), arguments: [id])
+                else { continue }
                 leased.append(LeasedMessage(message: Self.message(from: row, recipients: []), recipients: byMessage[id] ?? []))
             }
             return leased
@@ -130,7 +144,8 @@ extension SQLiteStore: DeliveryQueue {
 
     public func nextDueTime() async throws(StoreError) -> Int? {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT MIN(next_attempt_at) FROM recipients WHERE state IN ('queued', 'deferred', 'delivering')")
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT MIN(next_attempt_at) FROM recipients WHERE state IN ('queued', 'deferred', 'delivering')"))
         }
     }
 

@@ -139,15 +139,15 @@ final class SMTPClientConnection: OutboundConnection {
 
     var isOpen: Bool { channel.isActive }
 
-    func send(_ message: OutboundMessage) async -> [RecipientResult] {
+    func send(_ messages: [OutboundMessage]) async -> [[RecipientResult]] {
         let channel = self.channel
-        let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<[RecipientResult]> in
+        let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<[[RecipientResult]]> in
             guard let handler = try? channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self) else {
-                return channel.eventLoop.makeSucceededFuture(Self.lost(message))
+                return channel.eventLoop.makeSucceededFuture(messages.map(Self.lost))
             }
-            return handler.begin(message)
+            return handler.begin(messages)
         }
-        return (try? await future.get()) ?? Self.lost(message)
+        return (try? await future.get()) ?? messages.map(Self.lost)
     }
 
     static func lost(_ message: OutboundMessage) -> [RecipientResult] {
@@ -187,8 +187,10 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let serverName: String?
     private var context: ChannelHandlerContext?
     private var readyPromise: EventLoopPromise<String?>?
-    private var transactionPromise: EventLoopPromise<[RecipientResult]>?
-    private var currentMessage: OutboundMessage?
+    /// The batch in progress: messages still to send, results so far, and who waits for them.
+    private var batchPromise: EventLoopPromise<[[RecipientResult]]>?
+    private var batchWaiting: [OutboundMessage] = []
+    private var batchResults: [[RecipientResult]] = []
     private var quitPromise: EventLoopPromise<Void>?
     private var timeout: Scheduled<Void>?
     private var closeReason: String?
@@ -219,16 +221,32 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelActive()
     }
 
-    func begin(_ message: OutboundMessage) -> EventLoopFuture<[RecipientResult]> {
-        guard let context else { return ready!.eventLoop.makeSucceededFuture(SMTPClientConnection.lost(message)) }
-        guard session.phase == .ready, transactionPromise == nil else {
-            return context.eventLoop.makeSucceededFuture(SMTPClientConnection.lost(message))
+    func begin(_ messages: [OutboundMessage]) -> EventLoopFuture<[[RecipientResult]]> {
+        guard let context else { return ready!.eventLoop.makeSucceededFuture(messages.map(SMTPClientConnection.lost)) }
+        guard session.phase == .ready, batchPromise == nil else {
+            return context.eventLoop.makeSucceededFuture(messages.map(SMTPClientConnection.lost))
         }
-        let promise = context.eventLoop.makePromise(of: [RecipientResult].self)
-        transactionPromise = promise
-        currentMessage = message
-        perform(session.begin(message))
+        let promise = context.eventLoop.makePromise(of: [[RecipientResult]].self)
+        batchPromise = promise
+        batchWaiting = messages
+        batchResults = []
+        startNextTransaction()
         return promise.futureResult
+    }
+
+    /// Begins the next message of the batch, or completes the batch: when the session can no
+    /// longer take one, what is left is reported as not sent.
+    private func startNextTransaction() {
+        guard let promise = batchPromise else { return }
+        if batchWaiting.isEmpty || session.phase != .ready {
+            batchResults += batchWaiting.map(SMTPClientConnection.lost)
+            batchWaiting = []
+            batchPromise = nil
+            promise.succeed(batchResults)
+            batchResults = []
+            return
+        }
+        perform(session.begin(batchWaiting.removeFirst()))
     }
 
     func quit() -> EventLoopFuture<Void> {
@@ -309,9 +327,8 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .finished(let results):
                 timeout?.cancel()
                 timeout = nil
-                let promise = transactionPromise
-                transactionPromise = nil
-                promise?.succeed(results)
+                batchResults.append(results)
+                startNextTransaction()
             case .failed(let reply):
                 readyPromise?.fail(SessionFailure(reply: reply, fromRemote: true, tlsFailed: false))
                 readyPromise = nil
@@ -344,10 +361,7 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         timeout?.cancel()
         let reason = closeReason ?? "Connection closed by the remote server"
         perform(session.connectionClosed(reason: reason))
-        if let promise = transactionPromise {
-            transactionPromise = nil
-            promise.succeed(currentMessage.map(SMTPClientConnection.lost) ?? [])
-        }
+        startNextTransaction()
         readyPromise?.fail(
             SessionFailure(reply: SMTPReply(451, EnhancedStatus(4, 4, 2), reason), fromRemote: false, tlsFailed: tlsFailed))
         readyPromise = nil

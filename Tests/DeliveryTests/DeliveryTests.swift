@@ -75,13 +75,17 @@ final class FakeConnection: OutboundConnection {
 
     var isOpen: Bool { !closed.withLock { $0 } }
 
-    func send(_ message: OutboundMessage) async -> [RecipientResult] {
-        if connector.delay > .zero { try? await Task.sleep(for: connector.delay) }
-        let n = connector.state.withLock { state -> Int in
-            state.sent.append(.init(address: details.address, message: message))
-            return state.sent.count
+    func send(_ messages: [OutboundMessage]) async -> [[RecipientResult]] {
+        var out: [[RecipientResult]] = []
+        for message in messages {
+            if connector.delay > .zero { try? await Task.sleep(for: connector.delay) }
+            let n = connector.state.withLock { state -> Int in
+                state.sent.append(.init(address: details.address, message: message))
+                return state.sent.count
+            }
+            out.append(message.recipients.map { RecipientResult(reply: connector.answer($0.address, n)) })
         }
-        return message.recipients.map { RecipientResult(reply: connector.answer($0.address, n)) }
+        return out
     }
 
     func close() async {
