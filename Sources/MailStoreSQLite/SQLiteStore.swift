@@ -25,11 +25,24 @@ public final class SQLiteStore: Sendable {
         self.path = path
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB turns WAL on for the writer *after* prepareDatabase and sets synchronous =
+            // NORMAL while doing it, which syncs only at checkpoints: a power loss could take
+            // commits that were already answered 250. Set FULL again on the writer itself.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(pool)
         } catch {
             throw Self.storeError(error)
         }
         spool = GroupCommitSpool(pool: pool)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), for the durability test.
+    public func writerSynchronousMode() throws(StoreError) -> Int {
+        do {
+            return try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        } catch {
+            throw Self.storeError(error)
+        }
     }
 
     /// Starts checkpointing the WAL in the background; the server calls this, admin commands

@@ -23,6 +23,13 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
 }
 
 @Suite struct SQLiteStoreTests {
+    /// A commit is durable only if the writer syncs the WAL on every commit (synchronous=FULL);
+    /// GRDB's pool set-up resets it to NORMAL, so this would fail without the store's fix.
+    @Test func theWriterSyncsEveryCommit() throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        #expect(try store.writerSynchronousMode() == 2)
+    }
+
     @Test func domainsAndUsers() async throws {
         let store = try SQLiteStore(path: temporaryDatabasePath())
         try await store.addDomain("example.test")
