@@ -89,16 +89,22 @@ final class GroupCommitSpool: Sendable {
     private func commit(_ batch: [Pending]) {
         do {
             // A message over its account's limit is refused alone; the rest of the batch commits.
-            let refusals = try pool.write { db -> [StoreError?] in
+            let refusals = try pool.writeWithoutTransaction { db -> [StoreError?] in
+                // Every commit that answers 250 syncs the WAL, whatever an unsynced queue write
+                // before it left the connection at (see `SQLiteStore.writeUnsynced`).
+                try db.execute(sql: "PRAGMA synchronous = FULL")
                 var refusals: [StoreError?] = []
-                for item in batch {
-                    if let charge = item.message.charge, let reached = try Self.limitReached(charge, in: db) {
-                        refusals.append(.limitReached(reached))
-                        continue
+                try db.inTransaction {
+                    for item in batch {
+                        if let charge = item.message.charge, let reached = try Self.limitReached(charge, in: db) {
+                            refusals.append(.limitReached(reached))
+                            continue
+                        }
+                        try SQLiteStore.insert(item.message, into: db)
+                        if let charge = item.message.charge { try Self.count(charge, in: db) }
+                        refusals.append(nil)
                     }
-                    try SQLiteStore.insert(item.message, into: db)
-                    if let charge = item.message.charge { try Self.count(charge, in: db) }
-                    refusals.append(nil)
+                    return .commit
                 }
                 return refusals
             }

@@ -108,7 +108,7 @@ extension SQLiteStore: QueueRepository {
 
 extension SQLiteStore: DeliveryQueue {
     public func leaseDue(now: Int, leaseUntil: Int, limit: Int) async throws(StoreError) -> [LeasedMessage] {
-        try await write { db in
+        try await writeUnsynced { db in
             // `delivering` rows carry their lease's end in next_attempt_at, so an expired lease
             // (a crash, a stopped node) makes the recipient due again by the same test.
             let rows = try Row.fetchAll(
@@ -150,7 +150,7 @@ extension SQLiteStore: DeliveryQueue {
     }
 
     public func record(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage], at: Int) async throws(StoreError) {
-        try await write { db in
+        try await writeUnsynced { db in
             for outcome in outcomes {
                 try db.cachedStatement(
                     sql: """
@@ -185,7 +185,7 @@ extension SQLiteStore: DeliveryQueue {
     }
 
     public func releaseLeases(at: Int) async throws(StoreError) -> Int {
-        try await write { db in
+        try await writeUnsynced { db in
             try db.execute(sql: "UPDATE recipients SET next_attempt_at = ? WHERE state = 'delivering'", arguments: [at])
             return db.changesCount
         }

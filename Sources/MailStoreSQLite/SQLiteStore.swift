@@ -174,6 +174,29 @@ public final class SQLiteStore: Sendable {
         }
     }
 
+    /// A write that need not reach the disk before it returns: SQLite's WAL keeps commits in
+    /// order, so the next synced commit makes it durable, and a power loss can only roll it
+    /// back to an earlier state. Used for what the queue can redo: leases (an unrecorded lease
+    /// is just due again) and delivery outcomes (an unrecorded 250 means a duplicate after a
+    /// power loss, never a loss; a process crash loses nothing either way). Saves an fsync that
+    /// would otherwise hold up the accept path's group commit on the single writer.
+    func writeUnsynced<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
+        do {
+            return try await pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.write(body)
