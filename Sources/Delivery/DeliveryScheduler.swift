@@ -61,7 +61,14 @@ public actor DeliveryScheduler {
     /// Runs until the task is cancelled.
     public func run() async {
         while !Task.isCancelled {
-            if await pass() { continue }
+            let leased = await pass()
+            if leased > 0 {
+                // Under a steady stream every commit wakes the scheduler; leasing a handful at
+                // a time costs a write transaction each. A short pause lets the next lease
+                // carry more (a full one goes on at once).
+                if leased < Self.leaseBatch / 4 { try? await Task.sleep(for: .milliseconds(10)) }
+                continue
+            }
             // A `tern queue retry` from another process is seen within this many seconds.
             var wait = 5.0
             if inFlight < settings.maxInFlight, let next = try? await store.nextDueTime() {
@@ -74,30 +81,34 @@ public actor DeliveryScheduler {
     /// Leases and dispatches everything due now, then waits until every attempt is recorded.
     /// For tests and `tern queue flush`-like uses; `run()` is the server's loop.
     public func runUntilIdle() async {
-        while await pass() {}
+        while await pass() > 0 {}
         while activeTasks > 0 {
             try? await Task.sleep(for: .milliseconds(2))
-            while await pass() {}
+            while await pass() > 0 {}
         }
     }
 
     /// Attempts still running (sessions and the recorder).
     public var busy: Bool { activeTasks > 0 }
 
-    /// One lease of due recipients, dispatched; false when nothing was due.
-    private func pass() async -> Bool {
+    /// Recipients leased at once, at most.
+    static let leaseBatch = 500
+
+    /// One lease of due recipients, dispatched; returns how many were leased.
+    private func pass() async -> Int {
         let now = clock.now()
         let room = settings.maxInFlight - inFlight
-        guard room > 0 else { return false }
+        guard room > 0 else { return 0 }
         let leased: [LeasedMessage]
         do {
-            leased = try await store.leaseDue(now: now, leaseUntil: now + settings.leaseSeconds, limit: min(room, 500))
+            leased = try await store.leaseDue(now: now, leaseUntil: now + settings.leaseSeconds, limit: min(room, Self.leaseBatch))
         } catch {
             logger.error("cannot lease from the queue", metadata: ["error": "\(error)"])
-            return false
+            return 0
         }
-        guard !leased.isEmpty else { return false }
-        inFlight += leased.reduce(0) { $0 + $1.recipients.count }
+        guard !leased.isEmpty else { return 0 }
+        let leasedCount = leased.reduce(0) { $0 + $1.recipients.count }
+        inFlight += leasedCount
         var routes: [String: DeliveryRoute] = [:]
         var touched: Set<String> = []
         for item in leased {
@@ -145,7 +156,7 @@ public actor DeliveryScheduler {
             }
         }
         for destination in touched { startWorkers(destination) }
-        return true
+        return leasedCount
     }
 
     static func domain(of address: String) -> String {
@@ -366,6 +377,8 @@ public actor DeliveryScheduler {
     private func recordLoop() async {
         var failures = 0
         while !pendingOutcomes.isEmpty || !pendingBounces.isEmpty {
+            // Gather a little more when there is little: one transaction for many outcomes.
+            if pendingOutcomes.count < 64 { try? await Task.sleep(for: .milliseconds(5)) }
             let outcomes = pendingOutcomes
             let bounces = pendingBounces
             pendingOutcomes = []

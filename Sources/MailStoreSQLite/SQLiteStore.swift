@@ -47,7 +47,7 @@ public final class SQLiteStore: Sendable {
 
     /// Starts checkpointing the WAL in the background; the server calls this, admin commands
     /// do not (SQLite checkpoints when the last connection closes).
-    public func startBackgroundCheckpoints(interval: Double = 0.05) throws(StoreError) -> WALCheckpointer {
+    public func startBackgroundCheckpoints(interval: Double = 0.25) throws(StoreError) -> WALCheckpointer {
         do {
             return try WALCheckpointer(path: path, spool: spool, interval: interval)
         } catch {

@@ -36,8 +36,8 @@ public final class WALCheckpointer: @unchecked Sendable {
         self.timer = timer
     }
 
-    /// WAL frames (pages) beyond which the checkpointer restarts the log: 4,096 is 16 MiB.
-    static let restartFrames = 4096
+    /// WAL frames (pages) beyond which the checkpointer restarts the log: 2,048 is 8 MiB.
+    static let restartFrames = 2048
 
     /// Stops the timer and runs one last checkpoint.
     public func stop() {
