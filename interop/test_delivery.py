@@ -63,13 +63,14 @@ def scripted():
     mx.stop()
 
 
-def relay_config(dns, retry='["1s"]'):
+def relay_config(dns, retry='["1s"]', delivery_extra=""):
     return f"""
 [relay]
 trusted_networks = ["127.0.0.1/32"]
 [delivery]
 smtp_port = {MX_PORT}
 retry_schedule = {retry}
+{delivery_extra}
 [dns]
 nameservers = ["{dns.address}"]
 """
@@ -80,13 +81,13 @@ def relay(tern_factory, dns):
     return make_relay(tern_factory, dns)
 
 
-def make_relay(tern_factory, dns, retry='["1s"]'):
+def make_relay(tern_factory, dns, retry='["1s"]', delivery_extra=""):
     server = tern_factory(start=False)
     # The fixture's [dns] points at a dead port; replace it with dnsmasq (a TOML table may
     # appear only once).
     text = open(server.config).read().replace('[dns]\nnameservers = ["127.0.0.1:1"]\n', "")
     with open(server.config, "w") as f:
-        f.write(text + relay_config(dns, retry))
+        f.write(text + relay_config(dns, retry, delivery_extra))
     server.start()
     return server
 
@@ -137,6 +138,14 @@ def test_delivers_to_postfix_over_starttls(relay, postfix):
     assert "delivered <bob@pf.test> mx=mx.pf.test[127.0.0.2] tls=TLSv1." in shown, shown
     # Postfix offers CHUNKING, so Tern sent BDAT: Postfix's reply to BDAT LAST counts the bytes.
     assert re.search(r'reply="250 2\.0\.0 Ok: \d+ bytes queued as [0-9A-F]+"', shown), shown
+
+
+def test_verified_tls_refuses_a_self_signed_peer_without_falling_back(tern_factory, dns, postfix):
+    tern = make_relay(tern_factory, dns, retry='["1h"]', delivery_extra="verify_certificates = true")
+    send(tern, ["bob@pf.test"], subject="verified tls")
+    _, r = wait_state(tern, "verified-tls", "bob@pf.test", states=("deferred",))
+    assert "TLS handshake failed" in r["last_reply"], r
+    assert "Subject: verified tls" not in postfix.mailbox("bob")
 
 
 def test_primary_mx_down_uses_the_secondary_without_starttls(relay, scripted):

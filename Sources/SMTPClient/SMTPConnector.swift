@@ -59,7 +59,9 @@ public final class SMTPConnector: OutboundConnector {
 
     public func connect(host: String, address: String, port: Int) async -> Result<any OutboundConnection, ConnectFailure> {
         let first = await open(host: host, address: address, port: port, tls: tlsContext)
-        if case .failure(let failure) = first, failure.tlsFailed {
+        // With verification on, a failed handshake (a bad certificate) must not turn into
+        // plaintext: that would let anyone on the path strip TLS.
+        if case .failure(let failure) = first, failure.tlsFailed, !settings.verifyCertificates {
             return await open(host: host, address: address, port: port, tls: nil).mapError(\.failure)
         }
         return first.mapError(\.failure)

@@ -58,6 +58,10 @@ public struct TernConfiguration: Sendable, Equatable {
         public var maxQueueAge = 5 * 86400
         /// Static routes: domain → `host:port`, like Postfix transport maps.
         public var routes: [String: ListenAddress] = [:]
+        /// Sessions at once to one destination (Postfix's default_destination_concurrency_limit).
+        public var maxConnectionsPerDestination = 20
+        /// Check the next hop's certificate chain and name; off is opportunistic TLS (RFC 7435).
+        public var verifyCertificates = false
     }
 
     public struct Limits: Sendable, Equatable {

@@ -139,7 +139,9 @@ public enum TernRuntime {
             })
         let connector: SMTPConnector
         do {
-            connector = try SMTPConnector(group: group, settings: SMTPClientSettings(heloName: configuration.hostname))
+            connector = try SMTPConnector(
+                group: group,
+                settings: SMTPClientSettings(heloName: configuration.hostname, verifyCertificates: delivery.verifyCertificates))
         } catch {
             throw ConfigurationError(key: "delivery", "cannot set up outbound TLS: \(error)")
         }
@@ -149,7 +151,7 @@ public enum TernRuntime {
             store: store, router: router, connector: connector,
             settings: DeliverySettings(
                 hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
-                maxQueueAge: delivery.maxQueueAge, routes: routes),
+                maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination),
             logger: deliveryLogger)
     }
 

@@ -42,6 +42,8 @@ import Testing
             smtp_port = 2526
             retry_schedule = ["30s", "2m"]
             max_queue_age = "2d"
+            max_connections_per_destination = 4
+            verify_certificates = true
             [delivery.routes]
             "example.net" = "127.0.0.2:2526"
             [limits]
@@ -65,6 +67,8 @@ import Testing
         #expect(config.delivery.smtpPort == 2526)
         #expect(config.delivery.retrySchedule == [30, 120])
         #expect(config.delivery.maxQueueAge == 172_800)
+        #expect(config.delivery.maxConnectionsPerDestination == 4)
+        #expect(config.delivery.verifyCertificates)
         #expect(config.delivery.routes["example.net"] == ListenAddress(host: "127.0.0.2", port: 2526))
         #expect(config.limits.maxMessageSize == 1_048_576)
         #expect(config.limits.maxConnectionsPerIP == 7)
