@@ -370,3 +370,43 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
         }
     }
 }
+
+@Suite struct ClientSessionPropertyTests {
+    /// Any sequence of replies, whatever a broken or hostile peer sends: the session never traps
+    /// and every transaction it finishes has one result per recipient.
+    @Test func randomRepliesNeverBreakTheInvariants() {
+        var generator = SystemRandomNumberGenerator()
+        let codes = [220, 221, 250, 251, 334, 354, 421, 450, 451, 452, 500, 502, 503, 550, 552, 554]
+        let extensions = [["PIPELINING"], ["CHUNKING"], ["PIPELINING", "CHUNKING"], [], ["STARTTLS", "PIPELINING", "SIZE 10"]]
+        for _ in 0..<3000 {
+            var session = SMTPClientSession(settings: .init(heloName: "t"))
+            var started = 0
+            var finished = 0
+            var actions = session.receive(SMTPReply(220, nil, "hi"))
+            for step in 0..<30 {
+                for action in actions {
+                    switch action {
+                    case .finished(let results):
+                        finished += 1
+                        #expect(results.count == 2)
+                    case .startTLS:
+                        _ = session.tlsEstablished()
+                    default: break
+                    }
+                }
+                actions = []
+                if session.phase == .ready && started < 3 {
+                    started += 1
+                    actions = session.begin(message(["a@x.test", "b@x.test"]))
+                    continue
+                }
+                if session.phase == .closed { break }
+                let code = codes.randomElement(using: &generator)!
+                let lines = step == 0 ? ["mx"] + extensions.randomElement(using: &generator)! : ["text"]
+                actions = session.receive(SMTPReply(code, nil, lines: lines))
+            }
+            if session.phase == .transaction { _ = session.connectionClosed() }
+            #expect(finished <= started)
+        }
+    }
+}
