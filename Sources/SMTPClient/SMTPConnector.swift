@@ -225,30 +225,31 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func begin(_ messages: [OutboundMessage]) -> EventLoopFuture<[[RecipientResult]]> {
         guard let context else { return ready!.eventLoop.makeSucceededFuture(messages.map(SMTPClientConnection.lost)) }
-        guard session.phase == .ready, batchPromise == nil else {
+        guard session.phase == .ready, batchPromise == nil, !messages.isEmpty else {
             return context.eventLoop.makeSucceededFuture(messages.map(SMTPClientConnection.lost))
         }
         let promise = context.eventLoop.makePromise(of: [[RecipientResult]].self)
         batchPromise = promise
         batchWaiting = messages
         batchResults = []
-        startNextTransaction()
+        // The session runs the whole batch and reports one `.finished` per message, in order.
+        perform(session.begin(messages))
         return promise.futureResult
     }
 
-    /// Begins the next message of the batch, or completes the batch: when the session can no
-    /// longer take one, what is left is reported as not sent.
-    private func startNextTransaction() {
+    /// Completes the batch once every message has its results; `abandon` fills in what a
+    /// closed connection never reported.
+    private func completeBatchIfDone(abandon: Bool = false) {
         guard let promise = batchPromise else { return }
-        if batchWaiting.isEmpty || session.phase != .ready {
-            batchResults += batchWaiting.map(SMTPClientConnection.lost)
-            batchWaiting = []
-            batchPromise = nil
-            promise.succeed(batchResults)
-            batchResults = []
-            return
+        if abandon && batchResults.count < batchWaiting.count {
+            batchResults += batchWaiting[batchResults.count...].map(SMTPClientConnection.lost)
         }
-        perform(session.begin(batchWaiting.removeFirst()))
+        guard batchResults.count >= batchWaiting.count else { return }
+        batchPromise = nil
+        let results = batchResults
+        batchResults = []
+        batchWaiting = []
+        promise.succeed(results)
     }
 
     func quit() -> EventLoopFuture<Void> {
@@ -327,10 +328,12 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
                 readyPromise?.succeed(tlsVersion)
                 readyPromise = nil
             case .finished(let results):
-                timeout?.cancel()
-                timeout = nil
                 batchResults.append(results)
-                startNextTransaction()
+                completeBatchIfDone()
+                if batchPromise == nil {
+                    timeout?.cancel()
+                    timeout = nil
+                }
             case .failed(let reply):
                 readyPromise?.fail(SessionFailure(reply: reply, fromRemote: true, tlsFailed: false))
                 readyPromise = nil
@@ -363,7 +366,7 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         timeout?.cancel()
         let reason = closeReason ?? "Connection closed by the remote server"
         perform(session.connectionClosed(reason: reason))
-        startNextTransaction()
+        completeBatchIfDone(abandon: true)
         readyPromise?.fail(
             SessionFailure(reply: SMTPReply(451, EnhancedStatus(4, 4, 2), reason), fromRemote: false, tlsFailed: tlsFailed))
         readyPromise = nil

@@ -113,15 +113,19 @@ public struct SMTPClientSession: Sendable {
     }
 
     private struct Transaction: Sendable {
+        /// Position in the batch, so results leave in the order messages came in.
+        var id: Int
         var message: OutboundMessage
-        var expected: [Expected] = []
+        /// Replies still owed to this transaction.
+        var outstanding = 0
         var mailReply: SMTPReply?
         var recipientReplies: [SMTPReply?]
         var finalReply: SMTPReply?
-        /// Set once DATA or BDAT has been sent (pipelined or not).
-        var dataSent = false
+        /// The peer said 354: the reply after the content ends the transaction either way.
+        var gotGoAhead = false
 
-        init(message: OutboundMessage) {
+        init(id: Int, message: OutboundMessage) {
+            self.id = id
             self.message = message
             recipientReplies = Array(repeating: nil, count: message.recipients.count)
         }
@@ -135,7 +139,14 @@ public struct SMTPClientSession: Sendable {
     public private(set) var isTLSActive = false
     /// The peer's greeting, for the attempt log.
     public private(set) var greeting: SMTPReply?
-    private var transaction: Transaction?
+    /// Transactions begun and not finished, oldest first: at most two, when the next one's
+    /// commands went out with the previous one's content.
+    private var active: [Transaction] = []
+    /// Replies awaited, in the order the peer will send them, with the transaction they belong to.
+    private var expected: [(id: Int, kind: Expected)] = []
+    /// Messages of the batch not yet begun.
+    private var waiting: [OutboundMessage] = []
+    private var nextID = 0
     /// After a transaction the peer may still hold state (a refused DATA): RSET first.
     private var needsReset = false
 
@@ -203,47 +214,29 @@ public struct SMTPClientSession: Sendable {
         return sendEHLO()
     }
 
-    /// The connection ended (closed by the peer, timed out, a parse error). A transaction in
-    /// progress ends with every unresolved recipient deferred.
+    /// The connection ended (closed by the peer, timed out, a parse error). Every transaction in
+    /// progress ends with its unresolved recipients deferred, and every message of the batch
+    /// not yet begun is reported as not sent.
     public mutating func connectionClosed(reason: String = "Connection lost") -> [Action] {
         defer { phase = .closed }
-        guard phase == .transaction, let transaction else { return [] }
-        self.transaction = nil
-        let reply = SMTPReply(451, EnhancedStatus(4, 4, 2), reason)
-        return [.finished(Self.results(transaction, closedWith: reply))]
+        guard phase == .transaction else { return [] }
+        return abandonAll(closedWith: SMTPReply(451, EnhancedStatus(4, 4, 2), reason), remote: false)
     }
 
-    /// Starts a transaction; valid only after `.ready` or `.finished`.
+    /// Starts a transaction; valid only in the ready phase.
     public mutating func begin(_ message: OutboundMessage) -> [Action] {
+        begin([message])
+    }
+
+    /// Starts a batch: the messages go one after another on this connection, and there is one
+    /// `.finished` per message, in order. With PIPELINING (and DATA), a message's commands go out
+    /// in the same write as the previous message's content — RFC 2920 §3.1 allows content as the
+    /// first "command" of a group — so each message costs one round trip, not two.
+    public mutating func begin(_ messages: [OutboundMessage]) -> [Action] {
         precondition(phase == .ready, "begin() outside the ready phase")
-        if message.recipients.isEmpty { return [.finished([])] }
-        if let refusal = capabilityRefusal(for: message) {
-            return [.finished(message.recipients.map { _ in RecipientResult(reply: refusal, fromRemote: false) })]
-        }
-        var transaction = Transaction(message: message)
+        waiting = messages
         phase = .transaction
-        var out = ByteBuffer()
-        if needsReset {
-            needsReset = false
-            out.writeString("RSET\r\n")
-            transaction.expected.append(.reset)
-            if !pipelining {
-                self.transaction = transaction
-                return [.send(out)]
-            }
-        }
-        writeMail(for: message, into: &out)
-        transaction.expected.append(.mail)
-        if pipelining {
-            // RFC 2920 §3.1: MAIL, every RCPT and the DATA (or BDAT with its chunk) go in one write.
-            for index in message.recipients.indices {
-                writeRecipient(message.recipients[index], into: &out)
-                transaction.expected.append(.recipient(index))
-            }
-            writeDataCommand(for: message, into: &out, transaction: &transaction)
-        }
-        self.transaction = transaction
-        return [.send(out)]
+        return startNext()
     }
 
     /// Ends the session politely.
@@ -255,27 +248,86 @@ public struct SMTPClientSession: Sendable {
 
     // MARK: transaction
 
+    /// Begins waiting messages until one is on the wire (or none is left: back to ready).
+    private mutating func startNext() -> [Action] {
+        var actions: [Action] = []
+        while let message = waiting.first {
+            waiting.removeFirst()
+            if message.recipients.isEmpty {
+                actions.append(.finished([]))
+                continue
+            }
+            if let refusal = capabilityRefusal(for: message) {
+                actions.append(.finished(message.recipients.map { _ in RecipientResult(reply: refusal, fromRemote: false) }))
+                continue
+            }
+            var out = ByteBuffer()
+            writeTransaction(message, into: &out)
+            actions.append(.send(out))
+            return actions
+        }
+        phase = .ready
+        return actions
+    }
+
+    /// Writes RSET if needed, then MAIL (and with PIPELINING every RCPT and the DATA or BDAT).
+    private mutating func writeTransaction(_ message: OutboundMessage, into out: inout ByteBuffer) {
+        var transaction = Transaction(id: nextID, message: message)
+        nextID += 1
+        if needsReset {
+            needsReset = false
+            out.writeString("RSET\r\n")
+            expect(.reset, for: &transaction)
+            if !pipelining {
+                active.append(transaction)
+                return
+            }
+        }
+        writeMail(for: message, into: &out)
+        expect(.mail, for: &transaction)
+        if pipelining {
+            // RFC 2920 §3.1: MAIL, every RCPT and the DATA (or BDAT with its chunk) in one write.
+            for index in message.recipients.indices {
+                writeRecipient(message.recipients[index], into: &out)
+                expect(.recipient(index), for: &transaction)
+            }
+            writeDataCommand(for: message, into: &out, transaction: &transaction)
+        }
+        active.append(transaction)
+    }
+
+    private mutating func expect(_ kind: Expected, for transaction: inout Transaction) {
+        expected.append((transaction.id, kind))
+        transaction.outstanding += 1
+    }
+
     private mutating func transactionReply(_ reply: SMTPReply) -> [Action] {
-        guard var transaction, !transaction.expected.isEmpty else { return fail(reply) }
-        let expected = transaction.expected.removeFirst()
+        guard !expected.isEmpty else { return fail(reply) }
+        let (id, kind) = expected.removeFirst()
+        guard let slot = active.firstIndex(where: { $0.id == id }) else { return fail(reply) }
         // 421 may come in place of any reply (RFC 5321 §3.8): the peer is going away.
         if reply.code == 421 {
-            self.transaction = nil
-            return [.finished(Self.results(transaction, closedWith: reply))] + fail(reply)
+            return abandonAll(closedWith: reply, remote: true) + failOnly(reply)
         }
+        var transaction = active[slot]
+        transaction.outstanding -= 1
         var out = ByteBuffer()
-        switch expected {
+        var done = false
+        switch kind {
         case .reset:
             if !pipelining {
                 writeMail(for: transaction.message, into: &out)
-                transaction.expected.append(.mail)
+                expect(.mail, for: &transaction)
             }
         case .mail:
             transaction.mailReply = reply
             if !pipelining {
-                if !reply.isPositive { return finish(transaction) }
-                writeRecipient(transaction.message.recipients[0], into: &out)
-                transaction.expected.append(.recipient(0))
+                if reply.isPositive {
+                    writeRecipient(transaction.message.recipients[0], into: &out)
+                    expect(.recipient(0), for: &transaction)
+                } else {
+                    done = true
+                }
             }
         case .recipient(let index):
             transaction.recipientReplies[index] = reply
@@ -283,16 +335,16 @@ public struct SMTPClientSession: Sendable {
                 let next = index + 1
                 if next < transaction.message.recipients.count {
                     writeRecipient(transaction.message.recipients[next], into: &out)
-                    transaction.expected.append(.recipient(next))
+                    expect(.recipient(next), for: &transaction)
                 } else if transaction.anyRecipientAccepted {
                     writeDataCommand(for: transaction.message, into: &out, transaction: &transaction)
                 } else {
-                    needsReset = true
-                    return finish(transaction)
+                    done = true
                 }
             }
         case .data:
             if reply.code == 354 {
+                transaction.gotGoAhead = true
                 if transaction.mailReply?.isPositive == true && transaction.anyRecipientAccepted {
                     DotStuffer.encode(transaction.message.content, into: &out)
                 } else {
@@ -300,44 +352,76 @@ public struct SMTPClientSession: Sendable {
                     // an (empty) message end; its reply is ignored.
                     out.writeString(".\r\n")
                 }
-                transaction.expected.append(.body)
-            } else {
-                transaction.finalReply = reply
-                needsReset = true
-                return finish(transaction)
+                expect(.body, for: &transaction)
+                active[slot] = transaction
+                // The next message's commands ride with this content (RFC 2920 §3.1). Only
+                // when the peer can take nothing else first: no RSET pending, and the next
+                // message is not one to refuse locally (results must stay in order).
+                if pipelining, !needsReset, let next = waiting.first, !next.recipients.isEmpty, capabilityRefusal(for: next) == nil {
+                    waiting.removeFirst()
+                    writeTransaction(next, into: &out)
+                }
+                return [.send(out)]
             }
+            transaction.finalReply = reply
+            done = true
         case .body, .bdat:
             transaction.finalReply = reply
-            return finish(transaction)
+            done = true
         }
-        self.transaction = transaction
-        return out.readableBytes > 0 ? [.send(out)] : []
+        if transaction.outstanding == 0 && !done && out.readableBytes == 0 {
+            // Pipelined replies all in, nothing more to send: a refused MAIL, or no recipient.
+            done = true
+        }
+        if done && transaction.outstanding > 0 {
+            // Pipelined replies still to come (a refused MAIL): wait for them.
+            done = false
+        }
+        active[slot] = transaction
+        var actions: [Action] = out.readableBytes > 0 ? [.send(out)] : []
+        if done {
+            actions += finish(slot)
+        }
+        return actions
     }
 
-    private mutating func finish(_ transaction: Transaction) -> [Action] {
-        self.transaction = nil
-        guard transaction.expected.isEmpty else {
-            // Pipelined replies still to come (a refused MAIL): wait for them before finishing.
-            self.transaction = transaction
-            return []
+    /// The transaction at `slot` has all its replies: report it, and go on with the batch.
+    private mutating func finish(_ slot: Int) -> [Action] {
+        let transaction = active.remove(at: slot)
+        // MAIL was taken but no content ended the transaction (a refused DATA or BDAT, or no
+        // recipient): the peer may still hold it, so the next one starts with RSET.
+        if transaction.mailReply?.isPositive == true && transaction.finalReply?.isPositive != true && !transaction.gotGoAhead {
+            needsReset = true
         }
-        phase = .ready
-        if transaction.mailReply?.isPositive == true && transaction.finalReply?.isPositive != true { needsReset = true }
-        return [.finished(Self.results(transaction, closedWith: nil))]
+        var actions: [Action] = [.finished(Self.results(transaction, closedWith: nil))]
+        if active.isEmpty { actions += startNext() }
+        return actions
+    }
+
+    /// Every transaction in progress and every waiting message, reported in order.
+    private mutating func abandonAll(closedWith reply: SMTPReply, remote: Bool) -> [Action] {
+        var actions: [Action] = active.map { .finished(Self.results($0, closedWith: reply.isTransientFailure ? reply : nil, remote: remote)) }
+        let notSent = SMTPReply(451, EnhancedStatus(4, 4, 2), "Connection lost before the transaction")
+        actions += waiting.map { message in .finished(message.recipients.map { _ in RecipientResult(reply: notSent, fromRemote: false) }) }
+        active = []
+        waiting = []
+        expected = []
+        return actions
     }
 
     /// Per-recipient results from the replies collected. `closedWith` stands in for every reply
     /// that never came.
-    private static func results(_ transaction: Transaction, closedWith: SMTPReply?) -> [RecipientResult] {
+    private static func results(_ transaction: Transaction, closedWith: SMTPReply?, remote: Bool = false) -> [RecipientResult] {
         let missing = closedWith ?? SMTPReply(451, EnhancedStatus(4, 4, 2), "No reply from the remote server")
+        let missingFromRemote = closedWith != nil && remote
         return transaction.message.recipients.indices.map { index in
             if let mail = transaction.mailReply, !mail.isPositive { return RecipientResult(reply: mail) }
-            guard transaction.mailReply != nil else { return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421) }
+            guard transaction.mailReply != nil else { return RecipientResult(reply: missing, fromRemote: missingFromRemote) }
             guard let recipient = transaction.recipientReplies[index] else {
-                return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421)
+                return RecipientResult(reply: missing, fromRemote: missingFromRemote)
             }
             if !recipient.isPositive { return RecipientResult(reply: recipient) }
-            guard let final = transaction.finalReply else { return RecipientResult(reply: missing, fromRemote: closedWith?.code == 421) }
+            guard let final = transaction.finalReply else { return RecipientResult(reply: missing, fromRemote: missingFromRemote) }
             // A 354 that ended in a refusal, or a refused DATA: that refusal decides.
             return RecipientResult(reply: final)
         }
@@ -380,17 +464,16 @@ public struct SMTPClientSession: Sendable {
         out.writeString("\r\n")
     }
 
-    private func writeDataCommand(for message: OutboundMessage, into out: inout ByteBuffer, transaction: inout Transaction) {
-        transaction.dataSent = true
+    private mutating func writeDataCommand(for message: OutboundMessage, into out: inout ByteBuffer, transaction: inout Transaction) {
         if chunking {
             // RFC 3030: the chunk is the exact octets, CRLF-normalised but not dot-stuffed.
             let body = LineEndings.crlf(message.content)
             out.writeString("BDAT \(body.count) LAST\r\n")
             out.writeBytes(body)
-            transaction.expected.append(.bdat)
+            expect(.bdat, for: &transaction)
         } else {
             out.writeString("DATA\r\n")
-            transaction.expected.append(.data)
+            expect(.data, for: &transaction)
         }
     }
 
@@ -400,14 +483,13 @@ public struct SMTPClientSession: Sendable {
     }
 
     private mutating func fail(_ reply: SMTPReply) -> [Action] {
-        var actions: [Action] = []
-        if let transaction {
-            self.transaction = nil
-            actions.append(.finished(Self.results(transaction, closedWith: reply.isTransientFailure ? reply : nil)))
-        }
+        let actions = abandonAll(closedWith: reply, remote: false)
+        return actions + failOnly(reply)
+    }
+
+    private mutating func failOnly(_ reply: SMTPReply) -> [Action] {
         phase = .closed
-        actions.append(.failed(reply))
-        return actions
+        return [.failed(reply)]
     }
 
     private static func line(_ text: String) -> ByteBuffer {

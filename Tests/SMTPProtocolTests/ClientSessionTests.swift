@@ -153,7 +153,14 @@ private func run(_ peer: inout ScriptedPeer, _ messages: [OutboundMessage], sett
             case .ready, .finished:
                 if case .finished(let r) = action { result.results.append(r) }
                 if session.phase == .ready {
-                    if queue.isEmpty { actions += session.quit() } else { actions += session.begin(queue.removeFirst()) }
+                    // The whole batch at once, as the delivery engine hands it over.
+                    if queue.isEmpty {
+                        actions += session.quit()
+                    } else {
+                        let batch = queue
+                        queue = []
+                        actions += session.begin(batch)
+                    }
                 }
             case .failed(let reply): result.failure = reply
             }
@@ -182,7 +189,9 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
         // Pipelined: MAIL + 2 RCPT + DATA in one write; lock-step: one command per write.
         let firstMail = peer.commands.firstIndex { $0.hasPrefix("MAIL") }!
         #expect(Array(peer.commands[firstMail...(firstMail + 3)]) == ["MAIL FROM:<a@tern.test> SIZE=21", "RCPT TO:<x@mx.test>", "RCPT TO:<y@mx.test>", "DATA"])
-        #expect(peer.writes == (pipelining ? 6 : 11))
+        // Pipelined, the second message's commands ride with the first one's content (RFC 2920
+        // §3.1): EHLO, MAIL+RCPT+RCPT+DATA, body+MAIL+RCPT+DATA, body, QUIT.
+        #expect(peer.writes == (pipelining ? 5 : 11))
     }
 
     @Test(arguments: [true, false])
@@ -222,6 +231,55 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
         #expect(result.results.count == 2)
         #expect(result.results.flatMap { $0 }.allSatisfy { $0.kind == .deferred && $0.reply.code == 452 })
         #expect(peer.bodies.isEmpty)
+    }
+
+    @Test func contentFailureDoesNotStopThePipelinedNextMessage() {
+        var peer = ScriptedPeer()
+        peer.finalReply = { n in n == 1 ? "554 5.7.1 Rejected as spam" : "250 2.0.0 Queued" }
+        let (result, _) = run(&peer, [message(["a@mx.test"]), message(["b@mx.test"]), message(["c@mx.test"])])
+        #expect(result.results.map { $0.map(\.kind) } == [[.rejected], [.delivered], [.delivered]])
+        // No RSET: the reply after the content ends a transaction either way.
+        #expect(!peer.commands.contains("RSET"))
+        #expect(peer.bodies.count == 3)
+    }
+
+    @Test func refusedDataIsFollowedByRSETThenTheNextMessage() {
+        var peer = ScriptedPeer()
+        peer.dataReply = "451 4.3.0 Not now"
+        let (result, _) = run(&peer, [message(["a@mx.test"]), message(["b@mx.test"])])
+        #expect(result.results.map { $0.map(\.kind) } == [[.deferred], [.deferred]])
+        let mails = peer.commands.enumerated().filter { $0.element.hasPrefix("MAIL") }.map(\.offset)
+        #expect(mails.count == 2)
+        #expect(peer.commands[mails[1] - 1] == "RSET")
+    }
+
+    @Test func aLocallyRefusedMessageInTheMiddleKeepsTheOrder() {
+        var peer = ScriptedPeer()
+        let big = message(["big@mx.test"], body: String(repeating: "x", count: 100_001))
+        let (result, _) = run(&peer, [message(["a@mx.test"]), big, message(["c@mx.test"])])
+        #expect(result.results.count == 3)
+        #expect(result.results[0][0].kind == .delivered)
+        #expect(result.results[1][0].reply.enhanced == EnhancedStatus(5, 3, 4))
+        #expect(result.results[2][0].kind == .delivered)
+        #expect(peer.bodies.count == 2)
+    }
+
+    @Test func closingMidBatchReportsEveryMessage() {
+        var session = SMTPClientSession(settings: .init(heloName: "t"))
+        _ = session.receive(SMTPReply(220, nil, "hi"))
+        _ = session.receive(SMTPReply(250, nil, lines: ["mx", "PIPELINING"]))
+        _ = session.begin([message(["a@mx.test"]), message(["b@mx.test"]), message(["c@mx.test"])])
+        _ = session.receive(SMTPReply(250, nil, "ok"))  // MAIL
+        _ = session.receive(SMTPReply(250, nil, "ok"))  // RCPT
+        _ = session.receive(SMTPReply(354, nil, "go"))  // DATA: body 1 + commands of 2 go out
+        _ = session.receive(SMTPReply(250, nil, "queued"))  // message 1 done
+        let actions = session.connectionClosed()
+        let finished = actions.compactMap { action -> [RecipientResult]? in
+            if case .finished(let r) = action { return r }
+            return nil
+        }
+        #expect(finished.count == 2)
+        #expect(finished.allSatisfy { $0.count == 1 && $0[0].kind == .deferred })
     }
 
     @Test func finalReplyDecidesForAcceptedRecipients() {
@@ -380,33 +438,35 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
         let extensions = [["PIPELINING"], ["CHUNKING"], ["PIPELINING", "CHUNKING"], [], ["STARTTLS", "PIPELINING", "SIZE 10"]]
         for _ in 0..<3000 {
             var session = SMTPClientSession(settings: .init(heloName: "t"))
-            var started = 0
+            var begun = false
             var finished = 0
-            var actions = session.receive(SMTPReply(220, nil, "hi"))
-            for step in 0..<30 {
+            var pending = session.receive(SMTPReply(220, nil, "hi"))
+            func absorb(_ actions: [SMTPClientSession.Action]) {
                 for action in actions {
-                    switch action {
-                    case .finished(let results):
+                    if case .finished(let results) = action {
                         finished += 1
                         #expect(results.count == 2)
-                    case .startTLS:
-                        _ = session.tlsEstablished()
-                    default: break
                     }
+                    if case .startTLS = action { absorb(session.tlsEstablished()) }
                 }
-                actions = []
-                if session.phase == .ready && started < 3 {
-                    started += 1
-                    actions = session.begin(message(["a@x.test", "b@x.test"]))
+            }
+            for step in 0..<40 {
+                absorb(pending)
+                pending = []
+                if session.phase == .ready && !begun {
+                    begun = true
+                    pending = session.begin([message(["a@x.test", "b@x.test"]), message(["c@x.test", "d@x.test"]), message(["e@x.test", "f@x.test"])])
                     continue
                 }
-                if session.phase == .closed { break }
+                if session.phase == .closed || (begun && session.phase == .ready) { break }
                 let code = codes.randomElement(using: &generator)!
                 let lines = step == 0 ? ["mx"] + extensions.randomElement(using: &generator)! : ["text"]
-                actions = session.receive(SMTPReply(code, nil, lines: lines))
+                pending = session.receive(SMTPReply(code, nil, lines: lines))
             }
-            if session.phase == .transaction { _ = session.connectionClosed() }
-            #expect(finished <= started)
+            absorb(pending)
+            if session.phase == .transaction { absorb(session.connectionClosed()) }
+            // Every message of a batch is reported exactly once, however the session ended.
+            if begun { #expect(finished == 3) } else { #expect(finished == 0) }
         }
     }
 }
