@@ -92,7 +92,7 @@ final class GroupCommitSpool: Sendable {
             let refusals = try pool.writeWithoutTransaction { db -> [StoreError?] in
                 // Every commit that answers 250 syncs the WAL, whatever an unsynced queue write
                 // before it left the connection at (see `SQLiteStore.writeUnsynced`).
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
                 var refusals: [StoreError?] = []
                 try db.inTransaction {
                     for item in batch {

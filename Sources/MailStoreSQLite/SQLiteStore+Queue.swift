@@ -111,13 +111,17 @@ extension SQLiteStore: DeliveryQueue {
         try await writeUnsynced { db in
             // `delivering` rows carry their lease's end in next_attempt_at, so an expired lease
             // (a crash, a stopped node) makes the recipient due again by the same test.
+            // One statement claims the due rows and returns them (SQLite ≥ 3.35 RETURNING).
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT message_id, position, address, notify, orcpt, attempts, delay_notified FROM recipients
-                        WHERE state IN ('queued', 'deferred', 'delivering') AND next_attempt_at <= ?
-                        ORDER BY next_attempt_at LIMIT ?
-                        """), arguments: [now, limit])
+                        UPDATE recipients SET state = 'delivering', next_attempt_at = ?
+                        WHERE rowid IN (
+                            SELECT rowid FROM recipients
+                            WHERE state IN ('queued', 'deferred', 'delivering') AND next_attempt_at <= ?
+                            ORDER BY next_attempt_at LIMIT ?)
+                        RETURNING message_id, position, address, notify, orcpt, attempts, delay_notified
+                        """), arguments: [leaseUntil, now, limit])
             var byMessage: [String: [LeasedRecipient]] = [:]
             var order: [String] = []
             for row in rows {
@@ -127,9 +131,8 @@ extension SQLiteStore: DeliveryQueue {
                     LeasedRecipient(
                         position: row["position"], address: row["address"], notify: row["notify"], originalRecipient: row["orcpt"],
                         attempts: row["attempts"], delayNotified: row["delay_notified"]))
-                try db.cachedStatement(sql: "UPDATE recipients SET state = 'delivering', next_attempt_at = ? WHERE message_id = ? AND position = ?")
-                    .execute(arguments: [leaseUntil, id, row["position"] as Int])
             }
+            for id in order { byMessage[id]?.sort { $0.position < $1.position } }
             var leased: [LeasedMessage] = []
             for id in order {
                 guard

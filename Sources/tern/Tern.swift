@@ -66,11 +66,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let level = ProcessInfo.processInfo.environment["TERN_LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { label in LogLineHandler(label: label, level: level) }
         try await TernRuntime.serve(configuration: configuration, logger: Logger(label: "tern"))
     }
 }
