@@ -19,10 +19,13 @@ public struct LogLineHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     let label: String
+    /// Where lines go: standard error, or a pipe in tests.
+    let descriptor: Int32
 
-    public init(label: String, level: Logger.Level) {
+    public init(label: String, level: Logger.Level, descriptor: Int32 = 2) {
         self.label = label
         self.logLevel = level
+        self.descriptor = descriptor
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -57,7 +60,7 @@ public struct LogLineHandler: LogHandler {
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
+                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
                 if written <= 0 {
                     if written < 0 && errno == EINTR { continue }
                     return
