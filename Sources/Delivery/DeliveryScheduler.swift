@@ -343,12 +343,10 @@ public actor DeliveryScheduler {
                 }
             }
             outcomes.append(outcome)
+            // One preformatted line per recipient, as Postfix logs it (no metadata dictionary to
+            // build, merge and sort for the busiest line of the log).
             logger.info(
-                "\(outcome.state.rawValue)",
-                metadata: [
-                    "id": "\(message.id)", "to": "\(recipient.address)", "relay": "\(details?.peerName ?? "none")",
-                    "tls": "\(details?.tlsVersion ?? "none")", "reply": "\(reply.singleLine)",
-                ])
+                "\(outcome.state.rawValue) id=\(message.id) to=<\(recipient.address)> relay=\(details?.peerName ?? "none") tls=\(details?.tlsVersion ?? "none") reply=\"\(outcome.reply ?? "")\"")
         }
         var bounces: [IncomingMessage] = []
         if !failed.isEmpty || !delayed.isEmpty, !message.from.isEmpty {

@@ -143,8 +143,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .store(let envelope, let content, let trace):
                 whenDecided(policy.store(envelope, content: content, trace: trace, connection: connection, on: context.eventLoop)) { handler, result in
                     if case .success(let id) = result {
-                        handler.logger.info(
-                            "queued", metadata: ["id": "\(id)", "from": "<\(envelope.reversePath)>", "rcpts": "\(envelope.recipients.count)"])
+                        handler.logger.info("queued id=\(id) from=<\(envelope.reversePath)> rcpts=\(envelope.recipients.count)")
                     }
                     return handler.session.stored(result)
                 }
