@@ -253,14 +253,16 @@ def test_kill9_during_delivery_loses_nothing(tern_factory, dns):
 
     class Slow:
         async def handle_DATA(self, server, session, envelope):
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
             received.append(envelope.original_content)
             return "250 2.0.0 OK"
 
     controller = Controller(Slow(), hostname="127.0.0.5", port=MX_PORT)
     controller.start()
     try:
-        tern = make_relay(tern_factory, dns)
+        # Two sessions to a peer that takes 50 ms a message: about 40 a second, so the kill
+        # lands while most of the 300 are still queued or in a batch.
+        tern = make_relay(tern_factory, dns, delivery_extra="max_connections_per_destination = 2")
         total = 300
         with smtplib.SMTP("127.0.0.1", tern.smtp_port) as s:
             for i in range(total):
@@ -270,7 +272,7 @@ def test_kill9_during_delivery_loses_nothing(tern_factory, dns):
             time.sleep(0.01)
         tern.kill9()
         at_kill = len(received)
-        assert 0 < at_kill < total, at_kill
+        assert 0 < at_kill < total // 2, at_kill
         tern.start()
         deadline = time.time() + 90
         while time.time() < deadline:
