@@ -16,6 +16,10 @@ let package = Package(
             dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
+            name: "FuzzClientSession",
+            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
             name: "FuzzBodyReader",
             dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
