@@ -60,7 +60,7 @@ public actor DeliveryScheduler {
 
     /// Runs until the task is cancelled.
     public func run() async {
-        while !Task.isCancelled {
+        while !Task.isCancelled && !stopping {
             let leased = await pass()
             if leased > 0 {
                 // Under a steady stream every commit wakes the scheduler; leasing a handful at
@@ -99,16 +99,26 @@ public actor DeliveryScheduler {
         let now = clock.now()
         let room = settings.maxInFlight - inFlight
         guard room > 0 else { return 0 }
-        let leased: [LeasedMessage]
+        let claimed: [LeasedMessage]
         do {
-            leased = try await store.leaseDue(now: now, leaseUntil: now + settings.leaseSeconds, limit: min(room, Self.leaseBatch))
+            claimed = try await store.leaseDue(now: now, leaseUntil: now + settings.leaseSeconds, limit: min(room, Self.leaseBatch))
         } catch {
             logger.error("cannot lease from the queue", metadata: ["error": "\(error)"])
             return 0
         }
-        guard !leased.isEmpty else { return 0 }
-        let leasedCount = leased.reduce(0) { $0 + $1.recipients.count }
-        inFlight += leasedCount
+        guard !claimed.isEmpty else { return 0 }
+        let leasedCount = claimed.reduce(0) { $0 + $1.recipients.count }
+        // A lease can run out while this process still holds the recipient (a long backlog
+        // for a slow destination, a batch of slow transactions); the next lease then returns
+        // it again. What is held already is not dispatched twice: the held copy goes on, and
+        // its outcome ends the new lease too. (Several nodes will need lease renewal instead.)
+        var fresh: [LeasedMessage] = []
+        for var item in claimed {
+            item.recipients.removeAll { !holding.insert(Self.key(item.message.id, $0.position)).inserted }
+            if !item.recipients.isEmpty { fresh.append(item) }
+        }
+        let leased = fresh
+        inFlight += leased.reduce(0) { $0 + $1.recipients.count }
         var routes: [String: DeliveryRoute] = [:]
         var touched: Set<String> = []
         for item in leased {
@@ -179,13 +189,28 @@ public actor DeliveryScheduler {
     /// Up to `batchSize` units for one session; fewer when other sessions to the destination
     /// would otherwise sit idle.
     private func takeBatch(_ key: String) -> [Unit] {
-        guard var entry = destinations[key], !entry.pending.isEmpty else { return [] }
+        guard !stopping, var entry = destinations[key], !entry.pending.isEmpty else { return [] }
         let share = max(1, entry.pending.count / max(entry.connections, 1))
         let count = min(entry.pending.count, Self.batchSize, share)
         let batch = Array(entry.pending.prefix(count))
         entry.pending.removeFirst(count)
         destinations[key] = entry
         return batch
+    }
+
+    /// Recipients this process holds (pending or being sent), as `message#position`.
+    private var holding: Set<String> = []
+
+    static func key(_ messageID: String, _ position: Int) -> String { "\(messageID)#\(position)" }
+
+    /// Shutting down: sessions finish the batch in hand and take no more.
+    private var stopping = false
+
+    /// Stops leasing-side work from being started: sessions finish their batches and close.
+    /// Whatever stays leased is due again at the next start (`releaseLeases`) or lease expiry.
+    public func stop() {
+        stopping = true
+        signal.fire()
     }
 
     /// Messages handed to a session at once: one read of their contents, one trip to the
@@ -236,6 +261,7 @@ public actor DeliveryScheduler {
                 // A message removed from the queue (`tern queue remove`) while leased is skipped.
                 guard let content = contents[unit.message.id] else {
                     inFlight -= unit.recipients.count
+                    for recipient in unit.recipients { holding.remove(Self.key(unit.message.id, recipient.position)) }
                     continue
                 }
                 sendable.append((unit, content))
@@ -385,6 +411,8 @@ public actor DeliveryScheduler {
                 try await store.record(outcomes, bounces: bounces, at: clock.now())
                 failures = 0
                 inFlight -= outcomes.count
+                // Only once recorded may a later lease take these recipients again.
+                for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
                 if !bounces.isEmpty { signal.fire() }
             } catch {
                 // Not recorded: keep them and try again; if this never succeeds the leases
@@ -395,6 +423,7 @@ public actor DeliveryScheduler {
                 pendingBounces = bounces + pendingBounces
                 if failures >= 10 {
                     inFlight -= outcomes.count
+                    for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
                     pendingOutcomes.removeFirst(outcomes.count)
                     pendingBounces.removeFirst(bounces.count)
                     failures = 0

@@ -110,7 +110,7 @@ public enum TernRuntime {
         // Stop leasing; attempts under way finish (their outcomes are recorded) within the
         // grace time, and anything still leased is retried at the next start.
         delivery.cancel()
-        scheduler.wake()
+        await scheduler.stop()
         while await scheduler.busy && Date() < deadline.addingTimeInterval(5) {
             try? await Task.sleep(for: .milliseconds(50))
         }

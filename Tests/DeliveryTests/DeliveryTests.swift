@@ -37,14 +37,17 @@ final class FakeConnector: OutboundConnector {
     /// The reply for one recipient on one attempt (attempt counts transactions so far).
     let answer: @Sendable (_ recipient: String, _ transaction: Int) -> SMTPReply
     let delay: Duration
+    /// Moves a test's clock forward on every message sent (a slow peer, in queue time).
+    let clockStepPerMessage: (ManualClock, Int)?
 
     init(
-        down: Set<String> = [], delay: Duration = .zero,
+        down: Set<String> = [], delay: Duration = .zero, clockStepPerMessage: (ManualClock, Int)? = nil,
         answer: @escaping @Sendable (String, Int) -> SMTPReply = { _, _ in SMTPReply(250, EnhancedStatus(2, 0, 0), "Queued") }
     ) {
         self.down = down
         self.answer = answer
         self.delay = delay
+        self.clockStepPerMessage = clockStepPerMessage
     }
 
     var sent: [Sent] { state.withLock { $0.sent } }
@@ -79,6 +82,7 @@ final class FakeConnection: OutboundConnection {
         var out: [[RecipientResult]] = []
         for message in messages {
             if connector.delay > .zero { try? await Task.sleep(for: connector.delay) }
+            if let (clock, step) = connector.clockStepPerMessage { clock.advance(step) }
             let n = connector.state.withLock { state -> Int in
                 state.sent.append(.init(address: details.address, message: message))
                 return state.sent.count
@@ -108,15 +112,19 @@ let zone = ZoneResolver(records: [
 
 struct Harness {
     let store: SQLiteStore
-    let clock = ManualClock()
+    let clock: ManualClock
     let connector: FakeConnector
     let scheduler: DeliveryScheduler
 
-    init(connector: FakeConnector = FakeConnector(), settings: (inout DeliverySettings) -> Void = { _ in }, hosted: Set<String> = ["tern.test"]) throws {
+    init(
+        connector: FakeConnector = FakeConnector(), clock: ManualClock = ManualClock(), settings: (inout DeliverySettings) -> Void = { _ in },
+        hosted: Set<String> = ["tern.test"]
+    ) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         store = try SQLiteStore(path: dir.appendingPathComponent("tern.sqlite").path)
         self.connector = connector
+        self.clock = clock
         var s = DeliverySettings(hostname: "tern.test", retrySchedule: [60, 300], maxQueueAge: 3600)
         settings(&s)
         let router = DeliveryRouter(resolver: zone, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
@@ -388,6 +396,21 @@ struct Harness {
         #expect(connector.state.withLock { $0.maxOpen } <= 3)
         #expect(connector.connects.count <= 3)
         #expect(connector.state.withLock { $0.open } == 0)
+    }
+
+    @Test func aLeaseThatRunsOutWhileHeldIsNotSentTwice() async throws {
+        // One session, and every message takes 700 s of queue time: both leases (600 s) run
+        // out while the batch is being sent, and a later pass leases the recipients again.
+        let clock = ManualClock()
+        let connector = FakeConnector(clockStepPerMessage: (clock, 700))
+        let h = try Harness(connector: connector, clock: clock, settings: { $0.maxConnectionsPerDestination = 1 })
+        let first = try await h.enqueue(to: ["a@example.net"])
+        let second = try await h.enqueue(to: ["b@example.net"])
+        for _ in 0..<5 { await h.scheduler.runUntilIdle() }
+        #expect(try await h.message(first).recipients[0].state == .delivered)
+        #expect(try await h.message(second).recipients[0].state == .delivered)
+        let sent = connector.sent.map { $0.message.recipients[0].address }
+        #expect(sent.sorted() == ["a@example.net", "b@example.net"])
     }
 
     @Test func manyRecipientsAreSplitIntoTransactions() async throws {
