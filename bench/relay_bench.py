@@ -21,7 +21,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from smtp_accept import WORK, free_port, rss_peak_kib, tree_cpu, wait_port  # noqa: E402
+from smtp_accept import POSTFIX_SERVICES, WORK, free_port, rss_peak_kib, tree_cpu, wait_port  # noqa: E402
 
 SINK_HOST = "127.0.0.5"
 RCPT = "bench@sink.test"
@@ -191,29 +191,7 @@ maillog_file_prefixes = {self.dir}
 maillog_file = {self.dir}/maillog
 """)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(f"""127.0.0.1:{self.port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-postlog   unix-dgram n - n - 1 postlogd
-""")
+            f.write(f"127.0.0.1:{self.port} inet n - n - - smtpd\n" + POSTFIX_SERVICES)
 
     def start(self):
         subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)

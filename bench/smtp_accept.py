@@ -8,6 +8,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
+from peers import POSTFIX_SERVICES  # noqa: E402  (one master.cf for every private Postfix)
+
 WORK = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".work")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RCPT = "alice@example.test"
@@ -168,28 +171,7 @@ maillog_file_prefixes = {self.dir}
 maillog_file = {self.dir}/maillog
 """)
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(f"""127.0.0.1:{self.port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-""")
+            f.write(f"127.0.0.1:{self.port} inet n - n - - smtpd\n" + POSTFIX_SERVICES)
 
     def start(self):
         subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)

@@ -10,6 +10,33 @@ import threading
 import time
 
 
+# The services a private Postfix instance needs besides its smtpd listener (master.cf), shared
+# by the interop peers and the benchmarks.
+POSTFIX_SERVICES = """pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+virtual   unix  - n n - - virtual
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+tlsmgr    unix  - - n 1000? 1 tlsmgr
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
 def free_port_on(*hosts):
     """A port free on every one of `hosts` (MX peers share `delivery.smtp_port`)."""
     for _ in range(100):
@@ -114,30 +141,7 @@ maillog_file_prefixes = {self.dir}
 maillog_file = {self.dir}/maillog
 {tls_lines}""")
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(f"""{host}:{port} inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
-cleanup   unix  n - n - 0 cleanup
-qmgr      unix  n - n 300 1 qmgr
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-virtual   unix  - n n - - virtual
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-tlsmgr    unix  - - n 1000? 1 tlsmgr
-postlog   unix-dgram n - n - 1 postlogd
-""")
+            f.write(f"{host}:{port} inet n - n - - smtpd\n" + POSTFIX_SERVICES)
         subprocess.run(["postfix", "-c", self.etc, "start"], check=True, capture_output=True)
         wait_port(host, port)
 
