@@ -22,16 +22,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtp_accept import POSTFIX_SERVICES, WORK, free_port, rss_peak_kib, tree_cpu, wait_port  # noqa: E402
+from peers import DNSServer, free_port_on  # noqa: E402
+from peers import wait_port as wait_port_on  # noqa: E402
 
 SINK_HOST = "127.0.0.5"
 RCPT = "bench@sink.test"
-
-
-def free_port_on(host):
-    import socket
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class Sink:
@@ -70,36 +65,6 @@ class Sink:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
-
-
-def wait_port_on(host, port, timeout=30):
-    import socket
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on {host}:{port}")
-
-
-class DNS:
-    def __init__(self):
-        import socket
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.proc = subprocess.Popen([
-            "dnsmasq", "--no-daemon", f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces",
-            "--no-resolv", "--no-hosts", "--user=root", f"--pid-file={WORK}/dnsmasq.pid", "--local=/test/",
-            "--mx-host=sink.test,mx.sink.test,10", f"--host-record=mx.sink.test,{SINK_HOST}",
-        ], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.4)
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=10)
 
 
 class TernRelay:
@@ -266,7 +231,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
-    dns = DNS()
+    dns = DNSServer(WORK, mx=[("sink.test", "mx.sink.test", 10)], hosts=[("mx.sink.test", SINK_HOST)])
     sink = Sink()
     sink.start()
     tern = TernRelay(args.tern, dns.port, sink.port)
