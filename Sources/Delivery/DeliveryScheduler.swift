@@ -58,7 +58,7 @@ public actor DeliveryScheduler {
     /// New mail was committed, or a retry was asked for: look at the queue now.
     public nonisolated func wake() { signal.fire() }
 
-    /// Runs until the task is cancelled.
+    /// Runs until `stop()` (or the task is cancelled and woken).
     public func run() async {
         while !Task.isCancelled && !stopping {
             let leased = await pass()
@@ -79,7 +79,7 @@ public actor DeliveryScheduler {
     }
 
     /// Leases and dispatches everything due now, then waits until every attempt is recorded.
-    /// For tests and `tern queue flush`-like uses; `run()` is the server's loop.
+    /// For tests; `run()` is the server's loop.
     public func runUntilIdle() async {
         while await pass() > 0 {}
         while activeTasks > 0 {
