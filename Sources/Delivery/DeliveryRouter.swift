@@ -120,8 +120,9 @@ public struct DeliveryRouter: Sendable {
     }
 }
 
-enum IPAddressText {
-    static func isLiteral(_ text: String) -> Bool {
+/// IP addresses as text: telling a literal from a host name, and formatting resolved bytes.
+public enum IPAddressText {
+    public static func isLiteral(_ text: String) -> Bool {
         if text.contains(":") { return true }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }

@@ -75,7 +75,7 @@ public final class SMTPConnector: OutboundConnector {
     private func open(host: String, address: String, port: Int, tls: NIOSSLContext?) async -> Result<any OutboundConnection, OpenFailure> {
         let details = ConnectionDetails(host: host, address: address, tlsVersion: nil)
         let settings = self.settings
-        let serverName = Self.isIPLiteral(host) || host.hasPrefix("[") ? nil : host
+        let serverName = IPAddressText.isLiteral(host) || host.hasPrefix("[") ? nil : host
         let channel: any Channel
         do {
             channel = try await ClientBootstrap(group: group)
@@ -113,10 +113,6 @@ public final class SMTPConnector: OutboundConnector {
             let reply = SMTPReply(451, EnhancedStatus(4, 4, 2), "Session with \(details.peerName) failed: \(Self.describe(error))")
             return .failure(OpenFailure(failure: ConnectFailure(reply: reply, fromRemote: false), tlsFailed: false))
         }
-    }
-
-    static func isIPLiteral(_ host: String) -> Bool {
-        host.contains(":") || host.split(separator: ".").count == 4 && host.split(separator: ".").allSatisfy { UInt8($0) != nil }
     }
 
     static func describe(_ error: any Error) -> String {
