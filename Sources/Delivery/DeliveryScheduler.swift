@@ -82,10 +82,13 @@ public actor DeliveryScheduler {
     /// For tests; `run()` is the server's loop.
     public func runUntilIdle() async {
         while await pass() > 0 {}
-        while activeTasks > 0 {
+        while activeTasks > idleSessions {
             try? await Task.sleep(for: .milliseconds(2))
             while await pass() > 0 {}
         }
+        // Idle sessions close, so a test sees every connection closed.
+        closeAllIdle()
+        while activeTasks > 0 { try? await Task.sleep(for: .milliseconds(2)) }
     }
 
     /// Attempts still running (sessions and the recorder).
@@ -174,10 +177,24 @@ public actor DeliveryScheduler {
         return address[address.index(after: at)...].lowercased()
     }
 
+    /// Sessions one destination needs for what waits for it: one per `batchSize` units, woken
+    /// from the idle ones first (they are connected already), new ones up to the limits.
     private func startWorkers(_ key: String) {
-        while var entry = destinations[key], entry.connections < min(settings.maxConnectionsPerDestination, entry.pending.count),
-            connections < settings.maxConnections
-        {
+        guard let pending = destinations[key]?.pending.count, pending > 0 else { return }
+        let needed = min(settings.maxConnectionsPerDestination, (pending + Self.batchSize - 1) / Self.batchSize)
+        var woken = 0
+        while woken < needed, let (token, waiter) = idleWaiters[key]?.first {
+            idleWaiters[key]?.removeValue(forKey: token)
+            waiter.continuation.resume(returning: true)
+            woken += 1
+        }
+        while var entry = destinations[key], entry.connections < needed {
+            if connections >= settings.maxConnections {
+                // Every slot is taken; a session idling for another destination gives its up
+                // (it calls back here as it closes).
+                closeOneIdle(except: key)
+                return
+            }
             entry.connections += 1
             destinations[key] = entry
             connections += 1
@@ -186,12 +203,70 @@ public actor DeliveryScheduler {
         }
     }
 
-    /// Up to `batchSize` units for one session; fewer when other sessions to the destination
-    /// would otherwise sit idle.
+    /// A session with nothing to send, parked until work for its destination comes or its idle
+    /// time runs out.
+    private struct IdleWaiter {
+        var continuation: CheckedContinuation<Bool, Never>
+        var since: ContinuousClock.Instant
+    }
+
+    private var idleWaiters: [String: [Int: IdleWaiter]] = [:]
+    private var nextWaiterToken = 0
+    private var reaping = false
+
+    private var idleSessions: Int { idleWaiters.values.reduce(0) { $0 + $1.count } }
+
+    /// Parks the calling session; true when work arrived, false when it should close.
+    private func waitForWork(_ key: String) async -> Bool {
+        let token = nextWaiterToken
+        nextWaiterToken += 1
+        if !reaping {
+            reaping = true
+            Task { await self.reapIdle() }
+        }
+        return await withCheckedContinuation { continuation in
+            idleWaiters[key, default: [:]][token] = IdleWaiter(continuation: continuation, since: .now)
+        }
+    }
+
+    /// Closes sessions idle longer than `connectionIdleTime`; one task for all of them, running
+    /// only while some session idles.
+    private func reapIdle() async {
+        let limit = Duration.milliseconds(Int(settings.connectionIdleTime * 1000))
+        while !idleWaiters.isEmpty {
+            try? await Task.sleep(for: min(limit, .milliseconds(250)))
+            let now = ContinuousClock.Instant.now
+            for (key, waiters) in idleWaiters {
+                for (token, waiter) in waiters where now - waiter.since >= limit {
+                    idleWaiters[key]?.removeValue(forKey: token)
+                    waiter.continuation.resume(returning: false)
+                }
+                if idleWaiters[key]?.isEmpty == true { idleWaiters[key] = nil }
+            }
+        }
+        reaping = false
+    }
+
+    private func closeOneIdle(except key: String) {
+        for (other, waiters) in idleWaiters where other != key {
+            if let (token, waiter) = waiters.first {
+                idleWaiters[other]?.removeValue(forKey: token)
+                waiter.continuation.resume(returning: false)
+                return
+            }
+        }
+    }
+
+    private func closeAllIdle() {
+        let all = idleWaiters
+        idleWaiters = [:]
+        for waiters in all.values { for waiter in waiters.values { waiter.continuation.resume(returning: false) } }
+    }
+
+    /// Up to `batchSize` units for one session.
     private func takeBatch(_ key: String) -> [Unit] {
         guard !stopping, var entry = destinations[key], !entry.pending.isEmpty else { return [] }
-        let share = max(1, entry.pending.count / max(entry.connections, 1))
-        let count = min(entry.pending.count, Self.batchSize, share)
+        let count = min(entry.pending.count, Self.batchSize)
         let batch = Array(entry.pending.prefix(count))
         entry.pending.removeFirst(count)
         destinations[key] = entry
@@ -210,11 +285,14 @@ public actor DeliveryScheduler {
     /// Whatever stays leased is due again at the next start (`releaseLeases`) or lease expiry.
     public func stop() {
         stopping = true
+        closeAllIdle()
         signal.fire()
     }
 
     /// Messages handed to a session at once: one read of their contents, one trip to the
-    /// connection's event loop, transactions back to back there.
+    /// connection's event loop, transactions back to back there. A destination gets a session
+    /// per this many waiting units (up to its limit), so a steady stream goes out in full
+    /// batches instead of one message per session wake-up.
     static let batchSize = 8
 
     private func takeAll(_ key: String) -> [Unit] {
@@ -226,12 +304,17 @@ public actor DeliveryScheduler {
         return entry.pending
     }
 
-    /// One session to `key`'s hops, carrying units until the destination has none left.
+    /// One session to `key`'s hops, carrying units until the destination has had none for
+    /// `connectionIdleTime`.
     private func work(_ key: String) async {
         var connection: (any OutboundConnection)?
         while true {
             let batch = takeBatch(key)
-            if batch.isEmpty { break }
+            if batch.isEmpty {
+                guard let open = connection, open.isOpen, !stopping, settings.connectionIdleTime > 0, await waitForWork(key) else { break }
+                continue
+            }
+            if let open = connection, !open.isOpen { connection = nil }
             if connection == nil {
                 switch await open(destinations[key]?.hops ?? []) {
                 case .success(let opened):

@@ -78,6 +78,9 @@ public final class SMTPConnector: OutboundConnector {
         let serverName = IPAddressText.isLiteral(host) || host.hasPrefix("[") ? nil : host
         let channel: any Channel
         do {
+            // The router resolved the host already: connect to the address itself, with no
+            // getaddrinfo on a blocking thread for every new session.
+            let target = try SocketAddress(ipAddress: address, port: port)
             channel = try await ClientBootstrap(group: group)
                 .connectTimeout(settings.connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -87,7 +90,7 @@ public final class SMTPConnector: OutboundConnector {
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }
-                .connect(host: address, port: port).get()
+                .connect(to: target).get()
         } catch {
             let reply = SMTPReply(451, EnhancedStatus(4, 4, 1), "Connection to \(details.peerName):\(port) failed: \(Self.describe(error))")
             return .failure(OpenFailure(failure: ConnectFailure(reply: reply, fromRemote: false), tlsFailed: false))

@@ -398,6 +398,65 @@ struct Harness {
         #expect(connector.state.withLock { $0.open } == 0)
     }
 
+    @Test func aBacklogGoesOutInFullBatchesOverFewSessions() async throws {
+        let connector = FakeConnector()
+        let h = try Harness(connector: connector)
+        for i in 0..<20 { try await h.enqueue(to: ["r\(i)@example.net"]) }
+        await h.scheduler.runUntilIdle()
+        #expect(connector.sent.count == 20)
+        // One session per 8 waiting messages (20 → 3), not one per message.
+        #expect(connector.connects.count == 3)
+    }
+
+    /// Polls `condition` every 10 ms for at most `seconds`.
+    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < end {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return try await condition()
+    }
+
+    @Test func anIdleSessionCarriesTheNextMessageThenClosesAfterItsIdleTime() async throws {
+        let connector = FakeConnector()
+        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 0.3 })
+        let running = Task { await h.scheduler.run() }
+        defer { running.cancel() }
+        let first = try await h.enqueue(to: ["a@example.net"])
+        h.scheduler.wake()
+        #expect(try await eventually(5) { try await h.message(first).recipients[0].state == .delivered })
+        let second = try await h.enqueue(to: ["b@example.net"])
+        h.scheduler.wake()
+        #expect(try await eventually(5) { try await h.message(second).recipients[0].state == .delivered })
+        #expect(connector.connects.count == 1)
+        #expect(connector.state.withLock { $0.open } == 1)
+        // Past the idle time the session closes, and the next message opens a new one.
+        #expect(await eventually(5) { connector.state.withLock { $0.open } == 0 })
+        let third = try await h.enqueue(to: ["c@example.net"])
+        h.scheduler.wake()
+        #expect(try await eventually(5) { try await h.message(third).recipients[0].state == .delivered })
+        #expect(connector.connects.count == 2)
+        await h.scheduler.stop()
+        #expect(await eventually(5) { connector.state.withLock { $0.open } == 0 })
+    }
+
+    @Test func anIdleSessionGivesUpItsSlotToAnotherDestination() async throws {
+        let connector = FakeConnector()
+        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 60; $0.maxConnections = 1 })
+        let running = Task { await h.scheduler.run() }
+        defer { running.cancel() }
+        let first = try await h.enqueue(to: ["a@example.net"])
+        h.scheduler.wake()
+        #expect(try await eventually(5) { try await h.message(first).recipients[0].state == .delivered })
+        let second = try await h.enqueue(to: ["b@nomx.test"])
+        h.scheduler.wake()
+        #expect(try await eventually(5) { try await h.message(second).recipients[0].state == .delivered })
+        #expect(connector.connects == ["mx1.example.net[192.0.2.1]:25", "nomx.test[192.0.2.9]:25"])
+        #expect(connector.state.withLock { $0.maxOpen } == 1)
+        await h.scheduler.stop()
+    }
+
     @Test func aLeaseThatRunsOutWhileHeldIsNotSentTwice() async throws {
         // One session, and every message takes 700 s of queue time: both leases (600 s) run
         // out while the batch is being sent, and a later pass leases the recipients again.
