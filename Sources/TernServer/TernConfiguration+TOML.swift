@@ -92,6 +92,7 @@ extension TernConfiguration {
             if let v = try delivery.duration("max_queue_age") { config.delivery.maxQueueAge = v }
             if let v = try delivery.int("max_connections_per_destination", in: 1...1000) { config.delivery.maxConnectionsPerDestination = v }
             if let v = try delivery.bool("verify_certificates") { config.delivery.verifyCertificates = v }
+            if let v = try delivery.duration("connection_idle_time") { config.delivery.connectionIdleTime = v }
             if var routes = try delivery.table("routes") {
                 for key in routes.remainingKeys {
                     guard (try? Domain(validating: key)) != nil else {

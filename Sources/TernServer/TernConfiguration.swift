@@ -62,6 +62,9 @@ public struct TernConfiguration: Sendable, Equatable {
         public var maxConnectionsPerDestination = 20
         /// Check the next hop's certificate chain and name; off is opportunistic TLS (RFC 7435).
         public var verifyCertificates = false
+        /// Seconds an outbound session with nothing to send stays open for the next message
+        /// (Postfix's smtp_connection_cache_time_limit).
+        public var connectionIdleTime = 2
     }
 
     public struct Limits: Sendable, Equatable {

@@ -151,7 +151,8 @@ public enum TernRuntime {
             store: store, router: router, connector: connector,
             settings: DeliverySettings(
                 hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
-                maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination),
+                maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
+                connectionIdleTime: Double(delivery.connectionIdleTime)),
             logger: deliveryLogger)
     }
 

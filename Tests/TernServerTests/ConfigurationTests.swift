@@ -44,6 +44,7 @@ import Testing
             max_queue_age = "2d"
             max_connections_per_destination = 4
             verify_certificates = true
+            connection_idle_time = "5s"
             [delivery.routes]
             "example.net" = "127.0.0.2:2526"
             [limits]
@@ -69,6 +70,7 @@ import Testing
         #expect(config.delivery.maxQueueAge == 172_800)
         #expect(config.delivery.maxConnectionsPerDestination == 4)
         #expect(config.delivery.verifyCertificates)
+        #expect(config.delivery.connectionIdleTime == 5)
         #expect(config.delivery.routes["example.net"] == ListenAddress(host: "127.0.0.2", port: 2526))
         #expect(config.limits.maxMessageSize == 1_048_576)
         #expect(config.limits.maxConnectionsPerIP == 7)
