@@ -42,6 +42,15 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Layer 1: DKIM, SPF, DMARC and Authentication-Results, over a DNSResolver.
+        .target(
+            name: "MailAuth",
+            dependencies: [
+                "MailCore", "DNSClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // Layer 1: domain model and repository protocols.
         .target(
             name: "MailStore",
@@ -116,6 +125,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
+        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "DNSClient", "MailCore"]),
         .testTarget(
             name: "DeliveryTests",
             dependencies: ["Delivery", "MailStoreSQLite", "MailStore", "MailCore", "SMTPProtocol", "DNSClient"]
