@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailCore", "MailStore", "SASL",
+                "SMTPProtocol", "MailCore", "MailStore", "SASL", "MailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -104,6 +104,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
+                "MailAuth",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -117,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "MailStore", "MailCore", "SASL", "DNSClient",
+                "TernServer", "MailStore", "MailCore", "SASL", "DNSClient", "MailAuth", "MailStoreSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -90,12 +90,15 @@ public struct QueuedMessage: Hashable, Sendable {
     public var envelopeID: String?
     public var bodyType: String?
     public var smtpUTF8: Bool
+    /// Why the message is to be filed as Junk (a DMARC `quarantine` verdict), or nil.
+    public var quarantine: String?
 
     public init(
         id: String, messageID: String?, from: String, size: Int, createdAt: Int, recipients: [QueuedRecipient],
         clientAddress: String? = nil, heloName: String? = nil, dsnReturn: String? = nil, envelopeID: String? = nil,
-        bodyType: String? = nil, smtpUTF8: Bool = false, authenticatedAs: String? = nil
+        bodyType: String? = nil, smtpUTF8: Bool = false, authenticatedAs: String? = nil, quarantine: String? = nil
     ) {
+        self.quarantine = quarantine
         self.authenticatedAs = authenticatedAs
         self.id = id
         self.messageID = messageID
@@ -124,11 +127,14 @@ public struct IncomingMessage: Sendable {
     /// The authenticated account that sent it, and what it costs that account's plan.
     public var charge: UsageCharge?
     public var authenticatedAs: String?
+    /// Set when inbound checks say the message goes to Junk (DMARC `quarantine`).
+    public var quarantine: String?
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,
-        authenticatedAs: String? = nil
+        authenticatedAs: String? = nil, quarantine: String? = nil
     ) {
+        self.quarantine = quarantine
         self.authenticatedAs = authenticatedAs
         self.id = id
         self.envelope = envelope
@@ -159,6 +165,6 @@ public struct IncomingMessage: Sendable {
             envelopeID: envelope.mailParameters.envelopeID,
             bodyType: envelope.mailParameters.body?.rawValue,
             smtpUTF8: envelope.mailParameters.smtpUTF8,
-            authenticatedAs: authenticatedAs)
+            authenticatedAs: authenticatedAs, quarantine: quarantine)
     }
 }

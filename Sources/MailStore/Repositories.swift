@@ -31,6 +31,48 @@ public protocol DirectoryRepository: Sendable {
     func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int]
 }
 
+/// DKIM private keys of hosted domains (RFC 6376): which sign, and which stay published.
+public protocol SigningKeyRepository: Sendable {
+    func addSigningKey(_ key: StoredSigningKey) async throws(StoreError)
+    /// Every key of `domain`, oldest first.
+    func signingKeys(domain: String) async throws(StoreError) -> [StoredSigningKey]
+    /// The keys that sign `domain`'s mail now, read synchronously on the accept path.
+    func activeSigningKeys(domain: String) throws(StoreError) -> [StoredSigningKey]
+    /// Makes every active key of `domain` except `keeping` retired (published, not signing).
+    func retireSigningKeys(domain: String, keeping selectors: [String]) async throws(StoreError)
+    /// Deletes a key; false when there was none.
+    func removeSigningKey(domain: String, selector: String) async throws(StoreError) -> Bool
+}
+
+/// One DKIM key as stored. The private key is kept in the database, like the rest of the
+/// domain's configuration; protect the data directory accordingly.
+public struct StoredSigningKey: Hashable, Sendable {
+    public enum State: String, Sendable {
+        /// Signs outgoing mail.
+        case active
+        /// Replaced by a newer key; still published so mail in flight verifies.
+        case retired
+    }
+
+    public var domain: String
+    public var selector: String
+    /// `rsa-sha256` or `ed25519-sha256`.
+    public var algorithm: String
+    /// PEM for RSA, `ed25519:` + base64 seed for Ed25519.
+    public var privateKey: String
+    public var createdAt: Int
+    public var state: State
+
+    public init(domain: String, selector: String, algorithm: String, privateKey: String, createdAt: Int, state: State = .active) {
+        self.domain = domain
+        self.selector = selector
+        self.algorithm = algorithm
+        self.privateKey = privateKey
+        self.createdAt = createdAt
+        self.state = state
+    }
+}
+
 /// A user's secrets as stored: the scrypt hash and the SCRAM-SHA-256 keys (never a password).
 public struct StoredCredentials: Hashable, Sendable {
     public var address: String

@@ -55,14 +55,14 @@ extension SQLiteStore: QueueRepository {
     }
 
     static let messageColumns =
-        "id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret, envid, body_type, smtputf8, auth_account"
+        "id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret, envid, body_type, smtputf8, auth_account, quarantine"
 
     static func message(from row: Row, recipients: [QueuedRecipient]) -> QueuedMessage {
         QueuedMessage(
             id: row["id"], messageID: row["message_id"], from: row["reverse_path"], size: row["size"],
             createdAt: row["created_at"], recipients: recipients, clientAddress: row["client_address"],
             heloName: row["helo"], dsnReturn: row["dsn_ret"], envelopeID: row["envid"], bodyType: row["body_type"],
-            smtpUTF8: row["smtputf8"], authenticatedAs: row["auth_account"])
+            smtpUTF8: row["smtputf8"], authenticatedAs: row["auth_account"], quarantine: row["quarantine"])
     }
 
     static func recipientsByMessage(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [String: [QueuedRecipient]] {
@@ -83,13 +83,13 @@ extension SQLiteStore: QueueRepository {
         try db.cachedStatement(
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
-                                     envid, body_type, smtputf8, auth_account, content)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     envid, body_type, smtputf8, auth_account, quarantine, content)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 q.id, q.messageID, q.from, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn, q.envelopeID,
-                q.bodyType, q.smtpUTF8, q.authenticatedAs, message.content,
+                q.bodyType, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content,
             ])
         for (position, recipient) in q.recipients.enumerated() {
             try db.cachedStatement(
@@ -209,5 +209,60 @@ extension SQLiteStore: DeliveryQueue {
     ) throws {
         try db.cachedStatement(sql: "INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [at, messageID, recipient, type, mxHost, tls, reply])
+    }
+}
+
+extension SQLiteStore: SigningKeyRepository {
+    public func addSigningKey(_ key: StoredSigningKey) async throws(StoreError) {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM signing_keys WHERE domain = ? AND selector = ?", arguments: [key.domain, key.selector]) == true {
+                throw StoreError.alreadyExists("DKIM selector \(key.selector) of \(key.domain)")
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM domains WHERE name = ?", arguments: [key.domain]) == true else {
+                throw StoreError.notFound("domain \(key.domain)")
+            }
+            try db.execute(
+                sql: "INSERT INTO signing_keys(domain, selector, algorithm, private_key, created_at, state) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key.domain.lowercased(), key.selector, key.algorithm, key.privateKey, key.createdAt, key.state.rawValue])
+        }
+    }
+
+    public func signingKeys(domain: String) async throws(StoreError) -> [StoredSigningKey] {
+        try await read { db in try Self.signingKeys(db, domain: domain, activeOnly: false) }
+    }
+
+    public func activeSigningKeys(domain: String) throws(StoreError) -> [StoredSigningKey] {
+        do {
+            return try pool.read { db in try Self.signingKeys(db, domain: domain, activeOnly: true) }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
+    static func signingKeys(_ db: Database, domain: String, activeOnly: Bool) throws -> [StoredSigningKey] {
+        try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT * FROM signing_keys WHERE domain = ?\(activeOnly ? " AND state = 'active'" : "") ORDER BY created_at, selector"),
+            arguments: [domain]
+        ).map {
+            StoredSigningKey(
+                domain: $0["domain"], selector: $0["selector"], algorithm: $0["algorithm"], privateKey: $0["private_key"], createdAt: $0["created_at"],
+                state: StoredSigningKey.State(rawValue: $0["state"]) ?? .retired)
+        }
+    }
+
+    public func retireSigningKeys(domain: String, keeping selectors: [String]) async throws(StoreError) {
+        try await write { db in
+            for key in try Self.signingKeys(db, domain: domain, activeOnly: true) where !selectors.contains(key.selector) {
+                try db.execute(sql: "UPDATE signing_keys SET state = 'retired' WHERE domain = ? AND selector = ?", arguments: [domain, key.selector])
+            }
+        }
+    }
+
+    public func removeSigningKey(domain: String, selector: String) async throws(StoreError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM signing_keys WHERE domain = ? AND selector = ?", arguments: [domain, selector])
+            return db.changesCount > 0
+        }
     }
 }

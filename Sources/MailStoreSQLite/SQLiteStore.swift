@@ -151,6 +151,20 @@ public final class SQLiteStore: Sendable {
                     CREATE INDEX events_message ON events(message_id);
                     """)
         }
+        migrator.registerMigration("v8-mail-auth") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN quarantine TEXT;
+                    CREATE TABLE signing_keys(
+                        domain TEXT NOT NULL COLLATE NOCASE REFERENCES domains(name) ON DELETE CASCADE,
+                        selector TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        private_key TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        PRIMARY KEY(domain, selector)) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 

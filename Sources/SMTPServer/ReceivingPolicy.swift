@@ -18,6 +18,8 @@ public struct ReceivingPolicy: SMTPPolicy {
     /// Unix seconds now; injected so tests can stand at a period's edge.
     public let clock: @Sendable () -> Int
     private let recipientCache = RecipientStatusCache()
+    /// DKIM signing and SPF/DKIM/DMARC checks; nil does neither.
+    public var authentication: MessageAuthentication?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -227,14 +229,47 @@ public struct ReceivingPolicy: SMTPPolicy {
         let id = QueueID.make()
         let header = ReceivedHeader.make(
             hostname: hostname, trace: trace, clientAddress: connection.clientAddress, queueID: id, envelope: envelope, unixSeconds: now)
-        var data = Data(capacity: header.utf8.count + content.readableBytes)
-        data.append(contentsOf: header.utf8)
-        content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
-        let message = IncomingMessage(
-            id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
-            charge: charge, authenticatedAs: connection.authenticatedAs)
-        let account = connection.authenticatedAs ?? ""
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
+        func enqueue(_ body: [UInt8], quarantine: String?) {
+            var data = Data(capacity: header.utf8.count + body.count)
+            data.append(contentsOf: header.utf8)
+            data.append(contentsOf: body)
+            let message = IncomingMessage(
+                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
+                charge: charge, authenticatedAs: connection.authenticatedAs, quarantine: quarantine)
+            store(message, promise: promise, account: connection.authenticatedAs ?? "")
+        }
+        let inbound = connection.authenticatedAs == nil && !connection.clientIsTrusted && connection.listener == .mx
+        guard let authentication, inbound, authentication.checkInbound else {
+            // Our own users' mail is signed for its From domain when that domain has a key.
+            let signatures = connection.authenticatedAs != nil || connection.clientIsTrusted
+                ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+            var data = Data(capacity: header.utf8.count + signatures.utf8.count + content.readableBytes)
+            data.append(contentsOf: header.utf8)
+            data.append(contentsOf: signatures.utf8)
+            content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+            let message = IncomingMessage(
+                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
+                charge: charge, authenticatedAs: connection.authenticatedAs)
+            store(message, promise: promise, account: connection.authenticatedAs ?? "")
+            return promise.futureResult
+        }
+        // Mail from elsewhere to the MX: SPF, DKIM and DMARC, recorded in Authentication-Results.
+        let body = Array(content.readableBytesView)
+        let client = connection.clientAddress
+        Task {
+            let verdict = await authentication.check(content: body, envelope: envelope, clientAddress: client, helo: trace.heloName)
+            if let refusal = verdict.refusal {
+                promise.succeed(.failure(.rejected(refusal)))
+            } else {
+                enqueue(verdict.content, quarantine: verdict.quarantine)
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func store(_ message: IncomingMessage, promise: EventLoopPromise<Result<String, StoreRefusal>>, account: String) {
+        let id = message.id
         queue.enqueue(message) { result in
             switch result {
             case .success: promise.succeed(.success(id))
@@ -242,7 +277,6 @@ public struct ReceivingPolicy: SMTPPolicy {
             case .failure(let error): promise.succeed(.failure(error == .full ? .insufficientStorage : .failed))
             }
         }
-        return promise.futureResult
     }
 }
 

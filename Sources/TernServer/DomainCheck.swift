@@ -1,6 +1,8 @@
 import DNSClient
 import DNSClientNIO
 import Foundation
+import MailAuth
+import MailStore
 import NIOPosix
 
 /// The resolver every part of Tern uses: `[dns] nameservers`, else /etc/resolv.conf.
@@ -22,7 +24,7 @@ public enum DomainCheck {
         public var detail: String
     }
 
-    public static func run(domain: String, hostname: String, resolver: any DNSResolver) async -> [Finding] {
+    public static func run(domain: String, hostname: String, resolver: any DNSResolver, keys: [StoredSigningKey] = []) async -> [Finding] {
         var findings: [Finding] = []
         guard let name = try? DNSName(domain), let host = try? DNSName(hostname), let dmarc = try? DNSName("_dmarc." + domain) else {
             return [Finding(record: "domain", ok: false, detail: "not a valid name")]
@@ -42,10 +44,36 @@ public enum DomainCheck {
         } catch {
             findings.append(Finding(record: "SPF", ok: false, detail: "lookup failed: \(error)"))
         }
+        for key in keys {
+            guard let signing = try? DKIMSigningKey(domain: key.domain, selector: key.selector, storageText: key.privateKey),
+                let name = try? DNSName(signing.dnsName)
+            else { continue }
+            let label = "DKIM \(key.selector)\(key.state == .retired ? " (retired)" : "")"
+            do {
+                let published = try await resolver.txt(name)
+                let expected = try? DKIMKeyRecord(parsing: signing.dnsRecord)
+                let matches = published.contains { (try? DKIMKeyRecord(parsing: $0))?.publicKey == expected?.publicKey }
+                let detail: String
+                if matches {
+                    detail = "\(signing.dnsName) publishes this key"
+                } else if published.isEmpty {
+                    detail = "no TXT record at \(signing.dnsName); publish: \(DNSRecordSuggestions.zoneText(signing.dnsRecord))"
+                } else {
+                    detail = "\(signing.dnsName) publishes a different key; replace it with: \(DNSRecordSuggestions.zoneText(signing.dnsRecord))"
+                }
+                findings.append(Finding(record: label, ok: matches, detail: detail))
+            } catch {
+                findings.append(Finding(record: label, ok: false, detail: "lookup failed: \(error)"))
+            }
+        }
         do {
             let records = try await resolver.txt(dmarc).filter { $0.hasPrefix("v=DMARC1") }
-            findings.append(
-                Finding(record: "DMARC", ok: records.count == 1, detail: records.isEmpty ? "no v=DMARC1 TXT record at _dmarc" : records[0]))
+            var detail = records.isEmpty ? "no v=DMARC1 TXT record at _dmarc; publish: \"v=DMARC1; p=none; rua=mailto:postmaster@\(domain)\"" : records.joined(separator: " | ")
+            if records.count > 1 { detail += " (several records: receivers apply none of them)" }
+            if records.count == 1, let record = DMARCRecord(parsing: records[0]), record.policy == .none {
+                detail += " (p=none: once reports show only your servers, move to p=quarantine, then p=reject)"
+            }
+            findings.append(Finding(record: "DMARC", ok: records.count == 1 && DMARCRecord(parsing: records[0]) != nil, detail: detail))
         } catch {
             findings.append(Finding(record: "DMARC", ok: false, detail: "lookup failed: \(error)"))
         }

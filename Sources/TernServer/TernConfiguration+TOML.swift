@@ -126,6 +126,14 @@ extension TernConfiguration {
             if let v = try auth.bool("cram_md5") { config.auth.cramMD5 = v }
             try auth.finish()
         }
+        if var mailAuth = try reader.table("mail_auth") {
+            if let v = try mailAuth.bool("sign") { config.mailAuth.sign = v }
+            if let v = try mailAuth.bool("check_inbound") { config.mailAuth.checkInbound = v }
+            if let v = try mailAuth.bool("dmarc_reject") { config.mailAuth.dmarcReject = v }
+            if let v = try mailAuth.strings("dmarc_relaxed_domains") { config.mailAuth.dmarcRelaxedDomains = v.map { $0.lowercased() } }
+            if let v = try mailAuth.string("public_suffix_list") { config.mailAuth.publicSuffixList = v }
+            try mailAuth.finish()
+        }
         if var plans = try reader.table("plans") {
             for name in plans.remainingKeys {
                 guard var plan = try plans.table(name) else { continue }

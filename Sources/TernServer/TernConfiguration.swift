@@ -13,6 +13,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var delivery = Delivery()
     public var limits = Limits()
     public var auth = Auth()
+    public var mailAuth = MailAuthSettings()
     public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
 
     public init(hostname: String = TernConfiguration.systemHostname(), dataDirectory: String = "tern-data") {
@@ -85,6 +86,20 @@ public struct TernConfiguration: Sendable, Equatable {
         public var authFailuresBeforeDelay = 3
         public var authFailuresBeforeBlock = 10
         public var authBlockTime = 300
+    }
+
+    /// `[mail_auth]`: DKIM signing and inbound SPF/DKIM/DMARC (issue 5).
+    public struct MailAuthSettings: Sendable, Equatable {
+        /// Sign mail from hosted domains that have a DKIM key (`tern domain add` makes one).
+        public var sign = true
+        /// Check SPF, DKIM and DMARC on mail arriving at the `smtp` listener from outside.
+        public var checkInbound = true
+        /// DMARC `p=reject` → `550 5.7.1`; false files such mail as Junk instead.
+        public var dmarcReject = true
+        /// Hosted domains whose recipients never get a DMARC rejection (Junk instead).
+        public var dmarcRelaxedDomains: [String] = []
+        /// The Public Suffix List DMARC uses for organizational domains.
+        public var publicSuffixList = "/usr/share/publicsuffix/public_suffix_list.dat"
     }
 
     public struct Auth: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import MailAuth
 import MailCore
 import MailStore
 import MailStoreSQLite
@@ -54,9 +55,10 @@ public enum TernRuntime {
         let scheduler = try makeScheduler(configuration: configuration, store: environment.store, group: group, logger: logger)
         // Every committed message wakes the scheduler, so delivery starts at once.
         let queue = WakingQueue(base: environment.store, onCommit: { scheduler.wake() })
-        let policy = ReceivingPolicy(
+        var policy = ReceivingPolicy(
             hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
             hasFreeSpace: { probe.hasRoom() })
+        policy.authentication = messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
         let limits = configuration.limits
         let settings = SMTPServiceSettings(
             hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,
@@ -122,6 +124,31 @@ public enum TernRuntime {
         try? await group.shutdownGracefully()
         checkpointer.stop()
         logger.info("stopped")
+    }
+
+    /// DKIM signing and inbound checks as `[mail_auth]` asks; nil when both are off.
+    static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) -> MessageAuthentication? {
+        let settings = configuration.mailAuth
+        guard settings.sign || settings.checkInbound else { return nil }
+        let resolver = TernDNS.resolver(configuration: configuration)
+        let suffixes: PublicSuffixList
+        do {
+            suffixes = try PublicSuffixList(contentsOf: settings.publicSuffixList)
+        } catch {
+            // Without the list every domain's organizational domain is its last two labels:
+            // right for example.com, wrong for example.co.uk. Say so once.
+            logger.warning("cannot read the public suffix list; DMARC relaxed alignment will be approximate", metadata: [
+                "path": "\(settings.publicSuffixList)", "error": "\(error)",
+            ])
+            suffixes = PublicSuffixList(text: "")
+        }
+        let hostname = configuration.hostname
+        var authentication = MessageAuthentication(
+            spf: SPFVerifier(resolver: resolver, receivingHost: hostname), dkim: DKIMVerifier(resolver: resolver),
+            dmarc: DMARCVerifier(resolver: resolver, suffixes: suffixes), authservID: hostname, rejectOnDMARC: settings.dmarcReject,
+            relaxedDomains: Set(settings.dmarcRelaxedDomains), signingKeys: settings.sign ? DKIMKeyCache(store: store) : nil)
+        if !settings.checkInbound { authentication.checkInbound = false }
+        return authentication
     }
 
     static func makeScheduler(configuration: TernConfiguration, store: SQLiteStore, group: any EventLoopGroup, logger: Logger) throws

@@ -1,0 +1,119 @@
+import Foundation
+import MailAuth
+import MailCore
+import MailStore
+import SMTPProtocol
+import Synchronization
+
+/// Sender authentication on the accept path: DKIM signing of what hosted domains send, and SPF,
+/// DKIM and DMARC checks of what arrives from elsewhere (DESIGN.md "The accept path").
+public struct MessageAuthentication: Sendable {
+    public var spf: SPFVerifier
+    public var dkim: DKIMVerifier
+    public var dmarc: DMARCVerifier
+    /// The authserv-id of the Authentication-Results fields Tern writes (its hostname).
+    public var authservID: String
+    /// DMARC `p=reject` (after pct) → `550 5.7.1`; false files the message as Junk instead.
+    public var rejectOnDMARC: Bool
+    /// Hosted domains whose recipients never get a DMARC rejection, only quarantine.
+    public var relaxedDomains: Set<String>
+    /// Keys that sign mail from hosted domains; nil signs nothing.
+    public var signingKeys: DKIMKeyCache?
+    /// Whether mail from outside is checked at all.
+    public var checkInbound = true
+
+    public init(
+        spf: SPFVerifier, dkim: DKIMVerifier, dmarc: DMARCVerifier, authservID: String, rejectOnDMARC: Bool = true,
+        relaxedDomains: Set<String> = [], signingKeys: DKIMKeyCache?
+    ) {
+        self.spf = spf
+        self.dkim = dkim
+        self.dmarc = dmarc
+        self.authservID = authservID
+        self.rejectOnDMARC = rejectOnDMARC
+        self.relaxedDomains = relaxedDomains
+        self.signingKeys = signingKeys
+    }
+
+    /// What the inbound checks decided.
+    public struct Verdict: Sendable {
+        /// The message to store: forged Authentication-Results removed, ours on top.
+        public var content: [UInt8]
+        public var refusal: SMTPReply?
+        public var quarantine: String?
+        public var spf: SPFOutcome
+        public var dkim: [DKIMResult]
+        public var dmarc: DMARCOutcome
+    }
+
+    /// SPF for the MAIL FROM (or the HELO name for `<>`), every DKIM signature, then DMARC.
+    public func check(content original: [UInt8], envelope: Envelope, clientAddress: String, helo: String) async -> Verdict {
+        let (content, _) = AuthenticationResults.removingForged(original, authservID: authservID)
+        let mailFrom = envelope.reversePath.mailbox?.description ?? ""
+        async let spfOutcome = spf.checkMailFrom(ip: clientAddress, mailFrom: mailFrom, helo: helo)
+        async let dkimResults = dkim.verify(content)
+        let spfResult = await spfOutcome
+        let dkimList = await dkimResults
+        let dmarcOutcome = await dmarc.evaluate(message: content, spf: spfResult, dkim: dkimList)
+        let field = AuthenticationResults.field(
+            authservID: authservID, spf: spfResult, mailFrom: mailFrom, helo: helo, dkim: dkimList, dmarc: dmarcOutcome)
+        var verdict = Verdict(
+            content: Array(field.utf8) + content, refusal: nil, quarantine: nil, spf: spfResult, dkim: dkimList, dmarc: dmarcOutcome)
+        switch dmarcOutcome.disposition {
+        case .none:
+            break
+        case .quarantine:
+            verdict.quarantine = "dmarc"
+        case .reject:
+            let recipientDomains = Set(envelope.recipients.compactMap { $0.path.mailbox?.domain.normalized })
+            if rejectOnDMARC && !recipientDomains.isSubset(of: relaxedDomains) {
+                // RFC 7489 §6.7 / §10.3: reject after DATA, saying why.
+                verdict.refusal = SMTPReply(
+                    550, EnhancedStatus(5, 7, 1),
+                    "Message rejected by the DMARC policy of \(dmarcOutcome.fromDomain ?? "the From domain"): \(dmarcOutcome.reason ?? "not authenticated")")
+            } else {
+                verdict.quarantine = "dmarc"
+            }
+        }
+        return verdict
+    }
+
+    /// A DKIM-Signature field per active key of the message's From domain, to go on top; ""
+    /// when that domain has none (the common case costs one header scan, no copy).
+    public func signatureFields(for content: UnsafeRawBufferPointer, at time: Int) -> String {
+        guard let cache = signingKeys, let from = HeaderFields.firstValue(named: "From", in: content),
+            let spec = AddressList.addrSpecs(in: from).first, let at = spec.lastIndex(of: "@")
+        else { return "" }
+        let keys = cache.keys(for: String(spec[spec.index(after: at)...]))
+        guard !keys.isEmpty else { return "" }
+        let message = Array(content)
+        var fields = ""
+        for key in keys {
+            if let field = try? DKIMSigner.signatureField(for: message, key: key, at: time) { fields += field }
+        }
+        return fields
+    }
+}
+
+/// Parsed signing keys per domain, kept briefly: parsing a PEM key costs more than signing, and
+/// a rotation from `tern domain dkim rotate` (another process) is seen within `lifetime`.
+public final class DKIMKeyCache: Sendable {
+    let store: any SigningKeyRepository
+    let lifetime: TimeInterval
+    private let entries = Mutex<[String: (keys: [DKIMSigningKey], until: Date)]>([:])
+
+    public init(store: any SigningKeyRepository, lifetime: TimeInterval = 30) {
+        self.store = store
+        self.lifetime = lifetime
+    }
+
+    public func keys(for domain: String) -> [DKIMSigningKey] {
+        let name = domain.lowercased()
+        let now = Date()
+        if let cached = entries.withLock({ $0[name] }), cached.until > now { return cached.keys }
+        let stored = (try? store.activeSigningKeys(domain: name)) ?? []
+        let keys = stored.compactMap { try? DKIMSigningKey(domain: $0.domain, selector: $0.selector, storageText: $0.privateKey) }
+        entries.withLock { $0[name] = (keys, now.addingTimeInterval(lifetime)) }
+        return keys
+    }
+}
