@@ -40,7 +40,7 @@ public final class StubResolver: DNSResolver {
     }
 
     private struct CacheEntry {
-        var answer: DNSAnswer
+        var answer: Result<DNSAnswer, DNSError>
         var expires: UInt64
     }
 
@@ -54,6 +54,10 @@ public final class StubResolver: DNSResolver {
     static let maximumTTL: UInt32 = 86400
     static let negativeTTLWithoutSOA: UInt32 = 60
     static let cacheCapacity = 10_000
+    /// How long a name whose every server failed or timed out keeps failing without asking
+    /// again (RFC 2308 §7 allows up to 5 minutes). Without it, a dead resolver costs every
+    /// message on the MX the full timeout of each of its SPF, DKIM and DMARC lookups.
+    static let failureTTL: UInt32 = 30
 
     public init(
         nameservers: [DNSServerAddress], transport: any DNSTransport, timeout: Duration = .seconds(2), attempts: Int = 2,
@@ -69,7 +73,7 @@ public final class StubResolver: DNSResolver {
     public func query(_ name: DNSName, _ type: DNSRecordType) async throws(DNSError) -> DNSAnswer {
         let key = CacheKey(name: name, type: type.rawValue)
         let current = now()
-        if let hit = cache.withLock({ $0[key] }), hit.expires > current { return hit.answer }
+        if let hit = cache.withLock({ $0[key] }), hit.expires > current { return try hit.answer.get() }
         var lastError = DNSError.timeout
         for _ in 0..<max(attempts, 1) {
             for server in nameservers {
@@ -82,6 +86,7 @@ public final class StubResolver: DNSResolver {
                 }
             }
         }
+        if !nameservers.isEmpty { store(key, result: .failure(lastError), ttl: Self.failureTTL) }
         throw lastError
     }
 
@@ -133,11 +138,15 @@ public final class StubResolver: DNSResolver {
     }
 
     private func store(_ key: CacheKey, answer: DNSAnswer, ttl: UInt32) {
+        store(key, result: .success(answer), ttl: ttl)
+    }
+
+    private func store(_ key: CacheKey, result: Result<DNSAnswer, DNSError>, ttl: UInt32) {
         guard ttl > 0 else { return }
         let expires = now() + UInt64(min(ttl, Self.maximumTTL)) * 1_000_000_000
         cache.withLock { cache in
             if cache.count >= Self.cacheCapacity { cache.removeAll(keepingCapacity: true) }
-            cache[key] = CacheEntry(answer: answer, expires: expires)
+            cache[key] = CacheEntry(answer: result, expires: expires)
         }
     }
 }

@@ -34,8 +34,9 @@ public struct NIODNSTransport: DNSTransport {
 
     private func udp(_ query: [UInt8], _ server: DNSServerAddress) async throws -> [UInt8] {
         let address = try SocketAddress.makeAddressResolvingHost(server.host, port: server.port)
-        let bindHost = address.protocol == .inet6 ? "::" : "0.0.0.0"
-        let channel = try await DatagramBootstrap(group: group).bind(host: bindHost, port: 0) { channel in
+        // A connected socket: the kernel drops datagrams from anyone else, and a server that is
+        // not listening (ICMP port unreachable) fails the read at once instead of by timeout.
+        let channel = try await DatagramBootstrap(group: group).connect(to: address) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>(wrappingChannelSynchronously: channel)
             }

@@ -92,6 +92,24 @@ final class ManualClock: Sendable {
         #expect(failing.count == 4)  // two rounds over two servers
     }
 
+    @Test func aFailureIsRememberedBriefly() async throws {
+        let transport = FakeTransport { _, _, _ throws(DNSError) in throw DNSError.timeout }
+        let clock = ManualClock()
+        let resolver = StubResolver(nameservers: [primary], transport: transport, attempts: 2, now: { clock.now })
+        await #expect(throws: DNSError.timeout) { try await resolver.query(name("d.test"), .txt) }
+        #expect(transport.count == 2)
+        // Within the failure TTL: the same error at once, no new exchange.
+        clock.advance(seconds: UInt64(StubResolver.failureTTL) - 1)
+        await #expect(throws: DNSError.timeout) { try await resolver.query(name("d.test"), .txt) }
+        #expect(transport.count == 2)
+        // Another name or type is asked; after the TTL the name is asked again.
+        await #expect(throws: DNSError.timeout) { try await resolver.query(name("d.test"), .a) }
+        #expect(transport.count == 4)
+        clock.advance(seconds: 2)
+        await #expect(throws: DNSError.timeout) { try await resolver.query(name("d.test"), .txt) }
+        #expect(transport.count == 6)
+    }
+
     @Test func truncatedAnswerIsAskedAgainOverTCP() async throws {
         let transport = FakeTransport { query, _, overTCP in
             overTCP
