@@ -126,7 +126,10 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
-        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "DNSClient", "MailCore"]),
+        .testTarget(
+            name: "MailAuthTests",
+            dependencies: ["MailAuth", "DNSClient", "MailCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(
             name: "DeliveryTests",
             dependencies: ["Delivery", "MailStoreSQLite", "MailStore", "MailCore", "SMTPProtocol", "DNSClient"]

@@ -1,7 +1,10 @@
 /// The Authentication-Results header field (RFC 8601) that records what Tern found, and the
 /// removal of forged ones that claim to come from Tern (§5).
 public enum AuthenticationResults {
-    public static func field(authservID: String, spf: SPFOutcome?, mailFrom: String?, helo: String?, dkim: [DKIMResult], dmarc: DMARCOutcome?) -> String {
+    public static func field(
+        authservID: String, spf: SPFOutcome?, mailFrom: String?, helo: String?, dkim: [DKIMResult], dmarc: DMARCOutcome?,
+        heloSPF: SPFOutcome? = nil
+    ) -> String {
         var results: [String] = []
         if let spf {
             var text = "spf=\(spf.result.rawValue)"
@@ -12,6 +15,12 @@ public enum AuthenticationResults {
                 text += " smtp.helo=\(value(helo))"
             }
             results.append(text)
+        }
+        // RFC 7208 §2.3: the HELO identity's own check, reported beside the MAIL FROM one.
+        if let heloSPF, let helo, !(mailFrom ?? "").isEmpty {
+            var text = "spf=\(heloSPF.result.rawValue)"
+            if let detail = heloSPF.detail, heloSPF.result != .pass { text += " (\(comment(detail)))" }
+            results.append(text + " smtp.helo=\(value(helo))")
         }
         if dkim.isEmpty {
             results.append("dkim=none")

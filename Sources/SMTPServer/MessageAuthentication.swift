@@ -42,6 +42,7 @@ public struct MessageAuthentication: Sendable {
         public var refusal: SMTPReply?
         public var quarantine: String?
         public var spf: SPFOutcome
+        public var heloSPF: SPFOutcome?
         public var dkim: [DKIMResult]
         public var dmarc: DMARCOutcome
     }
@@ -51,14 +52,20 @@ public struct MessageAuthentication: Sendable {
         let (content, _) = AuthenticationResults.removingForged(original, authservID: authservID)
         let mailFrom = envelope.reversePath.mailbox?.description ?? ""
         async let spfOutcome = spf.checkMailFrom(ip: clientAddress, mailFrom: mailFrom, helo: helo)
+        // The HELO name is checked too when it is a domain (RFC 7208 §2.3); an address literal
+        // or a bare word has no policy to look up.
+        let heloIsName = helo.contains(".") && !helo.hasPrefix("[") && !mailFrom.isEmpty
+        async let heloOutcome: SPFOutcome? = heloIsName ? spf.checkHELO(ip: clientAddress, helo: helo) : nil
         async let dkimResults = dkim.verify(content)
         let spfResult = await spfOutcome
         let dkimList = await dkimResults
+        let heloResult = await heloOutcome
         let dmarcOutcome = await dmarc.evaluate(message: content, spf: spfResult, dkim: dkimList)
         let field = AuthenticationResults.field(
-            authservID: authservID, spf: spfResult, mailFrom: mailFrom, helo: helo, dkim: dkimList, dmarc: dmarcOutcome)
+            authservID: authservID, spf: spfResult, mailFrom: mailFrom, helo: helo, dkim: dkimList, dmarc: dmarcOutcome, heloSPF: heloResult)
         var verdict = Verdict(
-            content: Array(field.utf8) + content, refusal: nil, quarantine: nil, spf: spfResult, dkim: dkimList, dmarc: dmarcOutcome)
+            content: Array(field.utf8) + content, refusal: nil, quarantine: nil, spf: spfResult, heloSPF: heloResult, dkim: dkimList,
+            dmarc: dmarcOutcome)
         switch dmarcOutcome.disposition {
         case .none:
             break

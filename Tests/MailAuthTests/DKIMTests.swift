@@ -1,3 +1,4 @@
+import Crypto
 import DNSClient
 import Foundation
 import MailCore
@@ -194,5 +195,63 @@ struct DKIMGoldenTests {
         let signed = try DKIMSigner.sign(message, key: key, at: 1_700_000_000)
         let results = await DKIMVerifier(resolver: ZoneResolver(records: [txt("test._domainkey.example.net", record)])).verify(signed)
         #expect(results.map(\.status) == [.pass])
+    }
+}
+
+@Suite struct DKIMBodyLengthAndRobustnessTests {
+    @Test func lIsHonouredButReported() async throws {
+        let key = DKIMSignVerifyTests.rsaKey
+        // A signature made by hand with l= covering the body as it is now.
+        let body = DKIMCanonicalization.relaxed.body(sampleMessage[MessageHeader(parsing: sampleMessage).bodyStart...])
+        let field = try DKIMSigner.signatureField(for: sampleMessage, key: key, at: 1_700_000_000)
+        #expect(!field.contains("l="))
+        // Re-sign with l= by editing the unsigned field: build it through the signer's pieces.
+        let withLength = try signWithLength(sampleMessage, key: key, length: body.count)
+        let verifier = DKIMVerifier(resolver: DKIMSignVerifyTests.zone, now: { 1_700_000_100 })
+        let exact = await verifier.verify(withLength).first
+        #expect(exact?.status == .pass && exact?.bodyLengthLimited == false)
+        // Content appended after signing still passes, and the result says the body was limited.
+        let appended = withLength + Array("Appended by someone else.\r\n".utf8)
+        let limited = await verifier.verify(appended).first
+        #expect(limited?.status == .pass && limited?.bodyLengthLimited == true)
+        #expect(AuthenticationResults.field(authservID: "x", spf: nil, mailFrom: nil, helo: nil, dkim: [limited!], dmarc: nil)
+            .contains("body length limited by l="))
+        // A body shorter than l= fails.
+        let cut = Array(withLength.dropLast(10)) + Array("\r\n".utf8)
+        #expect(await verifier.verify(cut).first?.status == .fail)
+    }
+
+    /// A relaxed/relaxed rsa-sha256 signature with an l= tag, made from the same pieces the
+    /// signer uses.
+    func signWithLength(_ message: [UInt8], key: DKIMSigningKey, length: Int) throws -> [UInt8] {
+        let header = MessageHeader(parsing: message)
+        let body = DKIMCanonicalization.relaxed.body(message[header.bodyStart...])
+        let bodyHash = Base64Text.encode(Array(SHA256.hash(data: body.prefix(length))))
+        let names = ["from", "to", "subject", "from"]
+        let text = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1; l=\(length); h=\(names.joined(separator: ":")); bh=\(bodyHash); b="
+        let unsigned = RawHeaderField(name: "DKIM-Signature", raw: Array((text + "\r\n").utf8)[...])
+        var data = DKIMHeaderHash.input(header: header, excluding: nil, signedHeaders: names, canonicalization: .relaxed)
+        data += DKIMHeaderHash.signatureField(unsigned, canonicalization: .relaxed)
+        guard case .rsa(let privateKey) = key.material else { throw DKIMPermanentError("not rsa") }
+        let signature = try privateKey.signature(for: SHA256.hash(data: data), padding: .insecurePKCS1v1_5)
+        return Array((text + Base64Text.encode(Array(signature.rawRepresentation)) + "\r\n").utf8) + message
+    }
+
+    @Test func randomInputNeverCrashesAnyParser() async {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet = Array("v=1;a=rsa-sha256 b bh d h s l i t x c q DKIM1 k p relaxed/simple :;= \t\r\n@.-_ABCabc0123456789%{}".utf8)
+        let verifier = DKIMVerifier(resolver: ZoneResolver(records: [txt("s._domainkey.d.test", "v=DKIM1; p=")]))
+        for _ in 0..<400 {
+            let text = String(decoding: (0..<Int.random(in: 0..<80, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }, as: UTF8.self)
+            _ = try? TagList(parsing: text)
+            _ = try? DKIMSignature(parsing: text)
+            _ = try? DKIMKeyRecord(parsing: text)
+            _ = DMARCRecord(parsing: text)
+            _ = try? SPFRecord(parsing: Array(("v=spf1 " + text).utf8))
+            let message = Array("DKIM-Signature: \(text)\r\nFrom: a@d.test\r\n\r\nbody\r\n".utf8)
+            let results = await verifier.verify(message)
+            #expect(results.count == 1 && results[0].status != .pass)
+            _ = MessageHeader(parsing: Array(text.utf8))
+        }
     }
 }
