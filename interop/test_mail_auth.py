@@ -283,3 +283,33 @@ def test_tern_signatures_verify_with_dkimpy(tern_factory, zone):
     assert verifies(outgoing, 0) and verifies(outgoing, 1)
     changed = outgoing.replace(b"Signed by Tern.", b"Signed by Tern!")
     assert not verifies(changed, 0) and not verifies(changed, 1)
+
+
+def test_domain_check_reads_every_record_and_says_how_to_fix(tern_factory, tmp_path):
+    server = tern_factory(start=False)  # example.test, with the DKIM key `domain add` made
+    records_out = server.cli("domain", "records", DOMAIN).stdout
+    dkim_line = next(line for line in records_out.splitlines() if "._domainkey." in line)
+    dkim_name = dkim_line.split(". ")[0]
+    dkim_value = "".join(re.findall(r'"([^"]*)"', dkim_line))
+    chunks = [dkim_value[i:i + 255] for i in range(0, len(dkim_value), 255)]
+    dns = DNSServer(str(tmp_path), mx=[(DOMAIN, "mx.example.test", 10)], hosts=[("mx.example.test", "127.0.0.1")], extra=[
+        f"--txt-record={DOMAIN},v=spf1 mx -all",
+        f"--txt-record={dkim_name},{','.join(chunks)}",
+        f"--txt-record=_dmarc.{DOMAIN},v=DMARC1; p=none; rua=mailto:postmaster@{DOMAIN}",
+    ])
+    try:
+        text = open(server.config).read().replace('[dns]\nnameservers = ["127.0.0.1:1"]\n', "")
+        with open(server.config, "w") as f:
+            f.write(text + f'[dns]\nnameservers = ["{dns.address}"]\n')
+        out = server.cli("domain", "check", DOMAIN).stdout
+        lines = out.strip().splitlines()
+        assert len(lines) == 4 and all(line.startswith("ok") for line in lines), out
+        assert "publishes this key" in out and "move to p=quarantine" in out
+        # After a rotation the new key is not published yet: check says so, with the record.
+        server.cli("domain", "dkim", "rotate", DOMAIN, "--selector", "next")
+        result = server.cli("domain", "check", DOMAIN, check=False)
+        assert result.returncode != 0
+        assert re.search(r"missing DKIM next: no TXT record at next\._domainkey\.example\.test; publish: \"v=DKIM1; k=rsa; p=", result.stdout), result.stdout
+        assert re.search(r"ok\s+DKIM \S+ \(retired\)", result.stdout), result.stdout
+    finally:
+        dns.stop()
