@@ -237,3 +237,35 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         #expect(limits[0].period != plan.usageLimits(at: 86400 * 4).first?.period)
     }
 }
+
+@Suite struct SigningKeyAndQuarantineTests {
+    @Test func keysAreAddedRetiredAndRemoved() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        await #expect(throws: StoreError.notFound("domain nowhere.test")) {
+            try await store.addSigningKey(StoredSigningKey(domain: "nowhere.test", selector: "a", algorithm: "rsa-sha256", privateKey: "k", createdAt: 1))
+        }
+        try await store.addDomain("example.test")
+        try await store.addSigningKey(StoredSigningKey(domain: "example.test", selector: "old", algorithm: "rsa-sha256", privateKey: "k1", createdAt: 1))
+        await #expect(throws: StoreError.self) {
+            try await store.addSigningKey(StoredSigningKey(domain: "example.test", selector: "old", algorithm: "rsa-sha256", privateKey: "k", createdAt: 2))
+        }
+        try await store.addSigningKey(StoredSigningKey(domain: "Example.TEST", selector: "new", algorithm: "ed25519-sha256", privateKey: "k2", createdAt: 2))
+        try await store.retireSigningKeys(domain: "example.test", keeping: ["new"])
+        #expect(try store.activeSigningKeys(domain: "example.test").map(\.selector) == ["new"])
+        #expect(try await store.signingKeys(domain: "example.test").map { "\($0.selector):\($0.state.rawValue)" } == ["old:retired", "new:active"])
+        #expect(try await store.removeSigningKey(domain: "example.test", selector: "old"))
+        #expect(try await !store.removeSigningKey(domain: "example.test", selector: "old"))
+        #expect(try await store.signingKeys(domain: "example.test").map(\.selector) == ["new"])
+    }
+
+    @Test func quarantineIsStoredWithTheMessage() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        var junk = try message()
+        junk.quarantine = "dmarc"
+        let clean = try message()
+        try await store.enqueue(junk)
+        try await store.enqueue(clean)
+        #expect(try await store.queuedMessage(id: junk.id)?.quarantine == "dmarc")
+        #expect(try await store.queuedMessage(id: clean.id)?.quarantine == nil)
+    }
+}
