@@ -21,6 +21,8 @@ public actor DeliveryScheduler {
     let settings: DeliverySettings
     let schedule: RetrySchedule
     let logger: Logger
+    /// Hosted recipients' mailboxes; nil keeps their mail queued (no local delivery).
+    let mailboxes: (any MailboxRepository)?
 
     private struct Unit: Sendable {
         var message: QueuedMessage
@@ -44,8 +46,9 @@ public actor DeliveryScheduler {
 
     public init(
         store: any DeliveryQueue, router: DeliveryRouter, connector: any OutboundConnector, clock: any DeliveryClock = SystemDeliveryClock(),
-        settings: DeliverySettings, logger: Logger = Logger(label: "tern.delivery")
+        settings: DeliverySettings, logger: Logger = Logger(label: "tern.delivery"), mailboxes: (any MailboxRepository)? = nil
     ) {
+        self.mailboxes = mailboxes
         self.store = store
         self.router = router
         self.connector = connector
@@ -144,8 +147,11 @@ public actor DeliveryScheduler {
                 let unit = Unit(message: item.message, recipients: recipients)
                 switch route {
                 case .local:
-                    // Mailboxes come with local delivery; until then the recipient waits, and
-                    // the wait is not an attempt.
+                    if let mailboxes {
+                        await deliverLocally(item.message, recipients, mailboxes: mailboxes, now: now)
+                        continue
+                    }
+                    // Without a mailbox store the recipient waits, and the wait is not an attempt.
                     submit(
                         recipients.map {
                             DeliveryOutcome(
@@ -170,6 +176,50 @@ public actor DeliveryScheduler {
         }
         for destination in touched { startWorkers(destination) }
         return leasedCount
+    }
+
+    /// Local delivery (RFC 5321 §4.4 trace): a mailbox gets the message with Return-Path and
+    /// Delivered-To in front, INBOX or Junk when DMARC said quarantine; an alias or catch-all
+    /// expands into new recipients of the same message; unknown and full mailboxes bounce. The
+    /// mailbox row is written in the transaction that records the outcome.
+    private func deliverLocally(_ message: QueuedMessage, _ recipients: [LeasedRecipient], mailboxes: any MailboxRepository, now: Int) async {
+        var outcomes: [DeliveryOutcome] = []
+        var failed: [(LeasedRecipient, RecipientResult)] = []
+        for recipient in recipients {
+            let target: LocalRecipient
+            do {
+                target = try mailboxes.resolveLocal(recipient.address)
+            } catch {
+                failed.append((recipient, RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "Mailbox lookup failed"), fromRemote: false)))
+                continue
+            }
+            var outcome = DeliveryOutcome(
+                messageID: message.id, position: recipient.position, recipient: recipient.address, state: .delivered, reply: nil, nextAttemptAt: nil,
+                mxHost: "local")
+            switch target {
+            case .mailbox(let user, let overQuota):
+                if overQuota {
+                    failed.append((recipient, RecipientResult(reply: SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(user)> is full"), fromRemote: false)))
+                    continue
+                }
+                let folder = message.quarantine != nil ? "Junk" : "INBOX"
+                let prefix = "Return-Path: <\(message.from)>\r\nDelivered-To: \(recipient.address)\r\n"
+                outcome.mailbox = MailboxDelivery(user: user, folder: folder, prefix: Array(prefix.utf8))
+                outcome.reply = "250 2.0.0 Delivered to \(user) in \(folder)"
+            case .expand(let targets):
+                outcome.expansion = targets
+                outcome.reply = "250 2.1.5 Expanded to \(targets.joined(separator: ", "))"
+            case .unknown:
+                failed.append((recipient, RecipientResult(reply: SMTPReply(550, EnhancedStatus(5, 1, 1), "No such user here"), fromRemote: false)))
+                continue
+            }
+            outcomes.append(outcome)
+            logger.info("delivered id=\(message.id) to=<\(recipient.address)> relay=local reply=\"\(outcome.reply ?? "")\"")
+        }
+        if !outcomes.isEmpty { submit(outcomes, bounces: []) }
+        if !failed.isEmpty {
+            await conclude(Unit(message: message, recipients: failed.map(\.0)), results: failed.map(\.1), details: nil, content: nil)
+        }
     }
 
     static func domain(of address: String) -> String {
@@ -496,7 +546,8 @@ public actor DeliveryScheduler {
                 inFlight -= outcomes.count
                 // Only once recorded may a later lease take these recipients again.
                 for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
-                if !bounces.isEmpty { signal.fire() }
+                // New mail to send: bounces, and recipients an alias expanded to.
+                if !bounces.isEmpty || outcomes.contains(where: { !$0.expansion.isEmpty }) { signal.fire() }
             } catch {
                 // Not recorded: keep them and try again; if this never succeeds the leases
                 // expire and the recipients are tried again (a duplicate, never a loss).

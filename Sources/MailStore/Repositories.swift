@@ -95,6 +95,8 @@ public enum RecipientStatus: Hashable, Sendable {
     case notHosted
     case unknownUser
     case exists
+    /// A hosted mailbox that is full (RFC 3463 X.2.2).
+    case overQuota
 }
 
 /// The durable queue. `enqueue` returns only once the message is on stable storage.
@@ -167,11 +169,19 @@ public struct DeliveryOutcome: Hashable, Sendable {
     public var mxHost: String?
     /// The TLS version used, nil for plaintext.
     public var tls: String?
+    /// A local delivery to write with this outcome.
+    public var mailbox: MailboxDelivery?
+    /// Addresses an alias or catch-all expanded to: new recipients of the same message, queued
+    /// in the same transaction (RFC 3464's "expanded").
+    public var expansion: [String]
 
     public init(
         messageID: String, position: Int, recipient: String, state: RecipientState, reply: String?, nextAttemptAt: Int?,
-        countsAsAttempt: Bool = true, delayNotified: Bool = false, mxHost: String? = nil, tls: String? = nil
+        countsAsAttempt: Bool = true, delayNotified: Bool = false, mxHost: String? = nil, tls: String? = nil,
+        mailbox: MailboxDelivery? = nil, expansion: [String] = []
     ) {
+        self.mailbox = mailbox
+        self.expansion = expansion
         self.messageID = messageID
         self.position = position
         self.recipient = recipient

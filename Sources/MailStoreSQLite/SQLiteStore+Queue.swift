@@ -49,6 +49,11 @@ extension SQLiteStore: QueueRepository {
     public func removeQueued(id: String) async throws(StoreError) -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM recipients WHERE message_id = ?", arguments: [id])
+            let removedRecipients = db.changesCount
+            // Content that mailboxes hold stays (it is stored once for them all).
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1", arguments: [id]) == true {
+                return removedRecipients > 0
+            }
             try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
@@ -165,6 +170,12 @@ extension SQLiteStore: DeliveryQueue {
                     outcome.state.rawValue, outcome.countsAsAttempt ? 1 : 0, outcome.reply, outcome.nextAttemptAt, outcome.delayNotified,
                     outcome.messageID, outcome.position,
                 ])
+                if let delivery = outcome.mailbox {
+                    try Self.insertMailboxMessage(db, messageID: outcome.messageID, position: outcome.position, delivery: delivery, at: at)
+                }
+                if !outcome.expansion.isEmpty {
+                    try Self.insertExpansion(db, messageID: outcome.messageID, position: outcome.position, targets: outcome.expansion, at: at)
+                }
                 if outcome.countsAsAttempt {
                     try Self.insertEvent(
                         db, at: at, messageID: outcome.messageID, recipient: outcome.recipient, type: outcome.state.rawValue,

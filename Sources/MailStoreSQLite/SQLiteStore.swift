@@ -10,8 +10,11 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let spool: GroupCommitSpool
     let path: String
+    /// `user+tag@domain` reaches `user@domain` (RFC 5233 sub-addressing); "" turns it off.
+    public let subaddressSeparator: String
 
-    public init(path: String) throws(StoreError) {
+    public init(path: String, subaddressSeparator: String = "+") throws(StoreError) {
+        self.subaddressSeparator = subaddressSeparator
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -165,6 +168,44 @@ public final class SQLiteStore: Sendable {
                         PRIMARY KEY(domain, selector)) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v9-mailboxes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN quota_bytes INTEGER;
+                    CREATE TABLE mailboxes(
+                        id INTEGER PRIMARY KEY,
+                        user TEXT NOT NULL COLLATE NOCASE REFERENCES users(address) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        uidvalidity INTEGER NOT NULL,
+                        uidnext INTEGER NOT NULL DEFAULT 1,
+                        highest_modseq INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE(user, name));
+                    CREATE TABLE mailbox_messages(
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        message_id TEXT NOT NULL REFERENCES messages(id),
+                        prefix BLOB NOT NULL,
+                        size INTEGER NOT NULL,
+                        internal_date INTEGER NOT NULL,
+                        flags TEXT NOT NULL DEFAULT '',
+                        modseq INTEGER NOT NULL,
+                        delivery TEXT,
+                        PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX mailbox_messages_delivery ON mailbox_messages(delivery);
+                    CREATE INDEX mailbox_messages_message ON mailbox_messages(message_id);
+                    CREATE TABLE aliases(
+                        address TEXT NOT NULL COLLATE NOCASE,
+                        target TEXT NOT NULL,
+                        PRIMARY KEY(address, target)) WITHOUT ROWID;
+                    CREATE TABLE catch_alls(
+                        domain TEXT PRIMARY KEY COLLATE NOCASE REFERENCES domains(name) ON DELETE CASCADE,
+                        target TEXT NOT NULL);
+                    """)
+            // Users made before mailboxes get their folders now.
+            for user in try String.fetchAll(db, sql: "SELECT address FROM users") {
+                try Self.createFolders(db, user: user)
+            }
+        }
         return migrator
     }
 
@@ -261,6 +302,7 @@ extension SQLiteStore: DirectoryRepository {
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram, user.cramSecret])
+            try Self.createFolders(db, user: user.address)
         }
     }
 
@@ -286,11 +328,14 @@ extension SQLiteStore: DirectoryRepository {
     public func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
         do {
             return try pool.read { db in
-                let statement = try db.cachedStatement(
-                    sql: "SELECT (SELECT 1 FROM domains WHERE name = ?), (SELECT 1 FROM users WHERE address = ?)")
-                let row = try Row.fetchOne(statement, arguments: [domain, address])
-                guard let row, row[0] as Int? == 1 else { return .notHosted }
-                return row[1] as Int? == 1 ? .exists : .unknownUser
+                guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM domains WHERE name = ?"), arguments: [domain]) == true else {
+                    return .notHosted
+                }
+                switch try self.resolveLocal(db, address) {
+                case .mailbox(_, let overQuota): return overQuota ? .overQuota : .exists
+                case .expand: return .exists
+                case .unknown: return .unknownUser
+                }
             }
         } catch {
             throw Self.storeError(error)

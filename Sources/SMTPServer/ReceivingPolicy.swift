@@ -131,6 +131,8 @@ public struct ReceivingPolicy: SMTPPolicy {
                 reply = mailbox.localPart.lowercased() == "postmaster" ? nil : .noSuchUser
             case .exists:
                 reply = nil
+            case .overQuota:
+                reply = SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(mailbox)> is full")
             }
         } catch {
             reply = SMTPReply(451, EnhancedStatus(4, 3, 0), "Temporary lookup failure")

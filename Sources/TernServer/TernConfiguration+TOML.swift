@@ -93,6 +93,10 @@ extension TernConfiguration {
             if let v = try delivery.int("max_connections_per_destination", in: 1...1000) { config.delivery.maxConnectionsPerDestination = v }
             if let v = try delivery.bool("verify_certificates") { config.delivery.verifyCertificates = v }
             if let v = try delivery.duration("connection_idle_time") { config.delivery.connectionIdleTime = v }
+            if let v = try delivery.string("subaddress_separator") {
+                guard v.count <= 1, !v.contains("@") else { throw ConfigurationError(key: "delivery.subaddress_separator", "one character, or \"\" for none") }
+                config.delivery.subaddressSeparator = v
+            }
             if var routes = try delivery.table("routes") {
                 for key in routes.remainingKeys {
                     guard (try? Domain(validating: key)) != nil else {

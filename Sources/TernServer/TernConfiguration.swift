@@ -66,6 +66,8 @@ public struct TernConfiguration: Sendable, Equatable {
         /// Seconds an outbound session with nothing to send stays open for the next message
         /// (Postfix's smtp_connection_cache_time_limit).
         public var connectionIdleTime = 2
+        /// `user+tag@` is delivered to `user@` (RFC 5233); "" turns sub-addressing off.
+        public var subaddressSeparator = "+"
     }
 
     public struct Limits: Sendable, Equatable {

@@ -27,7 +27,7 @@ public struct TernEnvironment: Sendable {
         }
         let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tern.sqlite").path
         do {
-            store = try SQLiteStore(path: path)
+            store = try SQLiteStore(path: path, subaddressSeparator: configuration.delivery.subaddressSeparator)
         } catch {
             throw ConfigurationError(key: "data_dir", "cannot open \(path): \(error)")
         }
@@ -180,7 +180,7 @@ public enum TernRuntime {
                 hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
                 maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
                 connectionIdleTime: Double(delivery.connectionIdleTime)),
-            logger: deliveryLogger)
+            logger: deliveryLogger, mailboxes: store)
     }
 
     /// Suspends until SIGINT or SIGTERM arrives; returns its name.

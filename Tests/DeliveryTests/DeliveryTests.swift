@@ -118,7 +118,7 @@ struct Harness {
 
     init(
         connector: FakeConnector = FakeConnector(), clock: ManualClock = ManualClock(), settings: (inout DeliverySettings) -> Void = { _ in },
-        hosted: Set<String> = ["tern.test"]
+        hosted: Set<String> = ["tern.test"], localDelivery: Bool = false
     ) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -128,7 +128,8 @@ struct Harness {
         var s = DeliverySettings(hostname: "tern.test", retrySchedule: [60, 300], maxQueueAge: 3600)
         settings(&s)
         let router = DeliveryRouter(resolver: zone, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
-        scheduler = DeliveryScheduler(store: store, router: router, connector: connector, clock: clock, settings: s)
+        scheduler = DeliveryScheduler(
+            store: store, router: router, connector: connector, clock: clock, settings: s, mailboxes: localDelivery ? store : nil)
     }
 
     /// Enqueues a message from `from` to `recipients` (each `address` or `address|NOTIFY|ORCPT`).
@@ -488,5 +489,101 @@ struct Harness {
         #expect(try await h.store.retryNow(id: id, at: h.clock.now()) == 1)
         await h.scheduler.runUntilIdle()
         #expect(try await h.message(id).recipients[0].state == .delivered)
+    }
+}
+
+@Suite struct LocalDeliveryTests {
+    func harness() async throws -> Harness {
+        let h = try Harness(localDelivery: true)
+        try await h.store.addDomain("tern.test")
+        for name in ["user", "other"] {
+            try await h.store.addUser(MailUser(address: "\(name)@tern.test", passwordHash: "x", plan: "free", createdAt: 0))
+        }
+        return h
+    }
+
+    func inbox(_ h: Harness, _ user: String, _ folder: String = "INBOX") async throws -> [[UInt8]] {
+        let mailbox = try #require(try await h.store.mailbox(user: user, name: folder))
+        var out: [[UInt8]] = []
+        for message in try await h.store.messages(mailboxID: mailbox.id) {
+            out.append(try #require(try await h.store.content(mailboxID: mailbox.id, uid: message.uid)))
+        }
+        return out
+    }
+
+    @Test func aUserGetsTheMessageOnceWithTraceFieldsInFront() async throws {
+        let h = try await harness()
+        let body = "Subject: hello\r\nMessage-ID: <m1@tern.test>\r\n\r\nBody line\r\n"
+        let id = try await h.enqueue(from: "sender@example.net", to: ["user@tern.test", "other@tern.test", "a@example.net"], body: body)
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(id).recipients.map(\.state) == [.delivered, .delivered, .delivered])
+        #expect(try await inbox(h, "user@tern.test") == [Array("Return-Path: <sender@example.net>\r\nDelivered-To: user@tern.test\r\n\(body)".utf8)])
+        #expect(try await inbox(h, "other@tern.test").count == 1)
+        let mailbox = try #require(try await h.store.mailbox(user: "user@tern.test", name: "INBOX"))
+        #expect(mailbox.uidNext == 2 && mailbox.messages == 1)
+        // Stored once: both mailbox rows point at the one queue message.
+        #expect(try await h.store.messages(mailboxID: mailbox.id).map(\.messageID) == [id])
+        // Running again changes nothing (the recipients are final).
+        await h.scheduler.runUntilIdle()
+        #expect(try await inbox(h, "user@tern.test").count == 1)
+    }
+
+    @Test func aRepeatedOutcomeWritesTheMailboxOnce() async throws {
+        let h = try await harness()
+        let id = try await h.enqueue(to: ["user@tern.test"])
+        let outcome = DeliveryOutcome(
+            messageID: id, position: 0, recipient: "user@tern.test", state: .delivered, reply: "250", nextAttemptAt: nil,
+            mailbox: MailboxDelivery(user: "user@tern.test", folder: "INBOX", prefix: []))
+        try await h.store.record([outcome], bounces: [], at: 1)
+        try await h.store.record([outcome], bounces: [], at: 2)
+        #expect(try await inbox(h, "user@tern.test").count == 1)
+    }
+
+    @Test func subaddressAliasCatchAllAndQuarantine() async throws {
+        let h = try await harness()
+        try await h.store.addAlias("team@tern.test", targets: ["user@tern.test", "far@example.net"])
+        try await h.store.setCatchAll(domain: "tern.test", target: "other@tern.test")
+        let id = try await h.enqueue(to: ["user+news@tern.test", "team@tern.test", "nobody@tern.test"])
+        await h.scheduler.runUntilIdle()
+        await h.scheduler.runUntilIdle()  // the expanded recipients
+        let m = try await h.message(id)
+        #expect(m.recipients.map(\.address) == ["user+news@tern.test", "team@tern.test", "nobody@tern.test", "far@example.net", "user@tern.test", "other@tern.test"])
+        #expect(m.recipients.allSatisfy { $0.state == .delivered })
+        #expect(m.recipients[1].lastReply?.hasPrefix("250 2.1.5") == true)
+        // ORCPT of an expanded recipient names the alias (RFC 3461 §4.2).
+        #expect(m.recipients[3].originalRecipient == "rfc822;team@tern.test" && m.recipients[4].originalRecipient == "rfc822;team@tern.test")
+        #expect(try await inbox(h, "user@tern.test").count == 2)  // as user+news, and through the alias
+        #expect(try await inbox(h, "other@tern.test").count == 1)  // the catch-all
+        #expect(h.connector.sent.map { $0.message.recipients.map(\.address) } == [["far@example.net"]])
+        // Quarantined mail goes to Junk.
+        var junk = try message(id: QueueID.make(), to: ["user@tern.test"])
+        junk.quarantine = "dmarc"
+        try await h.store.enqueue(junk)
+        await h.scheduler.runUntilIdle()
+        #expect(try await inbox(h, "user@tern.test", "Junk").count == 1)
+    }
+
+    @Test func unknownAndFullMailboxesBounce() async throws {
+        let h = try await harness()
+        try await h.store.setQuota(user: "user@tern.test", bytes: 10)
+        let first = try await h.enqueue(to: ["user@tern.test"])
+        await h.scheduler.runUntilIdle()
+        #expect(try await h.message(first).recipients[0].state == .delivered)  // under quota until now
+        #expect(try h.store.recipientStatus(domain: "tern.test", address: "user@tern.test") == .overQuota)
+        let second = try await h.enqueue(to: ["user@tern.test", "ghost@tern.test"])
+        await h.scheduler.runUntilIdle()
+        let m = try await h.message(second)
+        #expect(m.recipients.map(\.state) == [.bounced, .bounced])
+        #expect(m.recipients[0].lastReply?.hasPrefix("552 5.2.2") == true)
+        #expect(m.recipients[1].lastReply?.hasPrefix("550 5.1.1") == true)
+        let bounces = try await h.bounces()
+        #expect(bounces.count == 1 && bounces[0].1.contains("Status: 5.2.2") && bounces[0].1.contains("Status: 5.1.1"))
+    }
+
+    func message(id: String, to recipients: [String]) throws -> IncomingMessage {
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<s@example.net>"), mailParameters: MailParameters(),
+            recipients: try recipients.map { EnvelopeRecipient(path: try ForwardPath(parsing: "<\($0)>"), parameters: RecipientParameters()) })
+        return IncomingMessage(id: id, envelope: envelope, content: Data("Subject: junk\r\n\r\nx\r\n".utf8), receivedAt: 0, clientAddress: nil, heloName: nil)
     }
 }
