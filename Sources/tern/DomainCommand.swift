@@ -8,7 +8,7 @@ import TernServer
 
 struct DomainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "domain", abstract: "Manage hosted domains.", subcommands: [Add.self, List.self, Records.self, Check.self, DKIM.self])
+        commandName: "domain", abstract: "Manage hosted domains.", subcommands: [Add.self, List.self, Records.self, Check.self, DKIM.self, CatchAll.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

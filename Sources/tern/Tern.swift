@@ -41,7 +41,10 @@ struct Tern: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tern",
         abstract: "Tern: a mail server — SMTP submission and relay, MX, POP3 and IMAP — in one binary.",
-        subcommands: [Serve.self, DomainCommand.self, UserCommand.self, KeyCommand.self, QueueCommand.self, Version.self])
+        subcommands: [
+            Serve.self, DomainCommand.self, UserCommand.self, AliasCommand.self, MailboxCommand.self, KeyCommand.self, QueueCommand.self,
+            Version.self,
+        ])
 }
 
 /// `--config FILE`, shared by every command.

@@ -7,7 +7,7 @@ import TernServer
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Show.self, Remove.self, SetPlan.self, AllowDomain.self])
+        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Show.self, Remove.self, SetPlan.self, SetQuota.self, AllowDomain.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
