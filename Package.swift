@@ -31,6 +31,8 @@ let package = Package(
             name: "SMTPProtocol",
             dependencies: ["MailCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // Layer 0: the POP3 protocol core (RFC 1939, 2449, 2595, 5034).
+        .target(name: "POP3Protocol", dependencies: ["MailCore"]),
         // Layer 1: DNS wire format, resolver protocol and routing decisions.
         .target(name: "DNSClient"),
         // Layer 1: SASL server mechanisms (shared by SMTP AUTH, POP3 and IMAP).
@@ -126,6 +128,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
+        .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol"]),
         .testTarget(
             name: "MailAuthTests",
             dependencies: ["MailAuth", "DNSClient", "MailCore", .product(name: "Crypto", package: "swift-crypto")]
