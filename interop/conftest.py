@@ -70,8 +70,11 @@ nameservers = ["127.0.0.1:1"]
             if self.process.poll() is not None:
                 raise AssertionError(f"tern serve exited {self.process.returncode}: {open(self.log_path).read()}")
             try:
-                with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=1) as s:
-                    s.recv(100)
+                # Every SMTP listener, not only the first: a port taken in between would
+                # otherwise show up later as a confusing "connection refused".
+                for port in (self.smtp_port, self.submission_port, self.submissions_port):
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        pass
                 return self
             except OSError:
                 time.sleep(0.1)

@@ -130,6 +130,10 @@ extension TernConfiguration {
             if let v = try auth.bool("cram_md5") { config.auth.cramMD5 = v }
             try auth.finish()
         }
+        if var pop3 = try reader.table("pop3") {
+            if let v = try pop3.bool("allow_plaintext") { config.pop3.allowPlaintext = v }
+            try pop3.finish()
+        }
         if var mailAuth = try reader.table("mail_auth") {
             if let v = try mailAuth.bool("sign") { config.mailAuth.sign = v }
             if let v = try mailAuth.bool("check_inbound") { config.mailAuth.checkInbound = v }

@@ -14,6 +14,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var limits = Limits()
     public var auth = Auth()
     public var mailAuth = MailAuthSettings()
+    public var pop3 = POP3Settings()
     public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
 
     public init(hostname: String = TernConfiguration.systemHostname(), dataDirectory: String = "tern-data") {
@@ -88,6 +89,12 @@ public struct TernConfiguration: Sendable, Equatable {
         public var authFailuresBeforeDelay = 3
         public var authFailuresBeforeBlock = 10
         public var authBlockTime = 300
+    }
+
+    /// `[pop3]`.
+    public struct POP3Settings: Sendable, Equatable {
+        /// USER/PASS and AUTH before TLS; off, so passwords never cross the network in clear.
+        public var allowPlaintext = false
     }
 
     /// `[mail_auth]`: DKIM signing and inbound SPF/DKIM/DMARC (issue 5).

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import MailAuth
+import POP3Server
 import MailCore
 import MailStore
 import MailStoreSQLite
@@ -92,6 +93,28 @@ public enum TernRuntime {
                 for channel in channels { try? await channel.close() }
                 try? await group.shutdownGracefully()
                 throw ConfigurationError(key: spec.configurationKey, "\(error)")
+            }
+        }
+        // POP3 (RFC 1939) on pop3 (STLS) and pop3s (implicit TLS), with the same account checks
+        // and abuse limits as SMTP AUTH.
+        let pop3 = POP3Service(
+            settings: POP3ServiceSettings(
+                hostname: configuration.hostname, allowPlaintext: configuration.pop3.allowPlaintext,
+                mechanisms: smtpSettings.authMechanisms, maximumConnections: limits.maxConnections,
+                maximumConnectionsPerClient: limits.maxConnectionsPerIP),
+            policy: policy, mailboxes: environment.store, tlsContext: tlsContext, group: group,
+            throttle: AuthFailureThrottle(
+                delayAfter: limits.authFailuresBeforeDelay, blockAfter: limits.authFailuresBeforeBlock, blockTime: .seconds(Int64(limits.authBlockTime))),
+            logger: logger)
+        let pop3Listeners = configuration.listen.pop3.map { ($0, false, "listen.pop3") } + configuration.listen.pop3s.map { ($0, true, "listen.pop3s") }
+        for (address, implicitTLS, key) in pop3Listeners {
+            do {
+                channels.append(try await pop3.bind(host: address.host, port: address.port, implicitTLS: implicitTLS))
+                logger.info("listening", metadata: ["service": "\(key)", "address": "\(address.host):\(address.port)"])
+            } catch {
+                for channel in channels { try? await channel.close() }
+                try? await group.shutdownGracefully()
+                throw ConfigurationError(key: key, "\(error)")
             }
         }
         // One node on the embedded store: whatever the last run had leased is due again now.
