@@ -248,6 +248,14 @@ def test_alias_catch_all_subaddress_and_quota(pop):
         s.mail("sender@remote.test")
         code, reply = s.rcpt(USER)
     assert code == 552 and b"5.2.2" in reply
+    # Room for a little more, not for this message: refused at the end of DATA.
+    used = json.loads(pop.cli("mailbox", "list", USER, "--json").stdout)["bytes"]
+    pop.cli("user", "set-quota", USER, str(used + 100))
+    time.sleep(2.1)
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        with smtplib.SMTP("127.0.0.1", pop.smtp_port) as s:
+            s.sendmail("sender@remote.test", [USER], message("too big", body=("x" * 70 + "\r\n") * 30))
+    assert refused.value.smtp_code == 552 and b"5.2.2" in refused.value.smtp_error
 
 
 def test_kill9_during_local_delivery_of_500_messages(pop):

@@ -74,8 +74,13 @@ extension SQLiteStore: MailboxRepository {
         return try await write { db in
             var removed = 0
             for uid in uids {
+                guard let size = try Int.fetchOne(db, sql: "SELECT size FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
+                else { continue }
                 try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
-                removed += db.changesCount
+                try db.execute(
+                    sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
+                    arguments: [size, mailboxID])
+                removed += 1
             }
             if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?", arguments: [mailboxID]) }
             return removed
@@ -119,10 +124,7 @@ extension SQLiteStore: MailboxRepository {
     }
 
     static func usedBytes(_ db: Database, user: String) throws -> Int {
-        try Int.fetchOne(
-            db.cachedStatement(
-                sql: "SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id WHERE m.user = ?"),
-            arguments: [user]) ?? 0
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT used_bytes FROM users WHERE address = ?"), arguments: [user]) ?? 0
     }
 
     public func usage(user: String) throws(StoreError) -> (bytes: Int, quota: Int?) {
@@ -215,6 +217,7 @@ extension SQLiteStore: MailboxRepository {
                 """
         ).execute(arguments: [mailboxID, uid, messageID, Data(delivery.prefix), size, at, modseq, key])
         try db.cachedStatement(sql: "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?").execute(arguments: [uid + 1, modseq, mailboxID])
+        try db.cachedStatement(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?").execute(arguments: [size, delivery.user])
     }
 
     /// An alias's targets become recipients of the same message, due now; a target already

@@ -206,6 +206,16 @@ public final class SQLiteStore: Sendable {
                 try Self.createFolders(db, user: user)
             }
         }
+        migrator.registerMigration("v10-mailbox-usage") { db in
+            // A running total, so a quota check is one indexed read, not a sum over the mailbox.
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+                    UPDATE users SET used_bytes = (
+                        SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id
+                        WHERE m.user = users.address);
+                    """)
+        }
         return migrator
     }
 

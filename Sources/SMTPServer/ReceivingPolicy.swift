@@ -20,6 +20,8 @@ public struct ReceivingPolicy: SMTPPolicy {
     private let recipientCache = RecipientStatusCache()
     /// DKIM signing and SPF/DKIM/DMARC checks; nil does neither.
     public var authentication: MessageAuthentication?
+    /// Hosted mailboxes, for the quota check at the end of DATA; nil skips it.
+    public var mailboxes: (any MailboxRepository)?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -213,6 +215,9 @@ public struct ReceivingPolicy: SMTPPolicy {
         if let refusal = headerRefusal(content, connection: connection) {
             return eventLoop.makeSucceededFuture(.failure(.rejected(refusal)))
         }
+        if let refusal = quotaRefusal(envelope, size: content.readableBytes) {
+            return eventLoop.makeSucceededFuture(.failure(.rejected(refusal)))
+        }
         let now = clock()
         var charge: UsageCharge? = nil
         if let account = connection.authenticatedAs {
@@ -268,6 +273,23 @@ public struct ReceivingPolicy: SMTPPolicy {
             }
         }
         return promise.futureResult
+    }
+
+    /// RFC 3463 X.2.2 at the end of DATA: refused when every recipient is a hosted mailbox this
+    /// message would take over its quota. With some room left anywhere the message is accepted,
+    /// and a full mailbox's copy bounces from the queue (SMTP has one reply for all recipients).
+    func quotaRefusal(_ envelope: Envelope, size: Int) -> SMTPReply? {
+        guard let mailboxes, !envelope.recipients.isEmpty else { return nil }
+        var full: [String] = []
+        for recipient in envelope.recipients {
+            // (`usage` is one indexed read: the store keeps a running total per user.)
+            guard let address = recipient.path.mailbox?.normalized,
+                case .mailbox(let user, _)? = try? mailboxes.resolveLocal(address),
+                let usage = try? mailboxes.usage(user: user), let quota = usage.quota, usage.bytes + size > quota
+            else { return nil }
+            full.append(user)
+        }
+        return SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(full[0])> has no room for a message of \(size) octets")
     }
 
     private func store(_ message: IncomingMessage, promise: EventLoopPromise<Result<String, StoreRefusal>>, account: String) {

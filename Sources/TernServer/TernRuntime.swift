@@ -60,6 +60,7 @@ public enum TernRuntime {
             hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
             hasFreeSpace: { probe.hasRoom() })
         policy.authentication = messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
+        policy.mailboxes = environment.store
         let limits = configuration.limits
         let settings = SMTPServiceSettings(
             hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,
