@@ -228,7 +228,6 @@ def test_connection_rate_limit(tern_factory):
     import time
 
     time.sleep(0.2)
-    # The start-up probe used one of this minute's connections (unless the minute just turned).
     codes = []
     for _ in range(4):
         c = RawSMTP(tern.smtp_port)

@@ -45,7 +45,7 @@ def test_queue_show_and_remove(tern):
     assert f"id: {queue_id}" in shown and "Subject: show me" in shown
     settled_queue(tern)
     human = tern.cli("queue", "list").stdout
-    assert queue_id in human and "queued" in human
+    assert queue_id in human and "delivered" in human
     tern.cli("queue", "remove", queue_id)
     assert tern.queue() == []
     assert tern.cli("queue", "remove", queue_id, check=False).returncode == 1

@@ -22,7 +22,7 @@ def test_plain_delivery_to_hosted_user(tern):
     assert queue[0]["message_id"] == "<plain@remote.test>"
     assert queue[0]["from"] == "sender@remote.test"
     assert queue[0]["recipients"][0]["address"] == USER
-    assert queue[0]["recipients"][0]["state"] == "queued"
+    assert queue[0]["recipients"][0]["state"] == "delivered"  # into alice's INBOX
     content = tern.content(queue[0]["id"])
     assert "Received: from client.remote.test ([127.0.0.1])" in content
     assert f"with ESMTP id {queue[0]['id']}" in content

@@ -95,6 +95,8 @@ public enum RecipientStatus: Hashable, Sendable {
     case notHosted
     case unknownUser
     case exists
+    /// A hosted mailbox with a quota and room left: the end of DATA checks the message's size.
+    case existsWithQuota
     /// A hosted mailbox that is full (RFC 3463 X.2.2).
     case overQuota
 }

@@ -12,7 +12,14 @@ extension SQLiteStore: QueueRepository {
 
     public func listQueue() async throws(StoreError) -> [QueuedMessage] {
         try await read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Self.messageColumns) FROM messages ORDER BY created_at, id")
+            // A message whose recipients were removed but whose content mailboxes still hold is
+            // no longer in the queue.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.messageColumns) FROM messages m
+                    WHERE EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id) ORDER BY created_at, id
+                    """)
             let recipients = try Self.recipientsByMessage(db, sql: "SELECT * FROM recipients ORDER BY message_id, position")
             return rows.map { Self.message(from: $0, recipients: recipients[$0["id"] as String] ?? []) }
         }
@@ -20,7 +27,14 @@ extension SQLiteStore: QueueRepository {
 
     public func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.messageColumns) FROM messages WHERE id = ?", arguments: [id]) else {
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT \(Self.messageColumns) FROM messages m
+                        WHERE id = ? AND EXISTS (SELECT 1 FROM recipients r WHERE r.message_id = m.id)
+                        """, arguments: [id])
+            else {
                 return nil
             }
             let recipients = try Self.recipientsByMessage(

@@ -342,7 +342,10 @@ extension SQLiteStore: DirectoryRepository {
                     return .notHosted
                 }
                 switch try self.resolveLocal(db, address) {
-                case .mailbox(_, let overQuota): return overQuota ? .overQuota : .exists
+                case .mailbox(let user, let overQuota):
+                    if overQuota { return .overQuota }
+                    let quota = try Int.fetchOne(db.cachedStatement(sql: "SELECT quota_bytes FROM users WHERE address = ?"), arguments: [user])
+                    return quota == nil ? .exists : .existsWithQuota
                 case .expand: return .exists
                 case .unknown: return .unknownUser
                 }

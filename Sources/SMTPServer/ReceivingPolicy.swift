@@ -131,7 +131,7 @@ public struct ReceivingPolicy: SMTPPolicy {
             case .unknownUser:
                 // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
                 reply = mailbox.localPart.lowercased() == "postmaster" ? nil : .noSuchUser
-            case .exists:
+            case .exists, .existsWithQuota:
                 reply = nil
             case .overQuota:
                 reply = SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(mailbox)> is full")
@@ -280,6 +280,18 @@ public struct ReceivingPolicy: SMTPPolicy {
     /// and a full mailbox's copy bounces from the queue (SMTP has one reply for all recipients).
     func quotaRefusal(_ envelope: Envelope, size: Int) -> SMTPReply? {
         guard let mailboxes, !envelope.recipients.isEmpty else { return nil }
+        // The common case costs no read: RCPT just cached each recipient's status, and a
+        // mailbox without a quota ends the check.
+        let directory = self.directory
+        let now = NIODeadline.now().uptimeNanoseconds
+        for recipient in envelope.recipients {
+            guard let mailbox = recipient.path.mailbox,
+                let status = try? recipientCache.status(for: mailbox.normalized, now: now, lookup: { () throws(StoreError) in
+                    try directory.recipientStatus(domain: mailbox.domain.normalized, address: mailbox.normalized)
+                }),
+                status == .existsWithQuota || status == .overQuota
+            else { return nil }
+        }
         var full: [String] = []
         for recipient in envelope.recipients {
             // (`usage` is one indexed read: the store keeps a running total per user.)
