@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "tern", targets: ["tern"]),
         // For fuzz/ only: the protocol core as a library the fuzz package can depend on.
         .library(name: "SMTPProtocolForFuzzing", targets: ["SMTPProtocol"]),
+        .library(name: "POP3ProtocolForFuzzing", targets: ["POP3Protocol"]),
+        .library(name: "MailAuthForFuzzing", targets: ["MailAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// libFuzzer targets for the SMTP protocol core. Built only by fuzz/run, with
+// libFuzzer targets for the protocol cores (SMTP, POP3) and the mail-authentication parsers. Built only by fuzz/run, with
 // -sanitize=fuzzer,address; not part of the main build.
 import PackageDescription
 
@@ -19,6 +19,8 @@ let package = Package(
             name: "FuzzClientSession",
             dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
+        .executableTarget(name: "FuzzPOP3Session", dependencies: [.product(name: "POP3ProtocolForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzMailAuth", dependencies: [.product(name: "MailAuthForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzBodyReader",
             dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]

@@ -41,6 +41,19 @@ public struct SPFVerifier: Sendable {
         self.now = now
     }
 
+    /// Why `record` is not a valid SPF record (§4.5, §4.6, §12), or nil when it is; for
+    /// `tern domain check` and the fuzzer.
+    public static func syntaxError(in record: String) -> String? {
+        let bytes = Array(record.utf8)
+        guard SPFRecord.isSPF(bytes) else { return "does not start with \"v=spf1\"" }
+        do {
+            _ = try SPFRecord(parsing: bytes)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
     /// The MAIL FROM identity (§2.4); with a null reverse path, the HELO identity's
     /// postmaster stands in.
     public func checkMailFrom(ip: String, mailFrom: String, helo: String) async -> SPFOutcome {

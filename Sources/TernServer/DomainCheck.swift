@@ -39,8 +39,11 @@ public enum DomainCheck {
         }
         do {
             let spf = try await resolver.txt(name).filter { $0.lowercased().hasPrefix("v=spf1") }
-            findings.append(
-                Finding(record: "SPF", ok: spf.count == 1, detail: spf.isEmpty ? "no v=spf1 TXT record" : spf.joined(separator: " | ")))
+            var detail = spf.isEmpty ? "no v=spf1 TXT record; publish: \"v=spf1 mx -all\"" : spf.joined(separator: " | ")
+            if spf.count > 1 { detail += " (several SPF records: receivers treat that as an error, RFC 7208 §4.5)" }
+            let error = spf.count == 1 ? SPFVerifier.syntaxError(in: spf[0]) : nil
+            if let error { detail += " (invalid: \(error))" }
+            findings.append(Finding(record: "SPF", ok: spf.count == 1 && error == nil, detail: detail))
         } catch {
             findings.append(Finding(record: "SPF", ok: false, detail: "lookup failed: \(error)"))
         }

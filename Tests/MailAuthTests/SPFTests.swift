@@ -69,6 +69,15 @@ import Testing
         #expect(await broken.checkMailFrom(ip: "192.0.2.9", mailFrom: "a@example.com", helo: "h").result == .temperror)
     }
 
+    @Test func syntaxCheckForDomainCheck() {
+        #expect(SPFVerifier.syntaxError(in: "v=spf1 mx -all") == nil)
+        #expect(SPFVerifier.syntaxError(in: "v=spf1 ip4:192.0.2.0/24 include:_spf.example.net ~all") == nil)
+        #expect(SPFVerifier.syntaxError(in: "spf1 mx") == "does not start with \"v=spf1\"")
+        #expect(SPFVerifier.syntaxError(in: "v=spf1 ip4:192.0.2.300 -all")?.contains("ip4") == true)
+        #expect(SPFVerifier.syntaxError(in: "v=spf1 mx redirect=a.test redirect=b.test") != nil)
+        #expect(SPFVerifier.syntaxError(in: "v=spf1 frobnicate -all") != nil)
+    }
+
     @Test func randomRecordsNeverCrashAndGiveAResult() async {
         // Property: any printable record parses or is a syntax error; evaluation always ends.
         var rng = SystemRandomNumberGenerator()
