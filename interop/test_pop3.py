@@ -122,11 +122,14 @@ def test_swaks_to_mx_then_poplib_curl_and_fetchmail_get_the_same_bytes(pop):
     assert again.uidl()[1] == uidl
     again.quit()
 
-    # curl over implicit TLS (pop3s).
-    curl = subprocess.run(["curl", "-s", "--insecure", "--max-time", "30", "-u", f"{USER}:{PASSWORD}",
-                           f"pop3s://127.0.0.1:{pop.pop3s_port}/1"], capture_output=True, timeout=60)
-    assert curl.returncode == 0, curl.stderr
-    assert without_trace(curl.stdout) == sent
+    # curl over implicit TLS (pop3s), logging in with SASL (RFC 5034 AUTH) PLAIN, then LOGIN.
+    for mechanism in ("PLAIN", "LOGIN"):
+        curl = subprocess.run(["curl", "-sv", "--insecure", "--max-time", "30", "-u", f"{USER}:{PASSWORD}",
+                               "--login-options", f"AUTH={mechanism}", f"pop3s://127.0.0.1:{pop.pop3s_port}/1"],
+                              capture_output=True, timeout=60)
+        assert curl.returncode == 0, curl.stderr
+        assert f"> AUTH {mechanism}".encode() in curl.stderr
+        assert without_trace(curl.stdout) == sent
 
     # fetchmail with STLS, keeping the message, handing it to an MDA that writes a file.
     work = tempfile.mkdtemp(prefix="tern-fetchmail-")
