@@ -153,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "TernServerTests",
             dependencies: [
-                "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore", "SASL",
+                "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore", "SASL", "MailAuth", "DNSClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
