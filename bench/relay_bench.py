@@ -232,7 +232,9 @@ def main():
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
-    dns = DNSServer(WORK, mx=[("sink.test", "mx.sink.test", 10)], hosts=[("mx.sink.test", SINK_HOST)])
+    # A 300 s TTL as real zones have (dnsmasq answers its own records with TTL 0 by default,
+    # which would make Tern ask again on every scheduler pass).
+    dns = DNSServer(WORK, mx=[("sink.test", "mx.sink.test", 10)], hosts=[("mx.sink.test", SINK_HOST)], extra=["--local-ttl=300"])
     sink = Sink()
     sink.start()
     tern = TernRelay(args.tern, dns.port, sink.port)
