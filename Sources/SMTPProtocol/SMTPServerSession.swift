@@ -50,6 +50,8 @@ public struct SMTPServerSession: Sendable {
     private(set) var phase: Phase = .command
     private var framer = SMTPLineFramer()
     private var heloName: String?
+    /// The name the client gave in EHLO or HELO, once it has.
+    public var clientHeloName: String? { heloName }
     private var extended = false
     public private(set) var tlsActive: Bool
     private var transaction: Envelope?

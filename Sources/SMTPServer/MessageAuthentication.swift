@@ -21,6 +21,8 @@ public struct MessageAuthentication: Sendable {
     public var signingKeys: DKIMKeyCache?
     /// Whether mail from outside is checked at all.
     public var checkInbound = true
+    /// SPF started at MAIL FROM, taken when the message is complete.
+    let early = EarlySPF()
 
     public init(
         spf: SPFVerifier, dkim: DKIMVerifier, dmarc: DMARCVerifier, authservID: String, rejectOnDMARC: Bool = true,
@@ -47,19 +49,42 @@ public struct MessageAuthentication: Sendable {
         public var dmarc: DMARCOutcome
     }
 
-    /// SPF for the MAIL FROM (or the HELO name for `<>`), every DKIM signature, then DMARC.
+    /// Starts the SPF checks at MAIL FROM (RFC 7208 §2.4), so their lookups run while the
+    /// client sends the message; `check` takes the result.
+    public func senderGiven(mailFrom: String, clientAddress: String, helo: String) {
+        let spf = self.spf
+        early.start(key: EarlySPF.key(clientAddress, mailFrom, helo)) {
+            await Self.spfChecks(spf, mailFrom: mailFrom, clientAddress: clientAddress, helo: helo)
+        }
+    }
+
+    /// SPF of the MAIL FROM identity (the HELO name's postmaster for `<>`) and, when the HELO
+    /// name is a domain, of the HELO identity too (RFC 7208 §2.3); an address literal or a bare
+    /// word has no policy to look up.
+    static func spfChecks(_ spf: SPFVerifier, mailFrom: String, clientAddress: String, helo: String) async -> SPFPair {
+        async let mailFromOutcome = spf.checkMailFrom(ip: clientAddress, mailFrom: mailFrom, helo: helo)
+        let heloIsName = helo.contains(".") && !helo.hasPrefix("[") && !mailFrom.isEmpty
+        async let heloOutcome: SPFOutcome? = heloIsName ? spf.checkHELO(ip: clientAddress, helo: helo) : nil
+        return SPFPair(mailFrom: await mailFromOutcome, helo: await heloOutcome)
+    }
+
+    struct SPFPair: Sendable {
+        var mailFrom: SPFOutcome
+        var helo: SPFOutcome?
+    }
+
+    /// SPF (started at MAIL FROM when `senderGiven` was called), every DKIM signature, then DMARC.
     public func check(content original: [UInt8], envelope: Envelope, clientAddress: String, helo: String) async -> Verdict {
         let (content, _) = AuthenticationResults.removingForged(original, authservID: authservID)
         let mailFrom = envelope.reversePath.mailbox?.description ?? ""
-        async let spfOutcome = spf.checkMailFrom(ip: clientAddress, mailFrom: mailFrom, helo: helo)
-        // The HELO name is checked too when it is a domain (RFC 7208 §2.3); an address literal
-        // or a bare word has no policy to look up.
-        let heloIsName = helo.contains(".") && !helo.hasPrefix("[") && !mailFrom.isEmpty
-        async let heloOutcome: SPFOutcome? = heloIsName ? spf.checkHELO(ip: clientAddress, helo: helo) : nil
+        let spf = self.spf
+        let started = early.take(key: EarlySPF.key(clientAddress, mailFrom, helo))
+            ?? Task { await Self.spfChecks(spf, mailFrom: mailFrom, clientAddress: clientAddress, helo: helo) }
         async let dkimResults = dkim.verify(content)
-        let spfResult = await spfOutcome
+        let pair = await started.value
+        let spfResult = pair.mailFrom
         let dkimList = await dkimResults
-        let heloResult = await heloOutcome
+        let heloResult = pair.helo
         let dmarcOutcome = await dmarc.evaluate(message: content, spf: spfResult, dkim: dkimList)
         let field = AuthenticationResults.field(
             authservID: authservID, spf: spfResult, mailFrom: mailFrom, helo: helo, dkim: dkimList, dmarc: dmarcOutcome, heloSPF: heloResult)
@@ -122,5 +147,26 @@ public final class DKIMKeyCache: Sendable {
         let keys = stored.compactMap { try? DKIMSigningKey(domain: $0.domain, selector: $0.selector, storageText: $0.privateKey) }
         entries.withLock { $0[name] = (keys, now.addingTimeInterval(lifetime)) }
         return keys
+    }
+}
+
+/// SPF checks begun at MAIL FROM, by client, sender and HELO name. Bounded: a transaction that
+/// never reaches the end of DATA leaves its entry until the table is full, then all are dropped.
+final class EarlySPF: Sendable {
+    private let tasks = Mutex<[String: Task<MessageAuthentication.SPFPair, Never>]>([:])
+    static let capacity = 10_000
+
+    static func key(_ client: String, _ mailFrom: String, _ helo: String) -> String { "\(client)\u{0}\(mailFrom)\u{0}\(helo)" }
+
+    func start(key: String, _ body: @escaping @Sendable () async -> MessageAuthentication.SPFPair) {
+        let task = Task { await body() }
+        tasks.withLock { tasks in
+            if tasks.count >= Self.capacity { tasks.removeAll(keepingCapacity: true) }
+            tasks[key] = task
+        }
+    }
+
+    func take(key: String) -> Task<MessageAuthentication.SPFPair, Never>? {
+        tasks.withLock { $0.removeValue(forKey: key) }
     }
 }

@@ -58,6 +58,12 @@ public struct ReceivingPolicy: SMTPPolicy {
         -> EventLoopFuture<SMTPReply?>
     {
         guard hasFreeSpace() else { return eventLoop.makeSucceededFuture(.insufficientStorage) }
+        if let authentication, authentication.checkInbound, connection.listener == .mx, connection.authenticatedAs == nil,
+            !connection.clientIsTrusted
+        {
+            // SPF at MAIL FROM (RFC 7208 §2.4): its lookups run while the message comes in.
+            authentication.senderGiven(mailFrom: path.mailbox?.description ?? "", clientAddress: connection.clientAddress, helo: connection.heloName ?? "")
+        }
         if let account = connection.authenticatedAs {
             switch planLimits(account) {
             case .failure(let refusal): return eventLoop.makeSucceededFuture(refusal.reply)

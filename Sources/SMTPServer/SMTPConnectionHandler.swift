@@ -132,6 +132,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .send(let reply):
                 reply.encode(into: &output)
             case .checkSender(let path, let parameters):
+                connection.heloName = session.clientHeloName
                 whenDecided(policy.checkSender(path, parameters, connection: connection, on: context.eventLoop)) { handler, reply in
                     handler.session.senderChecked(reply)
                 }

@@ -10,6 +10,8 @@ public struct ConnectionInfo: Sendable {
     public var clientIsTrusted: Bool
     /// The account that authenticated with AUTH, once it has.
     public var authenticatedAs: String?
+    /// The EHLO/HELO name, once given (SPF checks it and uses it for `<>`).
+    public var heloName: String?
 
     public init(clientAddress: String, listener: ListenerKind, clientIsTrusted: Bool, authenticatedAs: String? = nil) {
         self.clientAddress = clientAddress

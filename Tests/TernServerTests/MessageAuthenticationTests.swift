@@ -77,6 +77,40 @@ private func txt(_ name: String, _ value: String) -> DNSRecord {
         #expect(verdict.heloSPF == nil)  // an address literal is not checked
     }
 
+    /// Counts the questions asked of a zone.
+    final class CountingResolver: DNSResolver, @unchecked Sendable {
+        let base: ZoneResolver
+        let lock = NSLock()
+        var asked: [String] = []
+        init(_ base: ZoneResolver) { self.base = base }
+        func query(_ name: DNSName, _ type: DNSRecordType) async throws(DNSError) -> DNSAnswer {
+            lock.withLock { asked.append("\(name) \(type)") }
+            return try await base.query(name, type)
+        }
+    }
+
+    @Test func spfStartedAtMailFromIsUsedAtTheEndOfData() async throws {
+        let resolver = CountingResolver(Self.zone)
+        let auth = MessageAuthentication(
+            spf: SPFVerifier(resolver: resolver), dkim: DKIMVerifier(resolver: Self.zone),
+            dmarc: DMARCVerifier(resolver: Self.zone, suffixes: PublicSuffixList(text: "test")), authservID: "mx.tern.test", signingKeys: nil)
+        auth.senderGiven(mailFrom: "ceo@bank.test", clientAddress: "192.0.2.10", helo: "mail.bank.test")
+        // The lookups happen before the message is complete…
+        for _ in 0..<200 where resolver.lock.withLock({ resolver.asked.count }) < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let before = resolver.lock.withLock { resolver.asked.count }
+        #expect(before == 2)  // bank.test and mail.bank.test TXT
+        // …and are not made again when it is.
+        let verdict = await auth.check(
+            content: message(from: "ceo@bank.test"), envelope: try envelope(from: "ceo@bank.test", to: "alice@hosted.test"),
+            clientAddress: "192.0.2.10", helo: "mail.bank.test")
+        #expect(verdict.spf.result == .pass && resolver.lock.withLock { resolver.asked.count } == before)
+        // A different sender is not answered from it.
+        let other = await auth.check(
+            content: message(from: "x@shop.test"), envelope: try envelope(from: "x@shop.test", to: "alice@hosted.test"), clientAddress: "192.0.2.10",
+            helo: "mail.bank.test")
+        #expect(other.spf.result == .fail && other.spf.domain == "shop.test")
+    }
+
     @Test func ourSignatureVerifies() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-auth-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
