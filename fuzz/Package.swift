@@ -11,19 +11,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        .target(name: "FuzzDriver"),
         .executableTarget(
             name: "FuzzCommandParser",
-            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzDriver", .product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
         .executableTarget(
             name: "FuzzClientSession",
-            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzDriver", .product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
-        .executableTarget(name: "FuzzPOP3Session", dependencies: [.product(name: "POP3ProtocolForFuzzing", package: "tern")]),
-        .executableTarget(name: "FuzzMailAuth", dependencies: [.product(name: "MailAuthForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzPOP3Session", dependencies: ["FuzzDriver", .product(name: "POP3ProtocolForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzMailAuth", dependencies: ["FuzzDriver", .product(name: "MailAuthForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzBodyReader",
-            dependencies: [.product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["FuzzDriver", .product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
     ]
 )

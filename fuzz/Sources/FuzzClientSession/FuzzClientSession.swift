@@ -1,3 +1,4 @@
+import FuzzDriver
 import NIOCore
 import SMTPProtocol
 
@@ -54,15 +55,7 @@ public func fuzzClientSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzClientSession_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzClientSession(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzClientSession(data, size) }
 }

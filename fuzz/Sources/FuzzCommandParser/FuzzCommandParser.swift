@@ -1,3 +1,4 @@
+import FuzzDriver
 import NIOCore
 import SMTPProtocol
 
@@ -45,17 +46,7 @@ public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     return 0
 }
 
-// SwiftPM links executables with main renamed to `<target>_main`; hand control to libFuzzer's
-// driver from there (its own main is not used).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
 @_cdecl("FuzzCommandParser_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzCommandParser(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzCommandParser(data, size) }
 }

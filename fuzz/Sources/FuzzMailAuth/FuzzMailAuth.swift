@@ -1,3 +1,4 @@
+import FuzzDriver
 import MailAuth
 
 /// Fuzzes the sender-authentication parsers with arbitrary bytes: the message header splitter,
@@ -35,11 +36,7 @@ func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
 ) -> CInt
 
-// SwiftPM links executables with main renamed to `<target>_main`; hand control to libFuzzer's
-// driver from there (its own main is not used).
 @_cdecl("FuzzMailAuth_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzMailAuth(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzMailAuth(data, size) }
 }

@@ -1,3 +1,4 @@
+import FuzzDriver
 import POP3Protocol
 
 /// Fuzzes the POP3 server session with arbitrary client lines after a login, answering every
@@ -47,11 +48,7 @@ func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
 ) -> CInt
 
-// SwiftPM links executables with main renamed to `<target>_main`; hand control to libFuzzer's
-// driver from there (its own main is not used).
 @_cdecl("FuzzPOP3Session_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-    var count = argc
-    var arguments = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in fuzzPOP3Session(data, size) }
+    runFuzzer(argc, argv) { data, size in fuzzPOP3Session(data, size) }
 }
