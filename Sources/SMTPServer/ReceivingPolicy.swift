@@ -243,10 +243,12 @@ public struct ReceivingPolicy: SMTPPolicy {
         let header = ReceivedHeader.make(
             hostname: hostname, trace: trace, clientAddress: connection.clientAddress, queueID: id, envelope: envelope, unixSeconds: now)
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
-        func enqueue(_ body: [UInt8], quarantine: String?) {
-            var data = Data(capacity: header.utf8.count + body.count)
+        /// Stores `Received:`, then `fields` (our signatures), then the body `appendBody` writes.
+        func enqueue(fields: String = "", bodySize: Int, quarantine: String? = nil, appendBody: (inout Data) -> Void) {
+            var data = Data(capacity: header.utf8.count + fields.utf8.count + bodySize)
             data.append(contentsOf: header.utf8)
-            data.append(contentsOf: body)
+            data.append(contentsOf: fields.utf8)
+            appendBody(&data)
             let message = IncomingMessage(
                 id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
                 charge: charge, authenticatedAs: connection.authenticatedAs, quarantine: quarantine)
@@ -257,14 +259,7 @@ public struct ReceivingPolicy: SMTPPolicy {
             // Our own users' mail is signed for its From domain when that domain has a key.
             let signatures = connection.authenticatedAs != nil || connection.clientIsTrusted
                 ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-            var data = Data(capacity: header.utf8.count + signatures.utf8.count + content.readableBytes)
-            data.append(contentsOf: header.utf8)
-            data.append(contentsOf: signatures.utf8)
-            content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
-            let message = IncomingMessage(
-                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: connection.clientAddress, heloName: trace.heloName,
-                charge: charge, authenticatedAs: connection.authenticatedAs)
-            store(message, promise: promise, account: connection.authenticatedAs ?? "")
+            enqueue(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } }
             return promise.futureResult
         }
         // Mail from elsewhere to the MX: SPF, DKIM and DMARC, recorded in Authentication-Results.
@@ -275,7 +270,7 @@ public struct ReceivingPolicy: SMTPPolicy {
             if let refusal = verdict.refusal {
                 promise.succeed(.failure(.rejected(refusal)))
             } else {
-                enqueue(verdict.content, quarantine: verdict.quarantine)
+                enqueue(bodySize: verdict.content.count, quarantine: verdict.quarantine) { $0.append(contentsOf: verdict.content) }
             }
         }
         return promise.futureResult
