@@ -8,7 +8,7 @@ let package = Package(
     products: [
         .executable(name: "tern", targets: ["tern"]),
         // For fuzz/ only: the protocol core as a library the fuzz package can depend on.
-        .library(name: "SMTPProtocolForFuzzing", targets: ["SMTPProtocol"]),
+        .library(name: "SMTPProtocolForFuzzing", targets: ["SMTPProtocol", "MailCore"]),
         .library(name: "POP3ProtocolForFuzzing", targets: ["POP3Protocol"]),
         .library(name: "MailAuthForFuzzing", targets: ["MailAuth"]),
     ],
@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Layer 0: pure protocol and mail-format code.
@@ -64,6 +65,11 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        // Layer 1: the application core every front end calls (accounts, logins, abuse limits).
+        .target(
+            name: "MailService",
+            dependencies: ["MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         // Layer 1: the delivery engine (scheduler, routing, retries, DSNs) behind protocols.
         .target(
             name: "Delivery",
@@ -83,10 +89,21 @@ let package = Package(
                 "DNSClient", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Layer 2: the one listener set-up of every TCP protocol (limits, TLS, backpressure).
+        .target(
+            name: "ProtocolEdge",
+            dependencies: [
+                "MailService",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailCore", "MailStore", "SASL", "MailAuth",
+                "SMTPProtocol", "MailCore", "MailStore", "SASL", "MailAuth", "MailService", "ProtocolEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -96,7 +113,7 @@ let package = Package(
         .target(
             name: "POP3Server",
             dependencies: [
-                "POP3Protocol", "MailStore", "SASL", "SMTPServer",
+                "POP3Protocol", "MailStore", "SASL", "MailService", "ProtocolEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -118,7 +135,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
-                "MailAuth", "POP3Server",
+                "MailAuth", "POP3Server", "MailService", "ProtocolEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -127,6 +144,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -140,7 +158,7 @@ let package = Package(
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailCore"]),
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
-        .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol"]),
+        .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "MailCore"]),
         .testTarget(
             name: "MailAuthTests",
             dependencies: ["MailAuth", "DNSClient", "MailCore", .product(name: "Crypto", package: "swift-crypto")]
@@ -149,11 +167,20 @@ let package = Package(
             name: "DeliveryTests",
             dependencies: ["Delivery", "MailStoreSQLite", "MailStore", "MailCore", "SMTPProtocol", "DNSClient"]
         ),
+        .testTarget(
+            name: "MailServiceTests",
+            dependencies: [
+                "MailService", "MailStore", "MailCore", "SASL", "MailStoreSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
         .testTarget(
             name: "TernServerTests",
             dependencies: [
                 "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore", "SASL", "MailAuth", "DNSClient",
+                "MailService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -2,14 +2,14 @@
 import json
 import subprocess
 
-from conftest import DOMAIN, TERN, USER, settled_queue
+from conftest import DOMAIN, PASSWORD, TERN, USER, settled_queue
 
 
 def test_version_and_help():
     out = subprocess.run([TERN, "version"], capture_output=True, text=True).stdout
     assert out.startswith("tern ")
     for command in (["serve"], ["domain", "check"], ["key", "create"], ["key", "list"], ["key", "revoke"], ["domain", "add"], ["domain", "list"], ["user", "add"], ["user", "list"],
-                    ["user", "remove"], ["queue", "list"], ["queue", "show"], ["queue", "remove"], ["version"]):
+                    ["user", "remove"], ["user", "passwd"], ["alias", "add"], ["queue", "list"], ["queue", "show"], ["queue", "remove"], ["version"]):
         result = subprocess.run([TERN, *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "USAGE" in result.stdout.upper(), command
 
@@ -68,3 +68,56 @@ def test_first_start_creates_data_dir_and_certificate(tern):
     assert os.path.exists(os.path.join(data, "tern.sqlite"))
     assert os.path.exists(os.path.join(data, "tls", "certificate.pem"))
     assert oct(os.stat(os.path.join(data, "tls", "private_key.pem")).st_mode & 0o777) == "0o600"
+
+
+def test_json_surface_and_passwd(tern):
+    """Issue 11's command-line surface: records and every list/show as JSON, `user passwd`."""
+    import smtplib
+    import ssl
+    import time
+
+    records = json.loads(tern.cli("domain", "records", DOMAIN, "--json").stdout)
+    assert [r["type"] for r in records][:2] == ["MX", "TXT"]
+    assert {"name", "type", "value"} <= set(records[0])
+    assert records[0] == {"name": DOMAIN, "type": "MX", "value": "10 mx.example.test.", "ttl": 3600}
+    dkim = [r for r in records if "._domainkey." in r["name"]]
+    assert len(dkim) == 1 and dkim[0]["value"].startswith("v=DKIM1; k=rsa; p=")
+    assert '" "' not in dkim[0]["value"]  # one value, not zone-file strings
+    keys = json.loads(tern.cli("domain", "dkim", "list", DOMAIN, "--json").stdout)
+    assert [k["state"] for k in keys] == ["active"] and dkim[0]["name"].startswith(keys[0]["selector"] + ".")
+    assert tern.cli("domain", "records", "nothere.test", "--json", check=False).returncode == 1
+
+    with smtplib.SMTP("127.0.0.1", tern.smtp_port) as s:
+        s.sendmail("x@remote.test", [USER], "Message-ID: <m1@remote.test>\r\nSubject: json me\r\n\r\nbody\r\n")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        listed = json.loads(tern.cli("mailbox", "list", USER, "--folder", "INBOX", "--json").stdout)
+        if listed:
+            break
+        time.sleep(0.2)
+    assert len(listed) == 1
+    entry = listed[0]
+    assert entry["folder"] == "INBOX" and entry["message_id"] == "<m1@remote.test>" and entry["subject"] == "json me"
+    assert entry["uid"] == 1 and entry["size"] > 0 and entry["flags"] == []
+    shown = json.loads(tern.cli("mailbox", "show", USER, "1", "--json").stdout)
+    assert shown["folder"] == "INBOX" and "Subject: json me" in shown["content"]
+    queue_id = tern.queue()[0]["id"]
+    queued = json.loads(tern.cli("queue", "show", queue_id, "--json").stdout)
+    assert queued["id"] == queue_id and queued["recipients"][0]["address"] == USER
+    assert any(e["type"] == "delivered" for e in queued["events"]) and "Subject: json me" in queued["content"]
+
+    context = ssl._create_unverified_context()
+
+    def login(password):
+        with smtplib.SMTP("127.0.0.1", tern.submission_port) as s:
+            s.starttls(context=context)
+            try:
+                return s.login(USER, password)[0]
+            except smtplib.SMTPAuthenticationError as error:
+                return error.smtp_code
+
+    tern.cli("user", "passwd", USER, "--password-stdin", input="a-brand-new-pass\n")
+    assert login("a-brand-new-pass") == 235
+    assert login(PASSWORD) == 535
+    assert tern.cli("user", "passwd", f"nobody@{DOMAIN}", "--password-stdin", input="x\n", check=False).returncode == 1
+    assert tern.cli("user", "passwd", USER, "--password-stdin", input="\n", check=False).returncode == 2

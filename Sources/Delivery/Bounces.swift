@@ -6,33 +6,20 @@ import SMTPProtocol
 /// Turns failed (or delayed) recipients of one message into the DSN that goes back to its
 /// reverse path, as an `IncomingMessage` for the same queue (RFC 3464; RFC 3461 §6).
 public enum Bounces {
-    /// RFC 3461 §4.1: with no NOTIFY, a failure is reported; NEVER reports nothing; otherwise
-    /// only the listed conditions.
-    public static func wantsFailureNotice(_ notify: String?) -> Bool {
-        guard let notify else { return true }
-        return notify.uppercased().split(separator: ",").contains("FAILURE")
-    }
-
-    public static func wantsDelayNotice(_ notify: String?) -> Bool {
-        guard let notify else { return false }
-        return notify.uppercased().split(separator: ",").contains("DELAY")
-    }
-
     /// The DSN for `recipients` of `message`, or nil when none is due: a null reverse path
     /// never gets one (RFC 5321 §4.5.5), so bounces cannot loop.
     public static func notification(
         for message: QueuedMessage, content: [UInt8], recipients: [DeliveryStatusNotification.Recipient], hostname: String, now: Int
     ) -> IncomingMessage? {
-        guard !message.from.isEmpty, !recipients.isEmpty,
-            let sender = try? ForwardPath(parsing: "<\(message.from)>", allowUTF8: true)
-        else { return nil }
+        guard case .mailbox(let mailbox) = message.from, !recipients.isEmpty else { return nil }
+        let sender = ForwardPath.mailbox(mailbox)
         let id = QueueID.make()
         let dsn = DeliveryStatusNotification(
-            reportingMTA: hostname, to: message.from, envelopeID: message.envelopeID, arrivalDate: message.createdAt, date: now,
+            reportingMTA: hostname, to: mailbox.description, envelopeID: message.envelopeID, arrivalDate: message.createdAt, date: now,
             messageID: "\(id).dsn@\(hostname)", recipients: recipients, original: content,
-            headersOnly: message.dsnReturn?.uppercased() == "HDRS", boundary: "\(id)/\(hostname)")
+            headersOnly: message.dsnReturn == .headers, boundary: "\(id)/\(hostname)")
         let envelope = Envelope(
-            reversePath: .null, mailParameters: MailParameters(smtpUTF8: sender.mailbox?.requiresSMTPUTF8 ?? false),
+            reversePath: .null, mailParameters: MailParameters(smtpUTF8: mailbox.requiresSMTPUTF8),
             recipients: [EnvelopeRecipient(path: sender, parameters: RecipientParameters(notify: DSNNotify(never: true)))])
         return IncomingMessage(
             id: id, envelope: envelope, content: Data(dsn.render()), receivedAt: now, clientAddress: nil, heloName: hostname)

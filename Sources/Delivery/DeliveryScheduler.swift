@@ -390,23 +390,38 @@ public actor DeliveryScheduler {
                 continue
             }
             var sendable: [(Unit, [UInt8])] = []
-            for unit in batch {
+            var outbound: [OutboundMessage] = []
+            for var unit in batch {
                 // A message removed from the queue (`tern queue remove`) while leased is skipped.
                 guard let content = contents[unit.message.id] else {
                     inFlight -= unit.recipients.count
                     for recipient in unit.recipients { holding.remove(Self.key(unit.message.id, recipient.position)) }
                     continue
                 }
+                // Stored addresses were parsed on the way in; one that no longer parses is
+                // refused here rather than sent as text nobody checked.
+                var recipients: [OutboundRecipient] = []
+                var kept: [LeasedRecipient] = []
+                var invalid: [LeasedRecipient] = []
+                for recipient in unit.recipients {
+                    if let path = try? ForwardPath(parsing: "<\(recipient.address)>", allowUTF8: true) {
+                        recipients.append(OutboundRecipient(path: path, notify: recipient.notify, originalRecipient: recipient.originalRecipient))
+                        kept.append(recipient)
+                    } else {
+                        invalid.append(recipient)
+                    }
+                }
+                if !invalid.isEmpty {
+                    let result = RecipientResult(reply: SMTPReply(553, EnhancedStatus(5, 1, 3), "Invalid recipient address in the queue"), fromRemote: false)
+                    await conclude(Unit(message: unit.message, recipients: invalid), results: invalid.map { _ in result }, details: nil, content: content)
+                    unit.recipients = kept
+                    if kept.isEmpty { continue }
+                }
                 sendable.append((unit, content))
-            }
-            let outbound = sendable.map { unit, content in
-                OutboundMessage(
-                    reversePath: unit.message.from,
-                    recipients: unit.recipients.map {
-                        OutboundRecipient(address: $0.address, notify: $0.notify, originalRecipient: $0.originalRecipient)
-                    },
-                    content: content, envelopeID: unit.message.envelopeID, dsnReturn: unit.message.dsnReturn,
-                    requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content))
+                outbound.append(
+                    OutboundMessage(
+                        reversePath: unit.message.from, recipients: recipients, content: content, envelopeID: unit.message.envelopeID,
+                        dsnReturn: unit.message.dsnReturn, requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content)))
             }
             let results = outbound.isEmpty ? [] : await open.send(outbound)
             for (index, (unit, content)) in sendable.enumerated() {
@@ -416,7 +431,7 @@ public actor DeliveryScheduler {
         }
         await connection?.close()
         connections -= 1
-        activeTasks -= 1
+        taskEnded()
         if var entry = destinations[key] {
             entry.connections -= 1
             destinations[key] = entry.connections == 0 && entry.pending.isEmpty ? nil : entry
@@ -428,7 +443,7 @@ public actor DeliveryScheduler {
     /// RFC 6531 §3.2: SMTPUTF8 is needed when an address or the header is not ASCII; a message
     /// that was merely submitted with the parameter can still go to a peer without it.
     private static func needsSMTPUTF8(_ unit: Unit, content: [UInt8]) -> Bool {
-        if unit.message.from.utf8.contains(where: { $0 >= 0x80 }) { return true }
+        if unit.message.from.mailbox?.requiresSMTPUTF8 == true { return true }
         if unit.recipients.contains(where: { $0.address.utf8.contains { $0 >= 0x80 } }) { return true }
         var previous: UInt8 = 0
         for byte in content {
@@ -475,31 +490,21 @@ public actor DeliveryScheduler {
                     status: Bounces.status(of: reply), remoteMTA: peer.map { _ in details!.host },
                     diagnostic: result.fromRemote ? reply.singleLine : nil, lastAttempt: now, willRetryUntil: until)
             }
+            let decision = DeliveryDecision.decide(
+                DeliveryDecision.Attempt(
+                    result: result.kind, previousAttempts: recipient.attempts, queuedAt: message.createdAt, now: now,
+                    notify: recipient.notify, delayNotified: recipient.delayNotified),
+                schedule: schedule, delayWarning: settings.delayWarning)
             var outcome = DeliveryOutcome(
-                messageID: message.id, position: recipient.position, recipient: recipient.address, state: .delivered,
-                reply: reply.singleLine, nextAttemptAt: nil, mxHost: details?.peerName, tls: details?.tlsVersion)
-            switch result.kind {
-            case .delivered:
-                break
-            case .rejected:
-                outcome.state = .bounced
-                if Bounces.wantsFailureNotice(recipient.notify) { failed.append(report(.failed)) }
-            case .deferred:
-                switch schedule.decide(attempts: recipient.attempts + 1, queuedAt: message.createdAt, now: now) {
-                case .expire:
-                    outcome.state = .bounced
-                    outcome.reply = "\(reply.singleLine) (gave up: in the queue longer than the maximum queue age)"
-                    if Bounces.wantsFailureNotice(recipient.notify) { failed.append(report(.failed)) }
-                case .retry(let at):
-                    outcome.state = .deferred
-                    outcome.nextAttemptAt = at
-                    if Bounces.wantsDelayNotice(recipient.notify) && !recipient.delayNotified
-                        && now - message.createdAt >= settings.delayWarning
-                    {
-                        delayed.append(report(.delayed, until: message.createdAt + settings.maxQueueAge))
-                        outcome.delayNotified = true
-                    }
-                }
+                messageID: message.id, position: recipient.position, recipient: recipient.address, state: decision.state,
+                reply: reply.singleLine, nextAttemptAt: decision.nextAttemptAt, mxHost: details?.peerName, tls: details?.tlsVersion)
+            if decision.expired { outcome.reply = "\(reply.singleLine) (gave up: in the queue longer than the maximum queue age)" }
+            switch decision.notice {
+            case .none: break
+            case .failure: failed.append(report(.failed))
+            case .delay(let until):
+                delayed.append(report(.delayed, until: until))
+                outcome.delayNotified = true
             }
             outcomes.append(outcome)
             // One preformatted line per recipient, as Postfix logs it (no metadata dictionary to
@@ -508,7 +513,7 @@ public actor DeliveryScheduler {
                 "\(outcome.state.rawValue) id=\(message.id) to=<\(recipient.address)> relay=\(details?.peerName ?? "none") tls=\(details?.tlsVersion ?? "none") reply=\"\(outcome.reply ?? "")\"")
         }
         var bounces: [IncomingMessage] = []
-        if !failed.isEmpty || !delayed.isEmpty, !message.from.isEmpty {
+        if !failed.isEmpty || !delayed.isEmpty, message.from != .null {
             var original = content
             if original == nil { original = (try? await store.content(id: message.id)) ?? nil }
             for list in [failed, delayed] where !list.isEmpty {
@@ -566,7 +571,38 @@ public actor DeliveryScheduler {
             }
         }
         recording = false
-        activeTasks -= 1
+        taskEnded()
         signal.fire()
+    }
+
+    /// A session or the recorder finished; the last one wakes whoever waits for quiet.
+    private func taskEnded() {
+        activeTasks -= 1
+        guard activeTasks == 0 else { return }
+        let waiters = quietWaiters
+        quietWaiters = [:]
+        for waiter in waiters.values { waiter.resume(returning: true) }
+    }
+
+    private var quietWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    private var nextQuietWaiter = 0
+
+    /// Waits until no attempt is running and every outcome is recorded (true), or until
+    /// `timeout` passes (false). Shutdown calls it after `stop()`.
+    public func waitUntilIdle(timeout: Duration) async -> Bool {
+        guard activeTasks > 0 else { return true }
+        nextQuietWaiter += 1
+        let id = nextQuietWaiter
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            quietWaiters[id] = continuation
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.quietWaitTimedOut(id)
+            }
+        }
+    }
+
+    private func quietWaitTimedOut(_ id: Int) {
+        quietWaiters.removeValue(forKey: id)?.resume(returning: false)
     }
 }

@@ -332,7 +332,8 @@ final class SPFEvaluation: @unchecked Sendable {
         withUnsafeMutableBytes(of: &v6) { $0.copyBytes(from: ip) }
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         guard inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil else { return "" }
-        return String(cString: buffer)
+        let text = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// §6.2: the explanation; any problem means none (the receiver's default applies).

@@ -11,8 +11,8 @@ public struct DeliveryStatusNotification: Sendable {
     /// The per-recipient fields (RFC 3464 §2.3).
     public struct Recipient: Hashable, Sendable {
         public var finalRecipient: String
-        /// The ORCPT value as given (`type;xtext`), reported decoded (§2.3.1).
-        public var originalRecipient: String?
+        /// The ORCPT the sender gave (RFC 3461 §4.2), reported decoded (§2.3.1).
+        public var originalRecipient: OriginalRecipient?
         public var action: Action
         /// RFC 3463 status, e.g. `5.1.1`.
         public var status: String
@@ -25,7 +25,7 @@ public struct DeliveryStatusNotification: Sendable {
         public var willRetryUntil: Int?
 
         public init(
-            finalRecipient: String, originalRecipient: String? = nil, action: Action, status: String, remoteMTA: String? = nil,
+            finalRecipient: String, originalRecipient: OriginalRecipient? = nil, action: Action, status: String, remoteMTA: String? = nil,
             diagnostic: String? = nil, lastAttempt: Int? = nil, willRetryUntil: Int? = nil
         ) {
             self.finalRecipient = finalRecipient
@@ -105,8 +105,8 @@ public struct DeliveryStatusNotification: Sendable {
         for recipient in recipients {
             line("")
             line("Final-Recipient: rfc822; \(recipient.finalRecipient)")
-            if let orcpt = recipient.originalRecipient, let decoded = Self.decodedOriginalRecipient(orcpt) {
-                line("Original-Recipient: \(decoded)")
+            if let orcpt = recipient.originalRecipient {
+                line("Original-Recipient: \(orcpt.addressType); \(Self.printable(orcpt.address))")
             }
             line("Action: \(recipient.action.rawValue)")
             line("Status: \(recipient.status)")
@@ -126,7 +126,7 @@ public struct DeliveryStatusNotification: Sendable {
         }
         line("")
         var out = Array(text.utf8)
-        out += LineEndings.crlf(headersOnly ? Self.headerSection(of: original) : original)
+        out += DotStuffing.crlf(headersOnly ? Self.headerSection(of: original) : original)
         out += Array("\r\n--\(boundary)--\r\n".utf8)
         return out
     }
@@ -159,13 +159,6 @@ public struct DeliveryStatusNotification: Sendable {
         return lines
     }
 
-    /// `rfc822;a+2Bb@x` → `rfc822; a+b@x` (RFC 3461 §4.2 xtext).
-    static func decodedOriginalRecipient(_ value: String) -> String? {
-        guard let semicolon = value.firstIndex(of: ";") else { return nil }
-        let type = value[..<semicolon].trimmingSpaces
-        guard let address = XText.decode(String(value[value.index(after: semicolon)...])) else { return nil }
-        return "\(type); \(printable(address))"
-    }
 
     /// Header field values must not carry CR or LF (a remote reply could otherwise add fields).
     static func printable(_ text: String) -> String {
@@ -185,39 +178,5 @@ public struct DeliveryStatusNotification: Sendable {
             i += 1
         }
         return message
-    }
-}
-
-/// Line-ending normalisation: every CR, LF or CRLF becomes CRLF and non-empty content ends with
-/// CRLF. Used for BDAT chunks (so the next hop sees exactly what DATA would carry, and no bare
-/// line ending can smuggle) and for messages Tern builds around stored content.
-public enum LineEndings {
-    public static func crlf(_ content: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.count + content.count / 64 + 2)
-        content.withUnsafeBufferPointer { body in
-            var index = 0
-            let count = body.count
-            while index < count {
-                var end = index
-                while end < count && body[end] != 0x0D && body[end] != 0x0A { end += 1 }
-                if end > index { out.append(contentsOf: body[index..<end]) }
-                guard end < count else { break }
-                out.append(0x0D)
-                out.append(0x0A)
-                index = body[end] == 0x0D && end + 1 < count && body[end + 1] == 0x0A ? end + 2 : end + 1
-            }
-        }
-        if let last = out.last, last != 0x0A { out += [0x0D, 0x0A] }
-        return out
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var s = self
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return s
     }
 }

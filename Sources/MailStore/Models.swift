@@ -49,16 +49,16 @@ public struct QueuedRecipient: Hashable, Sendable {
     public var state: RecipientState
     public var attempts: Int
     public var lastReply: String?
-    /// RFC 3461 NOTIFY as written on RCPT, or nil when absent.
-    public var notify: String?
-    /// RFC 3461 ORCPT as `type;xtext`, or nil.
-    public var originalRecipient: String?
+    /// RFC 3461 NOTIFY as given on RCPT, or nil when absent.
+    public var notify: DSNNotify?
+    /// RFC 3461 ORCPT, or nil.
+    public var originalRecipient: OriginalRecipient?
     /// Unix seconds of the next attempt (or of the lease's end while delivering).
     public var nextAttemptAt: Int?
 
     public init(
-        address: String, state: RecipientState = .queued, attempts: Int = 0, lastReply: String? = nil, notify: String? = nil,
-        originalRecipient: String? = nil, nextAttemptAt: Int? = nil
+        address: String, state: RecipientState = .queued, attempts: Int = 0, lastReply: String? = nil, notify: DSNNotify? = nil,
+        originalRecipient: OriginalRecipient? = nil, nextAttemptAt: Int? = nil
     ) {
         self.nextAttemptAt = nextAttemptAt
         self.address = address
@@ -75,8 +75,8 @@ public struct QueuedMessage: Hashable, Sendable {
     public var id: String
     /// The Message-ID header's value, or nil when the message has none.
     public var messageID: String?
-    /// The reverse path; "" for `<>`.
-    public var from: String
+    /// The reverse path (`.null` for `<>`).
+    public var from: ReversePath
     public var size: Int
     /// Unix seconds.
     public var createdAt: Int
@@ -86,17 +86,17 @@ public struct QueuedMessage: Hashable, Sendable {
     /// The account that sent it with AUTH (or a trusted network's account), if any.
     public var authenticatedAs: String?
     /// RFC 3461 RET and ENVID, kept for the bounces that delivery will send.
-    public var dsnReturn: String?
+    public var dsnReturn: DSNReturn?
     public var envelopeID: String?
-    public var bodyType: String?
+    public var bodyType: BodyType?
     public var smtpUTF8: Bool
     /// Why the message is to be filed as Junk (a DMARC `quarantine` verdict), or nil.
     public var quarantine: String?
 
     public init(
-        id: String, messageID: String?, from: String, size: Int, createdAt: Int, recipients: [QueuedRecipient],
-        clientAddress: String? = nil, heloName: String? = nil, dsnReturn: String? = nil, envelopeID: String? = nil,
-        bodyType: String? = nil, smtpUTF8: Bool = false, authenticatedAs: String? = nil, quarantine: String? = nil
+        id: String, messageID: String?, from: ReversePath, size: Int, createdAt: Int, recipients: [QueuedRecipient],
+        clientAddress: String? = nil, heloName: String? = nil, dsnReturn: DSNReturn? = nil, envelopeID: String? = nil,
+        bodyType: BodyType? = nil, smtpUTF8: Bool = false, authenticatedAs: String? = nil, quarantine: String? = nil
     ) {
         self.quarantine = quarantine
         self.authenticatedAs = authenticatedAs
@@ -150,20 +150,20 @@ public struct IncomingMessage: Sendable {
         QueuedMessage(
             id: id,
             messageID: content.withUnsafeBytes { HeaderFields.firstValue(named: "Message-ID", in: $0) },
-            from: envelope.reversePath.description,
+            from: envelope.reversePath,
             size: content.count,
             createdAt: receivedAt,
             recipients: envelope.recipients.map {
                 QueuedRecipient(
                     address: $0.path.mailbox?.description ?? "postmaster",
-                    notify: $0.parameters.notify?.description,
-                    originalRecipient: $0.parameters.originalRecipient?.description)
+                    notify: $0.parameters.notify,
+                    originalRecipient: $0.parameters.originalRecipient)
             },
             clientAddress: clientAddress,
             heloName: heloName,
-            dsnReturn: envelope.mailParameters.ret?.rawValue,
+            dsnReturn: envelope.mailParameters.ret,
             envelopeID: envelope.mailParameters.envelopeID,
-            bodyType: envelope.mailParameters.body?.rawValue,
+            bodyType: envelope.mailParameters.body,
             smtpUTF8: envelope.mailParameters.smtpUTF8,
             authenticatedAs: authenticatedAs, quarantine: quarantine)
     }

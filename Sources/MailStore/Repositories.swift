@@ -27,6 +27,8 @@ public protocol DirectoryRepository: Sendable {
     /// The plan name of `user`, synchronously; nil for an unknown user.
     func plan(user: String) throws(StoreError) -> String?
     func setPlan(user: String, plan: String) async throws(StoreError)
+    /// Replaces every stored secret of `user` (a new password).
+    func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError)
     /// Counted usage for these periods (missing periods are 0). Synchronous.
     func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int]
 }
@@ -126,14 +128,17 @@ extension QueueRepository {
 public struct LeasedRecipient: Hashable, Sendable {
     public var position: Int
     public var address: String
-    public var notify: String?
-    public var originalRecipient: String?
+    public var notify: DSNNotify?
+    public var originalRecipient: OriginalRecipient?
     /// Attempts made before this one.
     public var attempts: Int
     /// A delay notice (NOTIFY=DELAY) was already sent for this recipient.
     public var delayNotified: Bool
 
-    public init(position: Int, address: String, notify: String? = nil, originalRecipient: String? = nil, attempts: Int = 0, delayNotified: Bool = false) {
+    public init(
+        position: Int, address: String, notify: DSNNotify? = nil, originalRecipient: OriginalRecipient? = nil, attempts: Int = 0,
+        delayNotified: Bool = false
+    ) {
         self.position = position
         self.address = address
         self.notify = notify

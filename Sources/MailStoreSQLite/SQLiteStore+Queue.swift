@@ -78,18 +78,30 @@ extension SQLiteStore: QueueRepository {
 
     static func message(from row: Row, recipients: [QueuedRecipient]) -> QueuedMessage {
         QueuedMessage(
-            id: row["id"], messageID: row["message_id"], from: row["reverse_path"], size: row["size"],
+            id: row["id"], messageID: row["message_id"], from: reversePath(row["reverse_path"]), size: row["size"],
             createdAt: row["created_at"], recipients: recipients, clientAddress: row["client_address"],
-            heloName: row["helo"], dsnReturn: row["dsn_ret"], envelopeID: row["envid"], bodyType: row["body_type"],
+            heloName: row["helo"], dsnReturn: (row["dsn_ret"] as String?).flatMap(DSNReturn.init(rawValue:)), envelopeID: row["envid"],
+            bodyType: (row["body_type"] as String?).flatMap(BodyType.init(rawValue:)),
             smtpUTF8: row["smtputf8"], authenticatedAs: row["auth_account"], quarantine: row["quarantine"])
     }
+
+    /// The stored reverse path ("" for `<>`), typed once here so nothing downstream re-parses it.
+    static func reversePath(_ text: String) -> ReversePath {
+        guard !text.isEmpty, let path = try? ReversePath(parsing: "<\(text)>", allowUTF8: true) else { return .null }
+        return path
+    }
+
+    /// NOTIFY and ORCPT as stored (their RFC 3461 parameter text).
+    static func notify(_ text: String?) -> DSNNotify? { text.flatMap(DSNNotify.init(parameter:)) }
+    static func originalRecipient(_ text: String?) -> OriginalRecipient? { text.flatMap(OriginalRecipient.init(parameter:)) }
 
     static func recipientsByMessage(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [String: [QueuedRecipient]] {
         var result: [String: [QueuedRecipient]] = [:]
         for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
             let recipient = QueuedRecipient(
                 address: row["address"], state: RecipientState(rawValue: row["state"]) ?? .queued, attempts: row["attempts"],
-                lastReply: row["last_reply"], notify: row["notify"], originalRecipient: row["orcpt"], nextAttemptAt: row["next_attempt_at"])
+                lastReply: row["last_reply"], notify: notify(row["notify"]), originalRecipient: originalRecipient(row["orcpt"]),
+                nextAttemptAt: row["next_attempt_at"])
             result[row["message_id"], default: []].append(recipient)
         }
         return result
@@ -107,8 +119,8 @@ extension SQLiteStore: QueueRepository {
                 """
         ).execute(
             arguments: [
-                q.id, q.messageID, q.from, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn, q.envelopeID,
-                q.bodyType, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content,
+                q.id, q.messageID, q.from.description, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn?.rawValue, q.envelopeID,
+                q.bodyType?.rawValue, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content,
             ])
         for (position, recipient) in q.recipients.enumerated() {
             try db.cachedStatement(
@@ -117,7 +129,9 @@ extension SQLiteStore: QueueRepository {
                     VALUES (?, ?, ?, 'queued', ?, ?, ?)
                     """
             ).execute(
-                arguments: [q.id, position, recipient.address, recipient.notify, recipient.originalRecipient, q.createdAt])
+                arguments: [
+                    q.id, position, recipient.address, recipient.notify?.description, recipient.originalRecipient?.description, q.createdAt,
+                ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
                 reply: nil)
@@ -148,7 +162,8 @@ extension SQLiteStore: DeliveryQueue {
                 if byMessage[id] == nil { order.append(id) }
                 byMessage[id, default: []].append(
                     LeasedRecipient(
-                        position: row["position"], address: row["address"], notify: row["notify"], originalRecipient: row["orcpt"],
+                        position: row["position"], address: row["address"], notify: Self.notify(row["notify"]),
+                        originalRecipient: Self.originalRecipient(row["orcpt"]),
                         attempts: row["attempts"], delayNotified: row["delay_notified"]))
             }
             for id in order { byMessage[id]?.sort { $0.position < $1.position } }

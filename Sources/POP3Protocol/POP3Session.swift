@@ -311,7 +311,7 @@ public struct POP3Session: Sendable {
         guard let content else { return [.send(Self.err("[SYS/TEMP] Message could not be read"))] }
         let body = topLines.map { MultilineBody.top(content, lines: $0) } ?? content
         var out = Self.ok(topLines == nil ? "\(content.count) octets" : "Top of message follows")
-        out += MultilineBody.dotStuffed(body)
+        out += DotStuffing.stuffed(body)
         return [.send(out)]
     }
 
@@ -320,55 +320,5 @@ public struct POP3Session: Sendable {
         state = .closed
         let reply = ok ? Self.ok("\(configuration.hostname) signing off") : Self.err("[SYS/TEMP] Some deleted messages were not removed")
         return [.send(reply), .close]
-    }
-}
-
-/// Multi-line response bodies (RFC 1939 §3).
-public enum MultilineBody {
-    /// Every line ending made CRLF, lines starting with "." get another, then ".\r\n".
-    public static func dotStuffed(_ content: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.count + content.count / 64 + 5)
-        var atLineStart = true
-        var previous: UInt8 = 0
-        for byte in content {
-            if atLineStart && byte == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
-            if byte == 0x0A && previous != 0x0D { out.append(0x0D) }
-            if previous == 0x0D && byte != 0x0A {
-                // A bare CR: end the line properly.
-                out.append(0x0A)
-                if byte == UInt8(ascii: ".") { out.append(UInt8(ascii: ".")) }
-            }
-            out.append(byte)
-            atLineStart = byte == 0x0A
-            previous = byte
-        }
-        if previous == 0x0D { out.append(0x0A) } else if !out.isEmpty && previous != 0x0A { out += [0x0D, 0x0A] }
-        out += Array(".\r\n".utf8)
-        return out
-    }
-
-    /// The header, the empty line, and the first `lines` lines of the body (RFC 1939 TOP).
-    public static func top(_ content: [UInt8], lines: Int) -> [UInt8] {
-        var index = 0
-        var lineStart = 0
-        // The header ends at the first empty line.
-        while index < content.count {
-            if content[index] == 0x0A {
-                let line = content[lineStart..<index]
-                let isEmpty = line.isEmpty || line == [0x0D]
-                index += 1
-                lineStart = index
-                if isEmpty { break }
-                continue
-            }
-            index += 1
-        }
-        var remaining = lines
-        while index < content.count && remaining > 0 {
-            if content[index] == 0x0A { remaining -= 1 }
-            index += 1
-        }
-        return Array(content[..<index])
     }
 }

@@ -1,10 +1,11 @@
 import Logging
+import MailService
 import MailStore
 import NIOCore
 import NIOSSL
 import POP3Protocol
+import ProtocolEdge
 import SASL
-import SMTPServer
 
 /// The NIO driver of `POP3Session`: frames lines, runs TLS, checks credentials, holds the
 /// maildrop lock, and reads and expunges through the mailbox store.
@@ -14,19 +15,19 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
 
     private var session: POP3Session
     private let client: String
-    private let policy: any SMTPPolicy
+    private let authenticator: AccountAuthenticator
     private let mailboxes: any MailboxRepository
     private let tlsContext: NIOSSLContext?
-    private let throttle: AuthFailureThrottle
+    private let limits: AbuseLimits
     private let locks: MaildropLocks
     private let idleTimeout: TimeAmount
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    private var input = ByteBuffer()
+    private var flow = InboundFlow()
     private var waiting = false
     private var closing = false
-    private var exchange: SASLServerExchange?
-    private var verifiedAccount: String?
+    /// The login under way (USER/PASS or AUTH); a new value for each attempt.
+    private var exchange: AuthenticationExchange?
     /// The locked maildrop: its owner and INBOX.
     private var lockedUser: String?
     private var mailboxID: Int?
@@ -36,15 +37,15 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
     static let maximumLine = 16384
 
     init(
-        session: POP3Session, client: String, policy: any SMTPPolicy, mailboxes: any MailboxRepository, tlsContext: NIOSSLContext?,
-        throttle: AuthFailureThrottle, locks: MaildropLocks, idleTimeout: TimeAmount, logger: Logger
+        session: POP3Session, client: String, authenticator: AccountAuthenticator, mailboxes: any MailboxRepository, tlsContext: NIOSSLContext?,
+        limits: AbuseLimits, locks: MaildropLocks, idleTimeout: TimeAmount, logger: Logger
     ) {
         self.session = session
         self.client = client
-        self.policy = policy
+        self.authenticator = authenticator
         self.mailboxes = mailboxes
         self.tlsContext = tlsContext
-        self.throttle = throttle
+        self.limits = limits
         self.locks = locks
         self.idleTimeout = idleTimeout
         self.logger = logger
@@ -73,9 +74,14 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        input.writeBuffer(&bytes)
+        flow.append(&bytes)
         armIdleTimer()
         processInput()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { processInput() }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -94,22 +100,26 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Answers pipelined commands in order while no decision is pending and the peer reads its
+    /// replies; otherwise input waits and reads pause at `InboundFlow`'s bound.
     private func processInput() {
-        while !waiting && !closing {
-            guard let newline = input.readableBytesView.firstIndex(of: 0x0A) else {
-                if input.readableBytes > Self.maximumLine {
+        guard let context else { return }
+        while !waiting && !closing && context.channel.isWritable {
+            guard let newline = flow.input.readableBytesView.firstIndex(of: 0x0A) else {
+                if flow.input.readableBytes > Self.maximumLine {
                     send(Array("-ERR Line too long\r\n".utf8))
                     close()
                 }
-                return
+                break
             }
-            let length = newline - input.readerIndex
-            var line = input.readBytes(length: length) ?? []
-            input.moveReaderIndex(forwardBy: 1)
+            let length = newline - flow.input.readerIndex
+            var line = flow.input.readBytes(length: length) ?? []
+            flow.input.moveReaderIndex(forwardBy: 1)
             if line.last == 0x0D { line.removeLast() }
             perform(session.receive(line: line))
         }
-        if input.readableBytes == 0 { input.clear() }
+        flow.compact()
+        if self.context != nil { flow.updateReading(context.channel) }
     }
 
     private func send(_ bytes: [UInt8]) {
@@ -141,27 +151,35 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
                     return
                 }
                 // RFC 2595 §4 / CVE-2011-0411: plaintext that came with or after STLS is dropped.
-                input.clear()
+                flow.discard()
                 do {
                     try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
                 } catch {
                     close()
                 }
             case .checkPassword(let user, let password):
-                guard !throttle.isBlocked(client) else { return refuseBlocked() }
-                decide(policy.verifyPassword(username: user, password: password, connection: connectionInfo, on: context.eventLoop)) {
-                    handler, account in handler.finishAuthentication(account)
-                }
+                guard !limits.loginBlocked(from: client) else { return refuseBlocked() }
+                let (login, step) = AuthenticationExchange.password(username: user, password: password)
+                exchange = login
+                drive(step)
             case .saslStart(let mechanism, let initial):
-                guard !throttle.isBlocked(client) else { return refuseBlocked() }
+                guard !limits.loginBlocked(from: client) else { return refuseBlocked() }
                 guard let parsed = SASLMechanism(rawValue: mechanism) else {
                     perform(session.authenticationFinished(user: nil))
                     return
                 }
-                exchange = SASLServerExchange(mechanism: parsed, hostname: session.configuration.hostname)
-                drive(exchange!.start(initialResponse: initial))
+                var login = AuthenticationExchange(mechanism: parsed, hostname: session.configuration.hostname)
+                let step = login.start(initialResponse: initial)
+                exchange = login
+                drive(step)
             case .saslResponse(let data):
-                drive(exchange?.respond(data) ?? .failure(.malformed))
+                guard var login = exchange else {
+                    drive(.failed(.malformed))
+                    return
+                }
+                let step = login.respond(data)
+                exchange = login
+                drive(step)
             case .openMaildrop(let user):
                 openMaildrop(user)
             case .retrieve(let uid):
@@ -193,43 +211,31 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private var connectionInfo: ConnectionInfo {
-        ConnectionInfo(clientAddress: client, listener: .submissions, clientIsTrusted: false)
-    }
-
     private func refuseBlocked() {
         send(Array("-ERR [AUTH] Too many failed logins from your address; try again later\r\n".utf8))
         close()
     }
 
-    /// The SASL exchange (RFC 5034), with the same credential checks as SMTP AUTH.
-    private func drive(_ step: SASLServerExchange.Step) {
+    /// The login (RFC 1939 USER/PASS or RFC 5034 AUTH), with the same credential checks as SMTP AUTH.
+    private func drive(_ step: AuthenticationExchange.Step) {
         guard let context else { return }
         switch step {
         case .challenge(let challenge):
             perform(session.saslChallenge(challenge))
-        case .verifyPassword(let username, let password):
-            decide(policy.verifyPassword(username: username, password: password, connection: connectionInfo, on: context.eventLoop)) { handler, account in
-                handler.verifiedAccount = account
-                handler.drive(handler.exchange?.passwordChecked(account != nil) ?? .failure(.invalidCredentials))
+        case .lookUp(let lookup):
+            let promise = context.eventLoop.makePromise(of: CredentialAnswer.self)
+            authenticator.answer(lookup) { promise.succeed($0) }
+            decide(promise.futureResult) { handler, answer in
+                guard var login = handler.exchange else { return }
+                let next = login.answer(answer)
+                handler.exchange = login
+                handler.drive(next)
             }
-        case .needSCRAMCredentials(let username):
-            decide(policy.scramCredentials(username: username, on: context.eventLoop)) { handler, credentials in
-                handler.drive(handler.exchange?.scramCredentials(credentials, decoy: .decoy()) ?? .failure(.invalidCredentials))
-            }
-        case .needCRAMSecret(let username):
-            decide(policy.cramSecret(username: username, on: context.eventLoop)) { handler, secret in
-                handler.verifiedAccount = secret == nil ? nil : username.lowercased()
-                handler.drive(handler.exchange?.cramSecret(secret) ?? .failure(.invalidCredentials))
-            }
-        case .success(let username):
+        case .authenticated(let account):
             exchange = nil
-            let account = verifiedAccount ?? username.lowercased()
-            verifiedAccount = nil
             finishAuthentication(account)
-        case .failure:
+        case .failed:
             exchange = nil
-            verifiedAccount = nil
             finishAuthentication(nil)
         }
     }
@@ -237,19 +243,19 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
     private func finishAuthentication(_ account: String?) {
         guard let context else { return }
         guard let account else {
-            let (delay, blocked) = throttle.recordFailure(client)
-            logger.notice("pop3 authentication failed", metadata: ["client": "\(client)", "blocked": "\(blocked)"])
+            let penalty = limits.loginFailed(from: client)
+            logger.notice("pop3 authentication failed", metadata: ["client": "\(client)", "blocked": "\(penalty.blocked)"])
             waiting = true
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: delay) {
+            context.eventLoop.scheduleTask(in: TimeAmount(penalty.delay)) {
                 let handler = bound.value
                 handler.waiting = false
                 handler.perform(handler.session.authenticationFinished(user: nil))
-                if blocked { handler.refuseBlocked() } else { handler.processInput() }
+                if penalty.blocked { handler.refuseBlocked() } else { handler.processInput() }
             }
             return
         }
-        throttle.recordSuccess(client)
+        limits.loginSucceeded(from: client)
         logger.info("pop3 login", metadata: ["client": "\(client)", "user": "\(account)"])
         perform(session.authenticationFinished(user: account))
     }

@@ -1,75 +1,6 @@
 import MailCore
 import NIOCore
 
-/// One recipient of an outbound transaction, with the RFC 3461 parameters it arrived with.
-public struct OutboundRecipient: Hashable, Sendable {
-    public var address: String
-    /// NOTIFY as written (`SUCCESS,FAILURE`, `NEVER`), or nil.
-    public var notify: String?
-    /// ORCPT as `type;xtext`, or nil.
-    public var originalRecipient: String?
-
-    public init(address: String, notify: String? = nil, originalRecipient: String? = nil) {
-        self.address = address
-        self.notify = notify
-        self.originalRecipient = originalRecipient
-    }
-}
-
-/// A message as handed to the next hop: envelope, what the body needs from the peer, content.
-public struct OutboundMessage: Sendable {
-    /// The reverse path without brackets; "" for `<>`.
-    public var reversePath: String
-    public var recipients: [OutboundRecipient]
-    /// The stored message (header and body); line endings are normalised on the way out.
-    public var content: [UInt8]
-    /// RFC 3461 ENVID, decoded (it is xtext-encoded on the wire).
-    public var envelopeID: String?
-    /// RFC 3461 RET: `FULL` or `HDRS`.
-    public var dsnReturn: String?
-    /// The envelope or header needs SMTPUTF8 (RFC 6531).
-    public var requiresSMTPUTF8: Bool
-    /// The content has octets above 127 (RFC 6152).
-    public var is8Bit: Bool
-
-    public init(
-        reversePath: String, recipients: [OutboundRecipient], content: [UInt8], envelopeID: String? = nil, dsnReturn: String? = nil,
-        requiresSMTPUTF8: Bool = false, is8Bit: Bool? = nil
-    ) {
-        self.reversePath = reversePath
-        self.recipients = recipients
-        self.content = content
-        self.envelopeID = envelopeID
-        self.dsnReturn = dsnReturn
-        self.requiresSMTPUTF8 = requiresSMTPUTF8
-        self.is8Bit = is8Bit ?? content.contains { $0 >= 0x80 }
-    }
-}
-
-/// What became of one recipient in one transaction.
-public struct RecipientResult: Hashable, Sendable {
-    public enum Kind: Hashable, Sendable {
-        case delivered
-        case deferred
-        case rejected
-    }
-
-    public var reply: SMTPReply
-    /// False when Tern decided without the peer saying so (a capability the message needs is
-    /// missing, or the connection broke); the DSN then has no remote Diagnostic-Code.
-    public var fromRemote: Bool
-
-    public init(reply: SMTPReply, fromRemote: Bool = true) {
-        self.reply = reply
-        self.fromRemote = fromRemote
-    }
-
-    public var kind: Kind {
-        if reply.isPositive { return .delivered }
-        return reply.isTransientFailure ? .deferred : .rejected
-    }
-}
-
 /// The client side of an SMTP session (RFC 5321 §3, §4.1): greeting, EHLO (HELO when EHLO is
 /// refused), STARTTLS whenever offered (RFC 3207), then transactions one after another, with
 /// PIPELINING (RFC 2920) and CHUNKING (RFC 3030) when the peer has them. No I/O: the driver feeds
@@ -170,7 +101,7 @@ public struct SMTPClientSession: Sendable {
                 capabilities = ServerCapabilities(ehloReply: reply)
                 if settings.useStartTLS && !isTLSActive && capabilities.offers("STARTTLS") {
                     phase = .startTLS
-                    return [.send(Self.line("STARTTLS"))]
+                    return [.send(Self.line(.startTLS))]
                 }
                 phase = .ready
                 return [.ready]
@@ -178,7 +109,7 @@ public struct SMTPClientSession: Sendable {
             // RFC 5321 §4.1.1.1 / §3.2: an old server that does not know EHLO gets HELO.
             if reply.isPermanentFailure && !isTLSActive {
                 phase = .helo
-                return [.send(Self.line("HELO \(settings.heloName)"))]
+                return [.send(Self.line(.helo(settings.heloName)))]
             }
             return fail(reply)
         case .helo:
@@ -243,7 +174,7 @@ public struct SMTPClientSession: Sendable {
     public mutating func quit() -> [Action] {
         guard phase == .ready || phase == .transaction || phase == .startTLS else { return [] }
         phase = .quitting
-        return [.send(Self.line("QUIT"))]
+        return [.send(Self.line(.quit))]
     }
 
     // MARK: transaction
@@ -276,7 +207,7 @@ public struct SMTPClientSession: Sendable {
         nextID += 1
         if needsReset {
             needsReset = false
-            out.writeString("RSET\r\n")
+            SMTPCommand.rset.encode(into: &out)
             expect(.reset, for: &transaction)
             if !pipelining {
                 active.append(transaction)
@@ -346,7 +277,7 @@ public struct SMTPClientSession: Sendable {
             if reply.code == 354 {
                 transaction.gotGoAhead = true
                 if transaction.mailReply?.isPositive == true && transaction.anyRecipientAccepted {
-                    DotStuffer.encode(transaction.message.content, into: &out)
+                    DotStuffing.encode(transaction.message.content, into: &out)
                 } else {
                     // RFC 2920 §3.1: a server that says 354 with no valid recipient still gets
                     // an (empty) message end; its reply is ignored.
@@ -444,42 +375,40 @@ public struct SMTPClientSession: Sendable {
     }
 
     private func writeMail(for message: OutboundMessage, into out: inout ByteBuffer) {
-        out.writeString("MAIL FROM:<\(message.reversePath)>")
-        if capabilities.offers("SIZE") { out.writeString(" SIZE=\(message.content.count)") }
-        if message.is8Bit && capabilities.offers("8BITMIME") { out.writeString(" BODY=8BITMIME") }
-        if message.requiresSMTPUTF8 { out.writeString(" SMTPUTF8") }
+        // Each parameter only when the peer offers its extension (RFC 1870, 6152, 6531, 3461).
+        var parameters = MailParameters(smtpUTF8: message.requiresSMTPUTF8)
+        if capabilities.offers("SIZE") { parameters.size = message.content.count }
+        if message.is8Bit && capabilities.offers("8BITMIME") { parameters.body = .eightBitMIME }
         if capabilities.offers("DSN") {
-            if let ret = message.dsnReturn { out.writeString(" RET=\(ret)") }
-            if let envid = message.envelopeID { out.writeString(" ENVID=\(XText.encode(envid))") }
+            parameters.ret = message.dsnReturn
+            parameters.envelopeID = message.envelopeID
         }
-        out.writeString("\r\n")
+        SMTPCommand.mail(message.reversePath, parameters).encode(into: &out)
     }
 
     private func writeRecipient(_ recipient: OutboundRecipient, into out: inout ByteBuffer) {
-        out.writeString("RCPT TO:<\(recipient.address)>")
-        if capabilities.offers("DSN") {
-            if let notify = recipient.notify { out.writeString(" NOTIFY=\(notify)") }
-            if let orcpt = recipient.originalRecipient { out.writeString(" ORCPT=\(orcpt)") }
-        }
-        out.writeString("\r\n")
+        let parameters =
+            capabilities.offers("DSN")
+            ? RecipientParameters(notify: recipient.notify, originalRecipient: recipient.originalRecipient) : RecipientParameters()
+        SMTPCommand.rcpt(recipient.path, parameters).encode(into: &out)
     }
 
     private mutating func writeDataCommand(for message: OutboundMessage, into out: inout ByteBuffer, transaction: inout Transaction) {
         if chunking {
             // RFC 3030: the chunk is the exact octets, CRLF-normalised but not dot-stuffed.
-            let body = LineEndings.crlf(message.content)
-            out.writeString("BDAT \(body.count) LAST\r\n")
+            let body = DotStuffing.crlf(message.content)
+            SMTPCommand.bdat(size: body.count, last: true).encode(into: &out)
             out.writeBytes(body)
             expect(.bdat, for: &transaction)
         } else {
-            out.writeString("DATA\r\n")
+            SMTPCommand.data.encode(into: &out)
             expect(.data, for: &transaction)
         }
     }
 
     private mutating func sendEHLO() -> [Action] {
         phase = .ehlo
-        return [.send(Self.line("EHLO \(settings.heloName)"))]
+        return [.send(Self.line(.ehlo(settings.heloName)))]
     }
 
     private mutating func fail(_ reply: SMTPReply) -> [Action] {
@@ -492,10 +421,9 @@ public struct SMTPClientSession: Sendable {
         return [.failed(reply)]
     }
 
-    private static func line(_ text: String) -> ByteBuffer {
+    private static func line(_ command: SMTPCommand) -> ByteBuffer {
         var buffer = ByteBuffer()
-        buffer.writeString(text)
-        buffer.writeString("\r\n")
+        command.encode(into: &buffer)
         return buffer
     }
 }

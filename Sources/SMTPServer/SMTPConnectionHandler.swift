@@ -1,7 +1,9 @@
 import Logging
 import MailCore
+import MailService
 import NIOCore
 import NIOSSL
+import ProtocolEdge
 import SASL
 import SMTPProtocol
 
@@ -13,34 +15,31 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private var session: SMTPServerSession
     private let policy: any SMTPPolicy
+    private let authenticator: AccountAuthenticator
     private var connection: ConnectionInfo
-    private var exchange: SASLServerExchange?
-    /// The account a password (or API key) check resolved to; the SASL username may be "apikey".
-    private var verifiedAccount: String?
+    /// The login under way; a new value for every AUTH, so nothing it looked up outlives it.
+    private var exchange: AuthenticationExchange?
     private let hostname: String
     private let tlsContext: NIOSSLContext?
     private let registry: ConnectionRegistry
-    private let throttle: AuthFailureThrottle
+    private let limits: AbuseLimits
     private let logger: Logger
     private var context: ChannelHandlerContext?
-    private var input = ByteBuffer()
+    private var flow = InboundFlow()
     private var output = ByteBuffer()
     private var waiting = false
-    private var readPaused = false
     private var ticker: RepeatedTask?
     private var closing = false
 
-    /// Unread input held while waiting for a decision before reads pause (bounded memory).
-    static let maximumBufferedInput = 256 * 1024
-
     init(
-        configuration: SMTPServerSessionConfiguration, policy: any SMTPPolicy, connection: ConnectionInfo, tlsContext: NIOSSLContext?,
-        registry: ConnectionRegistry, throttle: AuthFailureThrottle, logger: Logger
+        configuration: SMTPServerSessionConfiguration, policy: any SMTPPolicy, authenticator: AccountAuthenticator, connection: ConnectionInfo,
+        tlsContext: NIOSSLContext?, registry: ConnectionRegistry, limits: AbuseLimits, logger: Logger
     ) {
-        self.throttle = throttle
+        self.limits = limits
         self.session = SMTPServerSession(configuration: configuration, now: .now())
         self.hostname = configuration.hostname
         self.policy = policy
+        self.authenticator = authenticator
         self.connection = connection
         self.tlsContext = tlsContext
         self.registry = registry
@@ -78,12 +77,14 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        if input.readableBytes == 0 {
-            input = bytes
-        } else {
-            input.writeBuffer(&bytes)
-        }
+        flow.append(&bytes)
         processInput()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The peer read some of its replies: go on with what it pipelined.
+        if context.channel.isWritable { continueAfterDecision() }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -99,30 +100,15 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     // MARK: - Running the session
 
+    /// Feeds unread input to the session, unless a decision is pending or the peer is not
+    /// reading its replies (then input waits, and reads pause at `InboundFlow`'s bound).
     private func processInput() {
-        guard !waiting, !closing else {
-            pauseReadsIfFull()
-            return
+        guard let context else { return }
+        if !waiting, !closing, context.channel.isWritable {
+            perform(session.receive(&flow.input, now: .now()))
+            flow.compact()
         }
-        perform(session.receive(&input, now: .now()))
-        if input.readableBytes == 0 {
-            input.clear()
-        } else if input.readerIndex > 65536 {
-            input.discardReadBytes()
-        }
-        pauseReadsIfFull()
-    }
-
-    private func pauseReadsIfFull() {
-        guard let context, !readPaused, input.readableBytes > Self.maximumBufferedInput else { return }
-        readPaused = true
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
-    }
-
-    private func resumeReads() {
-        guard let context, readPaused, input.readableBytes <= Self.maximumBufferedInput else { return }
-        readPaused = false
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        flow.updateReading(context.channel)
     }
 
     fileprivate func perform(_ actions: [SMTPServerSession.Action]) {
@@ -149,7 +135,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     return handler.session.stored(result)
                 }
             case .authenticate(let mechanism, let initialResponse):
-                if throttle.isBlocked(connection.clientAddress) {
+                if limits.loginBlocked(from: connection.clientAddress) {
                     logger.notice("auth refused: address in cool-down", metadata: ["client": "\(connection.clientAddress)"])
                     perform(session.authFailed(.authenticationFailed))
                     perform(session.close(with: .tooManyAuthenticationFailures))
@@ -159,11 +145,15 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                     perform(session.authFailed(.authenticationFailed))
                     continue
                 }
-                exchange = SASLServerExchange(mechanism: mechanism, hostname: hostname)
-                drive(exchange!.start(initialResponse: initialResponse))
+                var login = AuthenticationExchange(mechanism: mechanism, hostname: hostname)
+                let step = login.start(initialResponse: initialResponse)
+                exchange = login
+                drive(step)
             case .authenticationResponse(let response):
-                guard exchange != nil else { continue }
-                drive(exchange!.respond(response))
+                guard var login = exchange else { continue }
+                let step = login.respond(response)
+                exchange = login
+                drive(step)
             case .cancelAuthentication:
                 exchange = nil
             case .startTLS:
@@ -177,38 +167,28 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     /// Performs one step of the SASL exchange (RFC 4954).
-    private func drive(_ step: SASLServerExchange.Step) {
+    private func drive(_ step: AuthenticationExchange.Step) {
         guard let context else { return }
         switch step {
         case .challenge(let challenge):
             perform(session.authChallenge(challenge))
-        case .verifyPassword(let username, let password):
-            whenDecided(policy.verifyPassword(username: username, password: password, connection: connection, on: context.eventLoop)) {
-                handler, account in
-                handler.verifiedAccount = account
-                handler.drive(handler.exchange?.passwordChecked(account != nil) ?? .failure(.invalidCredentials))
+        case .lookUp(let lookup):
+            let promise = context.eventLoop.makePromise(of: CredentialAnswer.self)
+            authenticator.answer(lookup) { promise.succeed($0) }
+            whenDecided(promise.futureResult) { handler, answer in
+                guard var login = handler.exchange else { return [] }
+                let next = login.answer(answer)
+                handler.exchange = login
+                handler.drive(next)
                 return []
             }
-        case .needSCRAMCredentials(let username):
-            whenDecided(policy.scramCredentials(username: username, on: context.eventLoop)) { handler, credentials in
-                handler.drive(handler.exchange?.scramCredentials(credentials, decoy: .decoy()) ?? .failure(.invalidCredentials))
-                return []
-            }
-        case .needCRAMSecret(let username):
-            whenDecided(policy.cramSecret(username: username, on: context.eventLoop)) { handler, secret in
-                handler.verifiedAccount = secret == nil ? nil : username.lowercased()
-                handler.drive(handler.exchange?.cramSecret(secret) ?? .failure(.invalidCredentials))
-                return []
-            }
-        case .success(let username):
+        case .authenticated(let account):
             exchange = nil
-            let identity = verifiedAccount ?? username.lowercased()
-            verifiedAccount = nil
-            connection.authenticatedAs = identity
-            throttle.recordSuccess(connection.clientAddress)
-            logger.info("authenticated", metadata: ["client": "\(connection.clientAddress)", "user": "\(identity)"])
-            perform(session.authSucceeded(identity))
-        case .failure(let error):
+            connection.authenticatedAs = account
+            limits.loginSucceeded(from: connection.clientAddress)
+            logger.info("authenticated", metadata: ["client": "\(connection.clientAddress)", "user": "\(account)"])
+            perform(session.authSucceeded(account))
+        case .failed(let error):
             exchange = nil
             let reply: SMTPReply
             switch error {
@@ -220,19 +200,19 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 perform(session.authFailed(reply))
                 return
             }
-            let (delay, blocked) = throttle.recordFailure(connection.clientAddress)
+            let penalty = limits.loginFailed(from: connection.clientAddress)
             logger.notice(
                 "authentication failed",
-                metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)", "blocked": "\(blocked)"])
+                metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)", "blocked": "\(penalty.blocked)"])
             // Hold the answer (the same for unknown users and wrong passwords), then close if the
             // address has used up its attempts.
             waiting = true
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-            context.eventLoop.scheduleTask(in: delay) {
+            context.eventLoop.scheduleTask(in: TimeAmount(penalty.delay)) {
                 let handler = bound.value
                 handler.waiting = false
                 handler.perform(handler.session.authFailed(reply))
-                if blocked { handler.perform(handler.session.close(with: .tooManyAuthenticationFailures)) }
+                if penalty.blocked { handler.perform(handler.session.close(with: .tooManyAuthenticationFailures)) }
                 handler.continueAfterDecision()
             }
         }
@@ -257,7 +237,6 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     private func continueAfterDecision() {
         processInput()
         flushOutput()
-        resumeReads()
     }
 
     private func startTLS(context: ChannelHandlerContext) {
@@ -265,7 +244,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         flushOutput()
         // RFC 3207 §4.2 / CVE-2011-0411: the session already dropped unread plaintext; any bytes
         // that arrive from now on go through TLS first.
-        input.clear()
+        flow.discard()
         do {
             try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
             session.tlsEstablished()

@@ -1,6 +1,5 @@
 import MailCore
 import NIOCore
-import SASL
 import SMTPProtocol
 
 /// Who is on the other end of a connection, as far as policy cares.
@@ -31,13 +30,6 @@ public protocol SMTPPolicy: Sendable {
     /// `accepted` is how many recipients this transaction already has (plan limits count them).
     func checkRecipient(_ recipient: EnvelopeRecipient, accepted: Int, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<SMTPReply?>
-    /// The account `username` + `password` log in as, or nil. The password may be an API key, with
-    /// the account's address or `apikey` as the username. Takes as long for unknown users.
-    func verifyPassword(username: String, password: String, connection: ConnectionInfo, on eventLoop: any EventLoop) -> EventLoopFuture<String?>
-    /// CRAM-MD5's shared secret of `username`, or nil when unknown or not kept.
-    func cramSecret(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<[UInt8]?>
-    /// The SCRAM-SHA-256 keys of `username`, or nil when unknown.
-    func scramCredentials(username: String, on eventLoop: any EventLoop) -> EventLoopFuture<SCRAMCredentials?>
     /// Stores the message durably; the queue id, or why not.
     func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<Result<String, StoreRefusal>>

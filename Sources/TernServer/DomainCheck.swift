@@ -2,6 +2,7 @@ import DNSClient
 import DNSClientNIO
 import Foundation
 import MailAuth
+import MailService
 import MailStore
 import NIOPosix
 

@@ -4,12 +4,15 @@ import Logging
 import MailAuth
 import POP3Server
 import MailCore
+import MailService
 import MailStore
 import MailStoreSQLite
 import NIOCore
 import NIOPosix
 import NIOSSL
 import Delivery
+import ProtocolEdge
+import ServiceLifecycle
 import SMTPClient
 import SMTPProtocol
 import SMTPServer
@@ -32,6 +35,13 @@ public struct TernEnvironment: Sendable {
         } catch {
             throw ConfigurationError(key: "data_dir", "cannot open \(path): \(error)")
         }
+    }
+
+    /// Domains, users, keys, plans, aliases and quotas over this store and configuration.
+    public var administration: Administration {
+        Administration(
+            store: store, hostname: configuration.hostname, planNames: Set(configuration.plans.keys),
+            keepsCRAMSecrets: configuration.auth.cramMD5)
     }
 }
 
@@ -62,91 +72,70 @@ public enum TernRuntime {
         policy.authentication = messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
         policy.mailboxes = environment.store
         let limits = configuration.limits
-        let settings = SMTPServiceSettings(
+        // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
+        // AUTH from the same client, and connection caps cover all listeners together.
+        let abuseLimits = AbuseLimits(
+            settings: AbuseLimits.Settings(
+                maximumConnections: limits.maxConnections, maximumConnectionsPerClient: limits.maxConnectionsPerIP,
+                maximumConnectionRatePerMinute: limits.maxConnectionRatePerIP, authFailuresBeforeDelay: limits.authFailuresBeforeDelay,
+                authFailuresBeforeBlock: limits.authFailuresBeforeBlock, authBlockTime: .seconds(limits.authBlockTime)))
+        let authenticator = AccountAuthenticator(directory: environment.store)
+        let listener = ProtocolListener(group: group, limits: abuseLimits, tlsContext: tlsContext, logger: logger)
+        var smtpSettings = SMTPServiceSettings(
             hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,
-            maximumConnections: limits.maxConnections, maximumConnectionsPerClient: limits.maxConnectionsPerIP,
             commandTimeout: .seconds(Int64(limits.commandTimeout)), connectionTimeout: .seconds(Int64(limits.connectionTimeout)),
             trustedNetworks: configuration.relay.trustedNetworks)
-        var smtpSettings = settings
-        smtpSettings.maximumConnectionRatePerClient = limits.maxConnectionRatePerIP
-        smtpSettings.authFailuresBeforeDelay = limits.authFailuresBeforeDelay
-        smtpSettings.authFailuresBeforeBlock = limits.authFailuresBeforeBlock
-        smtpSettings.authBlockTime = .seconds(Int64(limits.authBlockTime))
         smtpSettings.trustedAccount = configuration.relay.trustedAccount.isEmpty ? nil : configuration.relay.trustedAccount
         // CRAM-MD5 only when the operator accepted storing a password-equivalent secret.
         smtpSettings.authMechanisms = ["PLAIN", "LOGIN", "SCRAM-SHA-256"] + (configuration.auth.cramMD5 ? ["CRAM-MD5"] : [])
-        let smtp = SMTPService(settings: smtpSettings, policy: policy, tlsContext: tlsContext, group: group, logger: logger)
-
-        var specs: [SMTPListenerSpec] = []
-        specs += configuration.listen.smtp.map { SMTPListenerSpec(host: $0.host, port: $0.port, kind: .mx, configurationKey: "listen.smtp") }
-        specs += configuration.listen.submission.map {
-            SMTPListenerSpec(host: $0.host, port: $0.port, kind: .submission, configurationKey: "listen.submission")
-        }
-        specs += configuration.listen.submissions.map {
-            SMTPListenerSpec(host: $0.host, port: $0.port, kind: .submissions, configurationKey: "listen.submissions")
-        }
-        var channels: [any Channel] = []
-        for spec in specs {
-            do {
-                channels.append(try await smtp.bind(spec))
-                logger.info("listening", metadata: ["service": "\(spec.configurationKey)", "address": "\(spec.host):\(spec.port)"])
-            } catch {
-                for channel in channels { try? await channel.close() }
-                try? await group.shutdownGracefully()
-                throw ConfigurationError(key: spec.configurationKey, "\(error)")
-            }
-        }
+        let smtp = SMTPService(settings: smtpSettings, policy: policy, authenticator: authenticator, listener: listener)
         // POP3 (RFC 1939) on pop3 (STLS) and pop3s (implicit TLS), with the same account checks
         // and abuse limits as SMTP AUTH.
         let pop3 = POP3Service(
             settings: POP3ServiceSettings(
-                hostname: configuration.hostname, allowPlaintext: configuration.pop3.allowPlaintext,
-                mechanisms: smtpSettings.authMechanisms, maximumConnections: limits.maxConnections,
-                maximumConnectionsPerClient: limits.maxConnectionsPerIP),
-            policy: policy, mailboxes: environment.store, tlsContext: tlsContext, group: group,
-            throttle: AuthFailureThrottle(
-                delayAfter: limits.authFailuresBeforeDelay, blockAfter: limits.authFailuresBeforeBlock, blockTime: .seconds(Int64(limits.authBlockTime))),
-            logger: logger)
-        let pop3Listeners = configuration.listen.pop3.map { ($0, false, "listen.pop3") } + configuration.listen.pop3s.map { ($0, true, "listen.pop3s") }
-        for (address, implicitTLS, key) in pop3Listeners {
+                hostname: configuration.hostname, allowPlaintext: configuration.pop3.allowPlaintext, mechanisms: smtpSettings.authMechanisms),
+            authenticator: authenticator, mailboxes: environment.store, listener: listener)
+
+        let listen = configuration.listen
+        var bindings: [(ListenerEndpoint, ListenerKind?)] = []
+        bindings += listen.smtp.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.smtp"), .mx) }
+        bindings += listen.submission.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submission"), .submission) }
+        bindings += listen.submissions.map {
+            (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submissions", implicitTLS: true), .submissions)
+        }
+        bindings += listen.pop3.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3"), nil) }
+        bindings += listen.pop3s.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3s", implicitTLS: true), nil) }
+        var channels: [any Channel] = []
+        for (address, kind) in bindings {
             do {
-                channels.append(try await pop3.bind(host: address.host, port: address.port, implicitTLS: implicitTLS))
-                logger.info("listening", metadata: ["service": "\(key)", "address": "\(address.host):\(address.port)"])
+                if let kind {
+                    channels.append(try await smtp.bind(address, kind: kind))
+                } else {
+                    channels.append(try await pop3.bind(address))
+                }
+                logger.info("listening", metadata: ["service": "\(address.configurationKey)", "address": "\(address.host):\(address.port)"])
             } catch {
                 for channel in channels { try? await channel.close() }
                 try? await group.shutdownGracefully()
-                throw ConfigurationError(key: key, "\(error)")
+                throw ConfigurationError(key: address.configurationKey, "\(error)")
             }
         }
         // One node on the embedded store: whatever the last run had leased is due again now.
         _ = try? await environment.store.releaseLeases(at: MessageDate.nowUnixSeconds())
-        let delivery = Task { await scheduler.run() }
+        // One group of services; SIGTERM/SIGINT shut them down in reverse order: listeners
+        // first (transactions in flight finish), then delivery, then the last checkpoint.
+        let grace = Duration.seconds(configuration.limits.shutdownGrace)
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: CheckpointService(checkpointer: checkpointer)),
+                    .init(service: DeliveryService(scheduler: scheduler, grace: grace)),
+                    .init(service: ListenerService(channels: channels, smtp: smtp, grace: grace, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
-
-        let signal = await waitForTerminationSignal()
-        logger.info("shutting down", metadata: ["signal": "\(signal)"])
-        // Stop accepting, let transactions in flight finish, then close the rest with 421.
-        for channel in channels { try? await channel.close() }
-        smtp.beginShutdown()
-        let deadline = Date().addingTimeInterval(TimeInterval(configuration.limits.shutdownGrace))
-        while smtp.activeConnections > 0 && Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        smtp.forceClose()
-        // Stop leasing; attempts under way finish (their outcomes are recorded) within the
-        // grace time, and anything still leased is retried at the next start.
-        delivery.cancel()
-        await scheduler.stop()
-        while await scheduler.busy && Date() < deadline.addingTimeInterval(5) {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        // Sessions that were mid-write close once their write is answered.
-        let hardDeadline = Date().addingTimeInterval(5)
-        while smtp.activeConnections > 0 && Date() < hardDeadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        try await services.run()
         try? await group.shutdownGracefully()
-        checkpointer.stop()
         logger.info("stopped")
     }
 
@@ -205,41 +194,6 @@ public enum TernRuntime {
                 maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
                 connectionIdleTime: Double(delivery.connectionIdleTime)),
             logger: deliveryLogger, mailboxes: store)
-    }
-
-    /// Suspends until SIGINT or SIGTERM arrives; returns its name.
-    static func waitForTerminationSignal() async -> String {
-        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            let once = SignalOnce(continuation)
-            for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.fire(name) }
-                source.resume()
-                once.keep(source)
-            }
-        }
-    }
-}
-
-/// Resumes a continuation for the first signal only, and keeps the signal sources alive.
-private final class SignalOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<String, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.withLock { sources.append(source) }
-    }
-
-    func fire(_ name: String) {
-        let c = lock.withLock { () -> CheckedContinuation<String, Never>? in
-            defer { continuation = nil }
-            return continuation
-        }
-        c?.resume(returning: name)
     }
 }
 

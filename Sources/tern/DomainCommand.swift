@@ -3,7 +3,7 @@ import Foundation
 import MailCore
 import MailStore
 import MailAuth
-import MailStoreSQLite
+import MailService
 import TernServer
 
 struct DomainCommand: ParsableCommand {
@@ -16,22 +16,14 @@ struct DomainCommand: ParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The domain, e.g. example.com.") var domain: String
         @Option(help: "DKIM selector (default: tern + today's date).") var selector: String?
-        @Option(help: "DKIM key: rsa (2048 bits), ed25519, or both (two signatures).") var dkim: KeyChoice = .rsa
+        @Option(help: "DKIM key: rsa (2048 bits), ed25519, or both (two signatures).") var dkim: DKIMKeyChoice = .rsa
 
         func run() async throws {
-            guard let parsed = try? Domain(validating: domain, allowUTF8: true), parsed.kind == .name else {
-                throw ValidationError("\(domain) is not a valid domain name")
-            }
-            let environment = try options.environment()
-            let name = parsed.normalized
-            do {
-                try await environment.store.addDomain(name)
-                try await addKeys(dkim, domain: name, selector: selector, store: environment.store)
-            } catch let error as StoreError {
-                throw OperationFailure(message: "\(error)")
+            let name = try await options.administer { admin throws(AdministrationError) in
+                try await admin.addDomain(domain, dkim: dkim, selector: selector)
             }
             print("Added \(name). Publish these DNS records:")
-            try await printRecords(name, environment: environment)
+            try await printRecords(name, options: options)
         }
     }
 
@@ -41,7 +33,7 @@ struct DomainCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let domains = try await operation { try await options.environment().store.listDomains() }
+            let domains = try await options.administer { admin throws(AdministrationError) in try await admin.domains() }
             if json {
                 printJSON(domains.map { ["name": $0.name, "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
             } else {
@@ -51,37 +43,12 @@ struct DomainCommand: ParsableCommand {
     }
 }
 
-enum KeyChoice: String, ExpressibleByArgument, CaseIterable {
-    case rsa, ed25519, both
-}
+extension DKIMKeyChoice: ExpressibleByArgument {}
 
-/// Makes the domain's new DKIM key(s); the selector of the Ed25519 one ends in "e".
-func addKeys(_ choice: KeyChoice, domain: String, selector: String?, store: SQLiteStore) async throws {
-    let existing = Set(try await store.signingKeys(domain: domain).map(\.selector))
-    let base = selector ?? DNSRecordSuggestions.defaultSelector(taken: existing.union(existing.map { String($0.dropLast()) }))
-    var algorithms: [DKIMAlgorithm] = []
-    if choice != .ed25519 { algorithms.append(.rsaSHA256) }
-    if choice != .rsa { algorithms.append(.ed25519SHA256) }
-    let now = MessageDate.nowUnixSeconds()
-    var made: [String] = []
-    for algorithm in algorithms {
-        let name = algorithm == .ed25519SHA256 && choice == .both ? base + "e" : base
-        let key: DKIMSigningKey
-        do {
-            key = try DKIMSigningKey.generate(domain: domain, selector: name, algorithm: algorithm)
-        } catch {
-            throw OperationFailure(message: "cannot generate a DKIM key: \(error)")
-        }
-        try await store.addSigningKey(
-            StoredSigningKey(domain: domain, selector: name, algorithm: algorithm.rawValue, privateKey: key.storageText, createdAt: now))
-        made.append(name)
-    }
-    try await store.retireSigningKeys(domain: domain, keeping: made)
-}
-
-func printRecords(_ domain: String, environment: TernEnvironment) async throws {
-    let keys = try await operation { try await environment.store.signingKeys(domain: domain) }
-    for line in DNSRecordSuggestions.records(domain: domain, hostname: environment.configuration.hostname, keys: keys) { print(line) }
+/// The domain's records as zone-file lines, then the advice on DMARC.
+func printRecords(_ domain: String, options: ConfigOption) async throws {
+    let records = try await options.administer { admin throws(AdministrationError) in try await admin.records(domain: domain) }
+    for record in records { print(record.zoneLine) }
     print("")
     print(DNSRecordSuggestions.advice)
 }
@@ -91,14 +58,12 @@ extension DomainCommand {
         static let configuration = CommandConfiguration(abstract: "Print the DNS records a hosted domain should publish.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The domain.") var domain: String
+        @Flag(help: "Print JSON: an array of {name, type, value}.") var json = false
 
         func run() async throws {
-            let environment = try options.environment()
-            let name = domain.lowercased()
-            guard try await operation({ try await environment.store.isHostedDomain(name) }) else {
-                throw OperationFailure(message: "\(name) is not a hosted domain (add it with `tern domain add \(name)`)")
-            }
-            try await printRecords(name, environment: environment)
+            guard json else { return try await printRecords(domain, options: options) }
+            let records = try await options.administer { admin throws(AdministrationError) in try await admin.records(domain: domain) }
+            printJSON(records.map { ["name": $0.name, "type": $0.type, "value": $0.value, "ttl": $0.ttl] as [String: Any] })
         }
     }
 
@@ -112,17 +77,15 @@ extension DomainCommand {
             @OptionGroup var options: ConfigOption
             @Argument(help: "The domain.") var domain: String
             @Option(help: "Selector of the new key (default: tern + today's date).") var selector: String?
-            @Option(help: "rsa, ed25519 or both.") var algorithm: KeyChoice = .rsa
+            @Option(help: "rsa, ed25519 or both.") var algorithm: DKIMKeyChoice = .rsa
 
             func run() async throws {
-                let environment = try options.environment()
-                let name = domain.lowercased()
-                guard try await operation({ try await environment.store.isHostedDomain(name) }) else {
-                    throw OperationFailure(message: "\(name) is not a hosted domain")
+                try await options.administer { admin throws(AdministrationError) in
+                    try await admin.rotateDKIM(domain: domain, choice: algorithm, selector: selector)
                 }
-                try await operation { try await addKeys(algorithm, domain: name, selector: selector, store: environment.store) }
+                let name = try Administration.domainName(domain)
                 print("New key made for \(name). Publish its record now; keep the retired one until mail signed with it is delivered:")
-                try await printRecords(name, environment: environment)
+                try await printRecords(name, options: options)
             }
         }
 
@@ -133,10 +96,7 @@ extension DomainCommand {
             @Argument(help: "The key's selector.") var selector: String
 
             func run() async throws {
-                let environment = try options.environment()
-                guard try await operation({ try await environment.store.removeSigningKey(domain: domain.lowercased(), selector: selector) }) else {
-                    throw OperationFailure(message: "\(domain) has no DKIM key with selector \(selector)")
-                }
+                try await options.administer { admin throws(AdministrationError) in try await admin.removeDKIMKey(domain: domain, selector: selector) }
                 print("Removed \(selector)._domainkey.\(domain.lowercased()); delete its TXT record.")
             }
         }
@@ -145,9 +105,18 @@ extension DomainCommand {
             static let configuration = CommandConfiguration(abstract: "List a domain's DKIM keys.")
             @OptionGroup var options: ConfigOption
             @Argument(help: "The domain.") var domain: String
+            @Flag(help: "Print JSON.") var json = false
 
             func run() async throws {
-                let keys = try await operation { try await options.environment().store.signingKeys(domain: domain.lowercased()) }
+                let keys = try await options.administer { admin throws(AdministrationError) in try await admin.dkimKeys(domain: domain) }
+                if json {
+                    printJSON(
+                        keys.map {
+                            ["selector": $0.selector, "algorithm": $0.algorithm, "state": $0.state.rawValue,
+                             "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)]
+                        })
+                    return
+                }
                 printTable(
                     header: ["SELECTOR", "ALGORITHM", "STATE", "CREATED"],
                     rows: keys.map { [$0.selector, $0.algorithm, $0.state.rawValue, MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
@@ -182,5 +151,24 @@ func operation<T>(_ body: () async throws -> T) async throws -> T {
         throw error
     } catch let error as StoreError {
         throw OperationFailure(message: "\(error)")
+    }
+}
+
+extension DomainCommand {
+    struct CatchAll: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "catch-all", abstract: "Deliver mail for unknown addresses of DOMAIN to TARGET (or stop, with --remove).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The hosted domain.") var domain: String
+        @Argument(help: "Where unknown addresses' mail goes.") var target: String?
+        @Flag(help: "Remove the catch-all.") var remove = false
+
+        func run() async throws {
+            guard remove != (target != nil) else { throw ValidationError("give a TARGET, or --remove") }
+            try await options.administer { admin throws(AdministrationError) in try await admin.setCatchAll(domain: domain, target: target) }
+            let name = try Administration.domainName(domain)
+            let normalized = try target.map { try Administration.address($0) }
+            print(normalized.map { "Unknown addresses of \(name) now go to \($0)." } ?? "No catch-all for \(name).")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MailCore
+import MailService
 import MailStore
 import TernServer
 
@@ -16,16 +17,9 @@ struct KeyCommand: ParsableCommand {
         @Option(help: "A name to recognise the key by.") var name = ""
 
         func run() async throws {
-            let address = try accountAddress(email)
-            let key = APIKey.generate()
-            let environment = try options.environment()
-            try await operation {
-                try await environment.store.addAPIKey(
-                    APIKeyRecord(
-                        id: key.id, user: address.normalized, name: name, secretHash: key.secretHash, createdAt: MessageDate.nowUnixSeconds()))
-            }
+            let key = try await options.administer { admin throws(AdministrationError) in try await admin.createAPIKey(for: email, name: name) }
             // DESIGN.md: the key alone on standard output.
-            print(key.text)
+            print(key)
         }
     }
 
@@ -36,8 +30,7 @@ struct KeyCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let address = try accountAddress(email)
-            let keys = try await operation { try await options.environment().store.listAPIKeys(user: address.normalized) }
+            let keys = try await options.administer { admin throws(AdministrationError) in try await admin.apiKeys(of: email) }
             if json {
                 printJSON(
                     keys.map { key -> [String: Any] in
@@ -60,8 +53,7 @@ struct KeyCommand: ParsableCommand {
         @Argument(help: "The key's id (from `tern key list`).") var id: String
 
         func run() async throws {
-            let revoked = try await operation { try await options.environment().store.revokeAPIKey(id: id, at: MessageDate.nowUnixSeconds()) }
-            guard revoked else { throw OperationFailure(message: "no active key \(id)") }
+            try await options.administer { admin throws(AdministrationError) in try await admin.revokeAPIKey(id: id) }
             print("Revoked \(id).")
         }
     }

@@ -27,10 +27,19 @@ struct MailboxCommand: ParsableCommand {
                 }
                 let messages = try await operation { try await store.messages(mailboxID: mailbox.id) }
                 if json {
-                    printJSON(messages.map {
-                        ["uid": $0.uid, "size": $0.size, "internal_date": MessageDate.rfc3339(unixSeconds: $0.internalDate), "flags": $0.flags,
-                         "queue_id": $0.messageID] as [String: Any]
-                    })
+                    var entries: [[String: Any]] = []
+                    for message in messages {
+                        // The header's Message-ID and Subject, as stored (RFC 5322 §3.6.4, §3.6.5).
+                        let content = try await operation { try await store.content(mailboxID: mailbox.id, uid: message.uid) } ?? []
+                        let header = HeaderFields.firstValue(named: "Message-ID", in: content)?.trimmingCharacters(in: .whitespaces)
+                        let subject = HeaderFields.firstValue(named: "Subject", in: content)?.trimmingCharacters(in: .whitespaces)
+                        entries.append([
+                            "uid": message.uid, "folder": mailbox.name, "size": message.size, "flags": message.flags,
+                            "internal_date": MessageDate.rfc3339(unixSeconds: message.internalDate), "queue_id": message.messageID,
+                            "message_id": header as Any? ?? NSNull(), "subject": subject as Any? ?? NSNull(),
+                        ])
+                    }
+                    printJSON(entries)
                 } else {
                     printTable(
                         header: ["UID", "SIZE", "DATE", "FLAGS"],
@@ -59,6 +68,7 @@ struct MailboxCommand: ParsableCommand {
         @Argument(help: "The user's address.") var email: String
         @Argument(help: "The message's UID.") var uid: Int
         @Option(help: "The folder (default INBOX).") var folder = "INBOX"
+        @Flag(help: "Print JSON: uid, folder, size, flags, internal_date and the content as text.") var json = false
 
         func run() async throws {
             let address = try accountAddress(email).normalized
@@ -69,100 +79,16 @@ struct MailboxCommand: ParsableCommand {
             guard let content = try await operation({ try await store.content(mailboxID: mailbox.id, uid: uid) }) else {
                 throw OperationFailure(message: "no message with UID \(uid) in \(folder) of \(address)")
             }
-            FileHandle.standardOutput.write(Data(content))
-        }
-    }
-}
-
-struct AliasCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "alias", abstract: "Addresses that deliver to other addresses.", subcommands: [Add.self, List.self, Remove.self])
-
-    struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make ALIAS deliver to each TARGET (hosted users or outside addresses).")
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "The alias, in a hosted domain.") var alias: String
-        @Argument(help: "One or more target addresses.") var targets: [String]
-
-        func run() async throws {
-            let address = try accountAddress(alias).normalized
-            guard !targets.isEmpty else { throw ValidationError("give at least one target") }
-            let normalized = try targets.map { try accountAddress($0).normalized }
-            try await operation { try await options.environment().store.addAlias(address, targets: normalized) }
-            print("\(address) → \(normalized.joined(separator: ", "))")
-        }
-    }
-
-    struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List aliases.")
-        @OptionGroup var options: ConfigOption
-        @Flag(help: "Print JSON.") var json = false
-
-        func run() async throws {
-            let aliases = try await operation { try await options.environment().store.aliases() }
             if json {
-                printJSON(aliases.map { ["alias": $0.address, "targets": $0.targets] as [String: Any] })
-            } else {
-                printTable(header: ["ALIAS", "TARGETS"], rows: aliases.map { [$0.address, $0.targets.joined(separator: ", ")] })
+                let message = try await operation { try await store.messages(mailboxID: mailbox.id) }.first { $0.uid == uid }
+                printJSON([
+                    "uid": uid, "folder": mailbox.name, "size": content.count, "flags": message?.flags ?? [],
+                    "internal_date": message.map { MessageDate.rfc3339(unixSeconds: $0.internalDate) } as Any? ?? NSNull(),
+                    "content": String(decoding: content, as: UTF8.self),
+                ] as [String: Any])
+                return
             }
-        }
-    }
-
-    struct Remove: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an alias.")
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "The alias.") var alias: String
-
-        func run() async throws {
-            let address = try accountAddress(alias).normalized
-            guard try await operation({ try await options.environment().store.removeAlias(address) }) else {
-                throw OperationFailure(message: "no alias \(address)")
-            }
-            print("Removed \(address).")
-        }
-    }
-}
-
-extension UserCommand {
-    struct SetQuota: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "set-quota", abstract: "Limit a user's mailboxes to BYTES (e.g. 500M, 2G; 0 or none: no limit).")
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "The user's address.") var email: String
-        @Argument(help: "Bytes, with an optional K, M or G suffix; none for no limit.") var bytes: String
-
-        func run() async throws {
-            let address = try accountAddress(email).normalized
-            guard let quota = Self.parse(bytes) else { throw ValidationError("\(bytes) is not a size (e.g. 1048576, 500M, 2G, none)") }
-            try await operation { try await options.environment().store.setQuota(user: address, bytes: quota == 0 ? nil : quota) }
-            print(quota == 0 ? "\(address) has no quota." : "\(address) may keep \(quota) bytes.")
-        }
-
-        static func parse(_ text: String) -> Int? {
-            let lower = text.lowercased()
-            if lower == "none" { return 0 }
-            let multipliers: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
-            if let last = lower.last, let multiplier = multipliers[last], let n = Int(lower.dropLast()), n >= 0 { return n * multiplier }
-            if let n = Int(lower), n >= 0 { return n }
-            return nil
-        }
-    }
-}
-
-extension DomainCommand {
-    struct CatchAll: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "catch-all", abstract: "Deliver mail for unknown addresses of DOMAIN to TARGET (or stop, with --remove).")
-        @OptionGroup var options: ConfigOption
-        @Argument(help: "The hosted domain.") var domain: String
-        @Argument(help: "Where unknown addresses' mail goes.") var target: String?
-        @Flag(help: "Remove the catch-all.") var remove = false
-
-        func run() async throws {
-            guard remove != (target != nil) else { throw ValidationError("give a TARGET, or --remove") }
-            let normalized = try target.map { try accountAddress($0).normalized }
-            try await operation { try await options.environment().store.setCatchAll(domain: domain.lowercased(), target: normalized) }
-            print(normalized.map { "Unknown addresses of \(domain.lowercased()) now go to \($0)." } ?? "No catch-all for \(domain.lowercased()).")
+            FileHandle.standardOutput.write(Data(content))
         }
     }
 }

@@ -38,11 +38,28 @@ struct QueueCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one queued message: envelope, recipients and content.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The queue id.") var id: String
+        @Flag(help: "Print JSON: the message as in `queue list --json`, its events and its content as text.") var json = false
 
         func run() async throws {
             let environment = try options.environment()
             guard let message = try await operation({ try await environment.store.queuedMessage(id: id) }) else {
                 throw OperationFailure(message: "no queued message \(id)")
+            }
+            if json {
+                var object = queueJSON(message)
+                object["client"] = message.clientAddress as Any? ?? NSNull()
+                object["helo"] = message.heloName as Any? ?? NSNull()
+                object["authenticated_as"] = message.authenticatedAs as Any? ?? NSNull()
+                object["events"] = try await operation({ try await environment.store.events(messageID: id) }).map { event -> [String: Any] in
+                    [
+                        "at": MessageDate.rfc3339(unixSeconds: event.at), "type": event.type, "recipient": event.recipient,
+                        "mx": event.mxHost as Any? ?? NSNull(), "tls": event.tls as Any? ?? NSNull(), "reply": event.reply as Any? ?? NSNull(),
+                    ]
+                }
+                let content = try await operation { try await environment.store.content(id: id) }
+                object["content"] = content.map { String(decoding: $0, as: UTF8.self) } as Any? ?? NSNull()
+                printJSON(object)
+                return
             }
             print("id: \(message.id)")
             print("from: <\(message.from)>")
@@ -114,7 +131,7 @@ func queueJSON(_ message: QueuedMessage) -> [String: Any] {
     [
         "id": message.id,
         "message_id": message.messageID as Any? ?? NSNull(),
-        "from": message.from,
+        "from": message.from.description,
         "size": message.size,
         "created_at": MessageDate.rfc3339(unixSeconds: message.createdAt),
         "recipients": message.recipients.map { recipient -> [String: Any] in

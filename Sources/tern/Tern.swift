@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MailService
 import TernServer
 
 /// The `tern` command line: a thin front over `TernServer`.
@@ -58,6 +59,17 @@ struct ConfigOption: ParsableArguments {
 
     func environment() throws -> TernEnvironment {
         try TernEnvironment(configuration: load())
+    }
+
+    /// Runs an administrative operation: a usage mistake exits 2, a failed operation 1.
+    func administer<T>(_ body: (Administration) async throws(AdministrationError) -> T) async throws -> T {
+        let administration = try environment().administration
+        do {
+            return try await body(administration)
+        } catch {
+            if error.isUsageError { throw ValidationError(error.description) }
+            throw OperationFailure(message: error.description)
+        }
     }
 }
 

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import MailCore
+import MailService
 import MailStore
-import SASL
 import TernServer
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Manage mailbox users.", subcommands: [Add.self, List.self, Show.self, Remove.self, SetPlan.self, SetQuota.self, AllowDomain.self])
+        commandName: "user", abstract: "Manage mailbox users.",
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Passwd.self, SetPlan.self, SetQuota.self, AllowDomain.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -18,38 +19,30 @@ struct UserCommand: ParsableCommand {
         @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
 
         func run() async throws {
-            let address = try accountAddress(email)
-            let environment = try options.environment()
-            guard environment.configuration.plans[plan] != nil else {
-                throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
+            let password = passwordStdin ? try passwordFromStandardInput() : nil
+            let added = try await options.administer { admin throws(AdministrationError) in
+                try await admin.addUser(email, plan: plan, password: password)
             }
-            let password: String
-            if passwordStdin {
-                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                    throw ValidationError("--password-stdin: no password on standard input")
-                }
-                password = line
+            if let generated = added.generatedPassword {
+                print("Added \(added.address) (plan \(added.plan)). Password (shown once): \(generated)")
             } else {
-                password = randomPassword()
+                print("Added \(added.address) (plan \(added.plan)).")
             }
-            let hash = try PasswordHash.make(password)
-            var salt = [UInt8](repeating: 0, count: 16)
-            var generator = SystemRandomNumberGenerator()
-            for i in salt.indices { salt[i] = generator.next() }
-            let scram = try SCRAMCredentials.derive(password: password, salt: salt).encoded
-            // CRAM-MD5 (RFC 2195) keys its HMAC with the password itself: only kept when enabled.
-            let cramSecret = environment.configuration.auth.cramMD5 ? password : nil
-            try await operation {
-                try await environment.store.addUser(
-                    MailUser(
-                        address: address.normalized, passwordHash: hash, plan: plan, createdAt: MessageDate.nowUnixSeconds(), scram: scram,
-                        cramSecret: cramSecret))
-            }
-            if passwordStdin {
-                print("Added \(address.normalized) (plan \(plan)).")
-            } else {
-                print("Added \(address.normalized) (plan \(plan)). Password (shown once): \(password)")
-            }
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password (read from the first line of standard input); every stored form is replaced.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Flag(help: "Read the password from the first line of standard input (the only way; kept for scripts' clarity).")
+        var passwordStdin = false
+
+        func run() async throws {
+            let password = try passwordFromStandardInput()
+            try await options.administer { admin throws(AdministrationError) in try await admin.setPassword(email, password: password) }
+            print("Password of \(try Administration.address(email)) changed.")
         }
     }
 
@@ -59,7 +52,7 @@ struct UserCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let users = try await operation { try await options.environment().store.listUsers() }
+            let users = try await options.administer { admin throws(AdministrationError) in try await admin.users() }
             if json {
                 printJSON(users.map { ["address": $0.address, "plan": $0.plan, "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
             } else {
@@ -76,9 +69,8 @@ struct UserCommand: ParsableCommand {
         @Argument(help: "The user's address.") var email: String
 
         func run() async throws {
-            let address = try accountAddress(email)
-            try await operation { try await options.environment().store.removeUser(address.normalized) }
-            print("Removed \(address.normalized).")
+            try await options.administer { admin throws(AdministrationError) in try await admin.removeUser(email) }
+            print("Removed \(try Administration.address(email)).")
         }
     }
 }
@@ -91,12 +83,9 @@ extension UserCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let address = try accountAddress(email)
+            let user = try await options.administer { admin throws(AdministrationError) in try await admin.user(email) }
             let environment = try options.environment()
-            let account = address.normalized
-            guard let user = try await operation({ try await environment.store.user(account) }) else {
-                throw OperationFailure(message: "user \(account) not found")
-            }
+            let account = user.address
             let plan = environment.configuration.plans[user.plan]
             let limits = plan.map {
                 PlanLimits(
@@ -131,13 +120,8 @@ extension UserCommand {
         @Argument(help: "The plan (see [plans] in the configuration).") var plan: String
 
         func run() async throws {
-            let address = try accountAddress(email)
-            let environment = try options.environment()
-            guard environment.configuration.plans[plan] != nil else {
-                throw ValidationError("unknown plan \(plan); plans: \(environment.configuration.plans.keys.sorted().joined(separator: ", "))")
-            }
-            try await operation { try await environment.store.setPlan(user: address.normalized, plan: plan) }
-            print("\(address.normalized) is now on plan \(plan).")
+            try await options.administer { admin throws(AdministrationError) in try await admin.setPlan(email, plan: plan) }
+            print("\(try Administration.address(email)) is now on plan \(plan).")
         }
     }
 
@@ -150,21 +134,40 @@ extension UserCommand {
         @Argument(help: "The domain it may send as.") var domain: String
 
         func run() async throws {
-            let address = try accountAddress(email)
-            guard let parsed = try? Domain(validating: domain, allowUTF8: true), parsed.kind == .name else {
-                throw ValidationError("\(domain) is not a valid domain name")
-            }
-            try await operation {
-                try await options.environment().store.allowSendingDomain(user: address.normalized, domain: parsed.normalized)
-            }
-            print("\(address.normalized) may now send as @\(parsed.normalized).")
+            try await options.administer { admin throws(AdministrationError) in try await admin.allowSendingDomain(email, domain: domain) }
+            print("\(try Administration.address(email)) may now send as @\(try Administration.domainName(domain)).")
+        }
+    }
+
+    struct SetQuota: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-quota", abstract: "Limit a user's mailboxes to BYTES (e.g. 500M, 2G; 0 or none: no limit).")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Argument(help: "Bytes, with an optional K, M or G suffix; none for no limit.") var bytes: String
+
+        func run() async throws {
+            guard let quota = Self.parse(bytes) else { throw ValidationError("\(bytes) is not a size (e.g. 1048576, 500M, 2G, none)") }
+            try await options.administer { admin throws(AdministrationError) in try await admin.setQuota(email, bytes: quota == 0 ? nil : quota) }
+            let address = try Administration.address(email)
+            print(quota == 0 ? "\(address) has no quota." : "\(address) may keep \(quota) bytes.")
+        }
+
+        static func parse(_ text: String) -> Int? {
+            let lower = text.lowercased()
+            if lower == "none" { return 0 }
+            let multipliers: [Character: Int] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+            if let last = lower.last, let multiplier = multipliers[last], let n = Int(lower.dropLast()), n >= 0 { return n * multiplier }
+            if let n = Int(lower), n >= 0 { return n }
+            return nil
         }
     }
 }
 
-/// 20 characters from a 62-letter alphabet: about 119 bits.
-func randomPassword() -> String {
-    let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-    var generator = SystemRandomNumberGenerator()
-    return String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt(alphabet.count)))] })
+/// The first line of standard input, which must not be empty.
+func passwordFromStandardInput() throws -> String {
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        throw ValidationError("--password-stdin: no password on standard input")
+    }
+    return line
 }

@@ -159,7 +159,7 @@ struct Harness {
     /// Bounces in the queue (reverse path `<>`), with their content.
     func bounces() async throws -> [(QueuedMessage, String)] {
         var out: [(QueuedMessage, String)] = []
-        for m in try await store.listQueue() where m.from.isEmpty {
+        for m in try await store.listQueue() where m.from == .null {
             out.append((m, String(decoding: try await store.content(id: m.id)!, as: UTF8.self)))
         }
         return out
@@ -421,7 +421,7 @@ struct Harness {
 
     @Test func anIdleSessionCarriesTheNextMessageThenClosesAfterItsIdleTime() async throws {
         let connector = FakeConnector()
-        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 0.3 })
+        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 1.5 })
         let running = Task { await h.scheduler.run() }
         defer { running.cancel() }
         let first = try await h.enqueue(to: ["a@example.net"])
@@ -551,7 +551,9 @@ struct Harness {
         #expect(m.recipients.allSatisfy { $0.state == .delivered })
         #expect(m.recipients[1].lastReply?.hasPrefix("250 2.1.5") == true)
         // ORCPT of an expanded recipient names the alias (RFC 3461 §4.2).
-        #expect(m.recipients[3].originalRecipient == "rfc822;team@tern.test" && m.recipients[4].originalRecipient == "rfc822;team@tern.test")
+        #expect(
+            m.recipients[3].originalRecipient == OriginalRecipient(parameter: "rfc822;team@tern.test")
+                && m.recipients[4].originalRecipient == OriginalRecipient(parameter: "rfc822;team@tern.test"))
         #expect(try await inbox(h, "user@tern.test").count == 2)  // as user+news, and through the alias
         #expect(try await inbox(h, "other@tern.test").count == 1)  // the catch-all
         #expect(h.connector.sent.map { $0.message.recipients.map(\.address) } == [["far@example.net"]])

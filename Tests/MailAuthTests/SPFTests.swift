@@ -7,7 +7,7 @@ import Testing
     func expand(_ spec: String, ip: [UInt8] = [192, 0, 2, 3]) async throws -> String {
         let evaluation = SPFEvaluation(
             verifier: SPFVerifier(resolver: ZoneResolver(records: [])), ip: ip, sender: "strong-bad@email.example.com", helo: "mx.example.org")
-        return await try SPFMacroString(parsing: spec, allowExplanationLetters: true).expand { await evaluation.macroValue($0, domain: "email.example.com") }
+        return try await SPFMacroString(parsing: spec, allowExplanationLetters: true).expand { await evaluation.macroValue($0, domain: "email.example.com") }
     }
 
     // RFC 7208 §7.4, every example.

@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 import Testing
 
 @testable import POP3Protocol
@@ -146,10 +147,10 @@ struct Driver {
 
 @Suite struct MultilineBodyTests {
     @Test func dotStuffingAndLineEndings() {
-        #expect(MultilineBody.dotStuffed(line(".a\r\nb\r\n..c\r\n")) == line("..a\r\nb\r\n...c\r\n.\r\n"))
-        #expect(MultilineBody.dotStuffed(line("no newline")) == line("no newline\r\n.\r\n"))
-        #expect(MultilineBody.dotStuffed(line("bare\nlf\n.x")) == line("bare\r\nlf\r\n..x\r\n.\r\n"))
-        #expect(MultilineBody.dotStuffed([]) == line(".\r\n"))
+        #expect(DotStuffing.stuffed(line(".a\r\nb\r\n..c\r\n")) == line("..a\r\nb\r\n...c\r\n.\r\n"))
+        #expect(DotStuffing.stuffed(line("no newline")) == line("no newline\r\n.\r\n"))
+        #expect(DotStuffing.stuffed(line("bare\nlf\n.x")) == line("bare\r\nlf\r\n..x\r\n.\r\n"))
+        #expect(DotStuffing.stuffed([]) == line(".\r\n"))
     }
 
     @Test func unstuffingGivesTheContentBack() {
@@ -160,7 +161,7 @@ struct Driver {
         for _ in 0..<500 {
             var content = (0..<Int.random(in: 0..<12, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined()
             if !content.isEmpty && !content.hasSuffix("\r\n") { content += "\r\n" }
-            let bytes = MultilineBody.dotStuffed(line(content))
+            let bytes = DotStuffing.stuffed(line(content))
             let wire = String(decoding: bytes, as: UTF8.self)
             #expect(wire.hasSuffix("\r\n.\r\n") || wire == ".\r\n")
             let body = String(decoding: bytes.dropLast(3), as: UTF8.self)

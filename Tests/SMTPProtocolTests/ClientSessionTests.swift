@@ -170,7 +170,9 @@ private func run(_ peer: inout ScriptedPeer, _ messages: [OutboundMessage], sett
 }
 
 private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nhello\r\n", from: String = "a@tern.test") -> OutboundMessage {
-    OutboundMessage(reversePath: from, recipients: recipients.map { OutboundRecipient(address: $0) }, content: Array(body.utf8))
+    OutboundMessage(
+        reversePath: from.isEmpty ? .null : try! ReversePath(parsing: "<\(from)>", allowUTF8: true),
+        recipients: recipients.map { OutboundRecipient(path: try! ForwardPath(parsing: "<\($0)>", allowUTF8: true)) }, content: Array(body.utf8))
 }
 
 @Suite struct ClientSessionTests {
@@ -363,9 +365,9 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
     @Test func dsnParametersOnlyWhenThePeerOffersDSN() {
         var withDSN = message(["a@mx.test"])
         withDSN.envelopeID = "id+1 x"
-        withDSN.dsnReturn = "HDRS"
-        withDSN.recipients[0].notify = "FAILURE,DELAY"
-        withDSN.recipients[0].originalRecipient = "rfc822;a@mx.test"
+        withDSN.dsnReturn = .headers
+        withDSN.recipients[0].notify = DSNNotify(failure: true, delay: true)
+        withDSN.recipients[0].originalRecipient = OriginalRecipient(parameter: "rfc822;a@mx.test")
         var peer = ScriptedPeer()
         _ = run(&peer, [withDSN])
         #expect(peer.commands.contains("MAIL FROM:<a@tern.test> SIZE=21 RET=HDRS ENVID=id+2B1+20x"))
@@ -417,7 +419,7 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
             let content = (0..<Int.random(in: 0..<40, using: &generator)).map { _ in
                 [UInt8(ascii: "a"), 0x0D, 0x0A, UInt8(ascii: ".")].randomElement(using: &generator)!
             }
-            let out = LineEndings.crlf(content)
+            let out = DotStuffing.crlf(content)
             // Every CR is followed by LF and every LF preceded by CR; the result ends with CRLF.
             for (i, byte) in out.enumerated() {
                 if byte == 0x0D { #expect(i + 1 < out.count && out[i + 1] == 0x0A) }

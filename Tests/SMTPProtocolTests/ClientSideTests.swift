@@ -1,3 +1,4 @@
+import MailCore
 import NIOCore
 import Testing
 
@@ -58,7 +59,7 @@ private func replies(_ text: String, step: Int = 1000) throws -> [SMTPReply] {
 
 private func stuffed(_ text: String) -> String {
     var out = ByteBuffer()
-    DotStuffer.encode(Array(text.utf8), into: &out)
+    DotStuffing.encode(Array(text.utf8), into: &out)
     return String(buffer: out)
 }
 
@@ -91,7 +92,7 @@ private func stuffed(_ text: String) -> String {
         for _ in 0..<3000 {
             let body = (0..<Int.random(in: 0..<40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }
             var wire = ByteBuffer()
-            DotStuffer.encode(body, into: &wire)
+            DotStuffing.encode(body, into: &wire)
             var reader = DataBodyReader(maximumSize: 1 << 20)
             let outcome = reader.read(from: &wire)
             #expect(wire.readableBytes == 0)

@@ -2,6 +2,7 @@ import DNSClient
 import Foundation
 import MailAuth
 import MailCore
+@testable import MailService
 import MailStore
 import MailStoreSQLite
 import SMTPProtocol
@@ -51,8 +52,9 @@ private func txt(_ name: String, _ value: String) -> DNSRecord {
         let forged = message(from: "ceo@bank.test")
         let env = try envelope(from: "ceo@bank.test", to: "alice@hosted.test")
         let refused = await authentication().check(content: forged, envelope: env, clientAddress: "198.51.100.1", helo: "evil.example")
-        #expect(refused.refusal?.code == 550 && refused.refusal?.enhanced == EnhancedStatus(5, 7, 1))
-        #expect(refused.refusal?.lines.joined().contains("bank.test") == true)
+        let reply = refused.refusal.map(SMTPReply.init)
+        #expect(reply?.code == 550 && reply?.enhanced == EnhancedStatus(5, 7, 1))
+        #expect(reply?.lines.joined().contains("bank.test") == true)
         // A hosted domain that asked for leniency, or reject turned off: Junk instead.
         for auth in [authentication(relaxed: ["hosted.test"]), authentication(reject: false)] {
             let verdict = await auth.check(content: forged, envelope: env, clientAddress: "198.51.100.1", helo: "evil.example")

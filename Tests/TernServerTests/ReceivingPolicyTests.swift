@@ -1,5 +1,6 @@
 import Foundation
 import MailCore
+import MailService
 import MailStore
 import NIOCore
 import NIOEmbedded
@@ -33,6 +34,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     var counters: [String: Int] = [:]
     func plan(user: String) throws(StoreError) -> String? { plans[user] ?? "free" }
     func setPlan(user: String, plan: String) async throws(StoreError) {}
+    func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError) {}
     func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] {
         Dictionary(uniqueKeysWithValues: periods.map { ($0, counters[$0] ?? 0) })
     }
@@ -163,7 +165,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     @Test func receivedHeaderForIPv6AndHostileHelo() throws {
         let envelope = Envelope(reversePath: .null, recipients: [try recipient("<a@h.test>"), try recipient("<b@h.test>")])
         let header = ReceivedHeader.make(
-            hostname: "mx.test", trace: TransactionTrace(heloName: "evil\r\nBcc: x (y)", withProtocol: "ESMTPS", tls: true),
+            hostname: "mx.test", heloName: "evil\r\nBcc: x (y)", withProtocol: "ESMTPS",
             clientAddress: "::1", queueID: "Q", envelope: envelope, unixSeconds: 0)
         #expect(header == "Received: from evilBcc:xy ([IPv6:::1])\r\n\tby mx.test (Tern) with ESMTPS id Q; Thu, 1 Jan 1970 00:00:00 +0000\r\n")
     }

@@ -1,6 +1,10 @@
 import FuzzDriver
+import MailCore
 import NIOCore
 import SMTPProtocol
+
+private func mailbox(_ text: String) -> MailboxAddress { try! MailboxAddress(parsing: text) }
+private func path(_ text: String) -> ReversePath { .mailbox(mailbox(text)) }
 
 /// Fuzzes the delivery client with arbitrary server bytes: the reply parser, then the client
 /// session running a batch of three messages. Any trap is a bug, and every message of the batch
@@ -11,9 +15,11 @@ public func fuzzClientSession(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     var parser = SMTPReplyParser()
     var session = SMTPClientSession(settings: .init(heloName: "fuzz.test"))
     let batch = [
-        OutboundMessage(reversePath: "a@fuzz.test", recipients: [.init(address: "x@peer.test"), .init(address: "y@peer.test")], content: Array("Subject: a\r\n\r\n.x\r\n".utf8)),
-        OutboundMessage(reversePath: "", recipients: [.init(address: "z@peer.test")], content: Array("b\u{e9}\n".utf8)),
-        OutboundMessage(reversePath: "c@fuzz.test", recipients: [.init(address: "w@peer.test")], content: []),
+        OutboundMessage(
+            reversePath: path("a@fuzz.test"), recipients: [.init(path: .mailbox(mailbox("x@peer.test"))), .init(path: .mailbox(mailbox("y@peer.test")))],
+            content: Array("Subject: a\r\n\r\n.x\r\n".utf8)),
+        OutboundMessage(reversePath: .null, recipients: [.init(path: .mailbox(mailbox("z@peer.test")))], content: Array("b\u{e9}\n".utf8)),
+        OutboundMessage(reversePath: path("c@fuzz.test"), recipients: [.init(path: .mailbox(mailbox("w@peer.test")))], content: []),
     ]
     var begun = false
     var finished = 0

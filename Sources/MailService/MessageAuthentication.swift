@@ -2,7 +2,6 @@ import Foundation
 import MailAuth
 import MailCore
 import MailStore
-import SMTPProtocol
 import Synchronization
 
 /// Sender authentication on the accept path: DKIM signing of what hosted domains send, and SPF,
@@ -41,7 +40,8 @@ public struct MessageAuthentication: Sendable {
     public struct Verdict: Sendable {
         /// The message to store: forged Authentication-Results removed, ours on top.
         public var content: [UInt8]
-        public var refusal: SMTPReply?
+        /// DMARC `p=reject`: the message is refused.
+        public var refusal: IntakeRefusal?
         public var quarantine: String?
         public var spf: SPFOutcome
         public var heloSPF: SPFOutcome?
@@ -100,9 +100,7 @@ public struct MessageAuthentication: Sendable {
             let recipientDomains = Set(envelope.recipients.compactMap { $0.path.mailbox?.domain.normalized })
             if rejectOnDMARC && !recipientDomains.isSubset(of: relaxedDomains) {
                 // RFC 7489 §6.7 / §10.3: reject after DATA, saying why.
-                verdict.refusal = SMTPReply(
-                    550, EnhancedStatus(5, 7, 1),
-                    "Message rejected by the DMARC policy of \(dmarcOutcome.fromDomain ?? "the From domain"): \(dmarcOutcome.reason ?? "not authenticated")")
+                verdict.refusal = .dmarcReject(fromDomain: dmarcOutcome.fromDomain, reason: dmarcOutcome.reason)
             } else {
                 verdict.quarantine = "dmarc"
             }
@@ -124,49 +122,5 @@ public struct MessageAuthentication: Sendable {
             if let field = try? DKIMSigner.signatureField(for: message, key: key, at: time) { fields += field }
         }
         return fields
-    }
-}
-
-/// Parsed signing keys per domain, kept briefly: parsing a PEM key costs more than signing, and
-/// a rotation from `tern domain dkim rotate` (another process) is seen within `lifetime`.
-public final class DKIMKeyCache: Sendable {
-    let store: any SigningKeyRepository
-    let lifetime: TimeInterval
-    private let entries = Mutex<[String: (keys: [DKIMSigningKey], until: Date)]>([:])
-
-    public init(store: any SigningKeyRepository, lifetime: TimeInterval = 30) {
-        self.store = store
-        self.lifetime = lifetime
-    }
-
-    public func keys(for domain: String) -> [DKIMSigningKey] {
-        let name = domain.lowercased()
-        let now = Date()
-        if let cached = entries.withLock({ $0[name] }), cached.until > now { return cached.keys }
-        let stored = (try? store.activeSigningKeys(domain: name)) ?? []
-        let keys = stored.compactMap { try? DKIMSigningKey(domain: $0.domain, selector: $0.selector, storageText: $0.privateKey) }
-        entries.withLock { $0[name] = (keys, now.addingTimeInterval(lifetime)) }
-        return keys
-    }
-}
-
-/// SPF checks begun at MAIL FROM, by client, sender and HELO name. Bounded: a transaction that
-/// never reaches the end of DATA leaves its entry until the table is full, then all are dropped.
-final class EarlySPF: Sendable {
-    private let tasks = Mutex<[String: Task<MessageAuthentication.SPFPair, Never>]>([:])
-    static let capacity = 10_000
-
-    static func key(_ client: String, _ mailFrom: String, _ helo: String) -> String { "\(client)\u{0}\(mailFrom)\u{0}\(helo)" }
-
-    func start(key: String, _ body: @escaping @Sendable () async -> MessageAuthentication.SPFPair) {
-        let task = Task { await body() }
-        tasks.withLock { tasks in
-            if tasks.count >= Self.capacity { tasks.removeAll(keepingCapacity: true) }
-            tasks[key] = task
-        }
-    }
-
-    func take(key: String) -> Task<MessageAuthentication.SPFPair, Never>? {
-        tasks.withLock { $0.removeValue(forKey: key) }
     }
 }

@@ -2,21 +2,48 @@ import Foundation
 import MailAuth
 import MailStore
 
-/// The DNS records a hosted domain should publish, as zone-file lines (`NAME TTL IN TYPE VALUE`).
+/// One record to publish.
+public struct DomainRecord: Hashable, Sendable {
+    /// The owner name, without the trailing dot.
+    public var name: String
+    public var type: String
+    /// The record's data as its RDATA reads: `10 mx.example.test.` for MX, the whole text for
+    /// TXT (however many 255-byte strings it is published in).
+    public var value: String
+    public var ttl = 3600
+    /// Said after the zone line as a comment.
+    public var note: String?
+
+    public init(name: String, type: String, value: String, ttl: Int = 3600, note: String? = nil) {
+        self.name = name
+        self.type = type
+        self.value = value
+        self.ttl = ttl
+        self.note = note
+    }
+
+    /// `NAME TTL IN TYPE VALUE`, TXT values split into quoted strings.
+    public var zoneLine: String {
+        let data = type == "TXT" ? DNSRecordSuggestions.zoneText(value) : value
+        return "\(name). \(ttl) IN \(type) \(data)" + (note.map { "   ; \($0)" } ?? "")
+    }
+}
+
+/// The DNS records a hosted domain should publish: MX, SPF, every DKIM key, DMARC.
 public enum DNSRecordSuggestions {
-    public static func records(domain: String, hostname: String, keys: [StoredSigningKey] = []) -> [String] {
-        var lines = [
-            "\(domain). 3600 IN MX 10 \(hostname).",
-            "\(domain). 3600 IN TXT \"v=spf1 mx -all\"",
+    public static func records(domain: String, hostname: String, keys: [StoredSigningKey] = []) -> [DomainRecord] {
+        var records = [
+            DomainRecord(name: domain, type: "MX", value: "10 \(hostname)."),
+            DomainRecord(name: domain, type: "TXT", value: "v=spf1 mx -all"),
         ]
         for key in keys {
             guard let signing = try? DKIMSigningKey(domain: key.domain, selector: key.selector, storageText: key.privateKey) else { continue }
-            let note = key.state == .retired ? "   ; retired: keep until mail signed with it has been delivered" : ""
-            lines.append("\(signing.dnsName). 3600 IN TXT \(zoneText(signing.dnsRecord))\(note)")
+            let note = key.state == .retired ? "retired: keep until mail signed with it has been delivered" : nil
+            records.append(DomainRecord(name: signing.dnsName, type: "TXT", value: signing.dnsRecord, note: note))
         }
         // RFC 7489 §6.7 advice: start with p=none and reports, then tighten.
-        lines.append("_dmarc.\(domain). 3600 IN TXT \"v=DMARC1; p=none; rua=mailto:postmaster@\(domain)\"")
-        return lines
+        records.append(DomainRecord(name: "_dmarc.\(domain)", type: "TXT", value: "v=DMARC1; p=none; rua=mailto:postmaster@\(domain)"))
+        return records
     }
 
     public static let advice = """

@@ -1,0 +1,236 @@
+import Dispatch
+import Foundation
+import MailCore
+import MailStore
+import NIOCore
+
+/// Everything that happens to a message between a front end and the durable queue, for SMTP
+/// today and the HTTP send API next: the sender and recipient rules (hosted recipients only at
+/// the MX, never an open relay, senders the account may use), plan limits and quotas, the
+/// `Received:` trace field, DKIM signing of our users' mail, SPF/DKIM/DMARC on mail from
+/// outside, and the durable enqueue (DESIGN.md "The accept path").
+///
+/// Sender and recipient checks answer synchronously (an indexed read, cached): no task hop per
+/// command. `accept` completes once the message is on stable storage, or with why not.
+public struct MessageIntake: Sendable {
+    public let hostname: String
+    public let directory: any DirectoryRepository
+    public let queue: any QueueRepository
+    /// True while the data disk has room (RFC 5321 §4.5.3.1.10).
+    public let hasFreeSpace: @Sendable () -> Bool
+    /// Plans by name (`[plans.NAME]`), applied to authenticated senders.
+    public let plans: [String: PlanLimits]
+    /// Unix seconds now; injected so tests can stand at a period's edge.
+    public let clock: @Sendable () -> Int
+    let recipientCache = RecipientStatusCache()
+    /// DKIM signing and SPF/DKIM/DMARC checks; nil does neither.
+    public var authentication: MessageAuthentication?
+    /// Hosted mailboxes, for the quota check of a whole message; nil skips it.
+    public var mailboxes: (any MailboxRepository)?
+
+    public init(
+        hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
+        clock: @escaping @Sendable () -> Int = { MessageDate.nowUnixSeconds() }, hasFreeSpace: @escaping @Sendable () -> Bool
+    ) {
+        self.hostname = hostname
+        self.directory = directory
+        self.queue = queue
+        self.plans = plans
+        self.clock = clock
+        self.hasFreeSpace = hasFreeSpace
+    }
+
+    // MARK: - Sender
+
+    /// nil to take `path` as the sender, or why not. `declaredSize` is SMTP's SIZE (RFC 1870).
+    public func checkSender(_ path: ReversePath, declaredSize: Int?, origin: MessageOrigin) -> IntakeRefusal? {
+        guard hasFreeSpace() else { return .insufficientStorage }
+        if let authentication, authentication.checkInbound, origin.isInboundFromOutside {
+            // SPF at MAIL FROM (RFC 7208 §2.4): its lookups run while the message comes in.
+            authentication.senderGiven(mailFrom: path.mailbox?.description ?? "", clientAddress: origin.clientAddress, helo: origin.heloName)
+        }
+        if let account = origin.account {
+            switch planLimits(account) {
+            case .failure(let refusal): return refusal
+            case .success(let plan):
+                if let size = declaredSize, let maximum = plan.maxMessageSize, size > maximum { return .exceedsPlanSize(maximum: maximum) }
+            }
+        }
+        // RFC 6409 §6.1: the submission server checks that the sender is one the account may use.
+        if let account = origin.account, let mailbox = path.mailbox {
+            guard (try? mayUse(mailbox.domain.normalized, account: account)) == true else {
+                return .senderNotAllowed(address: mailbox.description, account: account)
+            }
+        }
+        return nil
+    }
+
+    private func mayUse(_ domain: String, account: String) throws(StoreError) -> Bool {
+        try directory.sendingDomains(user: account).contains(domain)
+    }
+
+    /// RFC 5322 §3.6: exactly one From. For an account's mail every From address must be one the
+    /// account may send as; nil when the header is acceptable.
+    public func headerRefusal(_ content: ByteBuffer, origin: MessageOrigin) -> IntakeRefusal? {
+        let count = content.withUnsafeReadableBytes { HeaderFields.count(named: "From", in: $0) }
+        if count > 1 { return .severalFromFields }
+        guard let account = origin.account else { return nil }
+        let value = content.withUnsafeReadableBytes { HeaderFields.firstValue(named: "From", in: $0) }
+        guard count == 1, let value else { return .noFromField }
+        let addresses = AddressList.addrSpecs(in: value)
+        guard !addresses.isEmpty else { return .fromWithoutAddress }
+        for address in addresses {
+            guard let mailbox = try? MailboxAddress(parsing: address, allowUTF8: true),
+                (try? mayUse(mailbox.domain.normalized, account: account)) == true
+            else { return .fromNotAllowed(address: address, account: account) }
+        }
+        return nil
+    }
+
+    // MARK: - Recipients
+
+    /// nil to take `path` as a recipient, or why not. `accepted` is how many recipients the
+    /// message already has (plan limits count them).
+    public func checkRecipient(_ path: ForwardPath, accepted: Int, origin: MessageOrigin) -> IntakeRefusal? {
+        if let account = origin.account, let refusal = planRefusal(account: account, accepted: accepted) { return refusal }
+        // RFC 5321 §4.5.1: <Postmaster> must be accepted.
+        guard let mailbox = path.mailbox else { return nil }
+        // Address literals are never hosted: relaying is for trusted networks and accounts only.
+        guard mailbox.domain.kind == .name else { return origin.mayRelay ? nil : .relayDenied }
+        let status: RecipientStatus
+        do {
+            status = try recipientStatus(mailbox)
+        } catch {
+            return .temporaryFailure
+        }
+        switch status {
+        case .notHosted: return origin.mayRelay ? nil : .relayDenied
+        // RFC 5321 §4.5.1: postmaster@ every hosted domain is accepted.
+        case .unknownUser: return mailbox.localPart.lowercased() == "postmaster" ? nil : .noSuchUser
+        case .exists, .existsWithQuota: return nil
+        case .overQuota: return .mailboxFull(address: mailbox.description)
+        }
+    }
+
+    private func recipientStatus(_ mailbox: MailboxAddress) throws(StoreError) -> RecipientStatus {
+        let directory = self.directory
+        return try recipientCache.status(for: mailbox.normalized, now: DispatchTime.now().uptimeNanoseconds) { () throws(StoreError) in
+            try directory.recipientStatus(domain: mailbox.domain.normalized, address: mailbox.normalized)
+        }
+    }
+
+    /// Whether one more recipient would pass a plan limit: counted usage plus this message.
+    func planRefusal(account: String, accepted: Int) -> IntakeRefusal? {
+        let plan: PlanLimits
+        switch planLimits(account) {
+        case .failure(let refusal): return refusal
+        case .success(let found): plan = found
+        }
+        if let maximum = plan.maxRecipientsPerMessage, accepted >= maximum { return .tooManyRecipients(maximum: maximum) }
+        let limits = plan.usageLimits(at: clock())
+        guard !limits.isEmpty, let used = try? directory.usage(user: account, periods: limits.map(\.period)) else { return nil }
+        for limit in limits where (used[limit.period] ?? 0) + limit.units(recipients: accepted + 1) > limit.limit {
+            return .limitReached(limit, account: account)
+        }
+        return nil
+    }
+
+    /// The plan of an account; an unknown plan name is a temporary refusal.
+    private func planLimits(_ account: String) -> Result<PlanLimits, IntakeRefusal> {
+        guard let name = try? directory.plan(user: account) else { return .failure(.temporaryFailure) }
+        guard let plan = plans[name] else { return .failure(.planNotConfigured(plan: name, account: account)) }
+        return .success(plan)
+    }
+
+    // MARK: - The message
+
+    /// Takes the message: header rules, quota, plan size and usage, the trace field, signing or
+    /// inbound checks, then the durable enqueue. `completion` gets the queue id once the message
+    /// is on stable storage, or the refusal; nothing refused is stored or counted.
+    /// `withProtocol` is the trace field's "with" (RFC 3848: ESMTPSA, …; "HTTP" for the API).
+    public func accept(
+        _ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin,
+        completion: @escaping @Sendable (Result<String, IntakeRefusal>) -> Void
+    ) {
+        if let refusal = headerRefusal(content, origin: origin) ?? quotaRefusal(envelope, size: content.readableBytes) {
+            return completion(.failure(refusal))
+        }
+        let now = clock()
+        var charge: UsageCharge? = nil
+        if let account = origin.account {
+            switch planLimits(account) {
+            case .failure(let refusal): return completion(.failure(refusal))
+            case .success(let plan):
+                if let maximum = plan.maxMessageSize, content.readableBytes > maximum {
+                    return completion(.failure(.exceedsPlanSize(maximum: maximum)))
+                }
+                // Counted when the message is stored, in the same transaction (as hosted services
+                // count: once per recipient).
+                charge = UsageCharge(account: account, recipients: envelope.recipients.count, limits: plan.usageLimits(at: now))
+            }
+        }
+        let id = QueueID.make()
+        let header = ReceivedHeader.make(
+            hostname: hostname, heloName: origin.heloName, withProtocol: withProtocol, clientAddress: origin.clientAddress, queueID: id,
+            envelope: envelope, unixSeconds: now)
+        let queue = self.queue
+        /// Stores `Received:`, then `fields` (our signatures), then the body `appendBody` writes.
+        func enqueue(fields: String = "", bodySize: Int, quarantine: String? = nil, appendBody: (inout Data) -> Void) {
+            var data = Data(capacity: header.utf8.count + fields.utf8.count + bodySize)
+            data.append(contentsOf: header.utf8)
+            data.append(contentsOf: fields.utf8)
+            appendBody(&data)
+            let message = IncomingMessage(
+                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
+                charge: charge, authenticatedAs: origin.account, quarantine: quarantine)
+            queue.enqueue(message) { result in
+                switch result {
+                case .success: completion(.success(id))
+                case .failure(.limitReached(let limit)): completion(.failure(.limitReached(limit, account: origin.account ?? "")))
+                case .failure(.full): completion(.failure(.insufficientStorage))
+                case .failure: completion(.failure(.storageFailed))
+                }
+            }
+        }
+        guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
+            // Our own users' mail is signed for its From domain when that domain has a key.
+            let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+            enqueue(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } }
+            return
+        }
+        // Mail from elsewhere to the MX: SPF, DKIM and DMARC, recorded in Authentication-Results.
+        let body = Array(content.readableBytesView)
+        Task {
+            let verdict = await authentication.check(content: body, envelope: envelope, clientAddress: origin.clientAddress, helo: origin.heloName)
+            if let refusal = verdict.refusal {
+                completion(.failure(refusal))
+            } else {
+                enqueue(bodySize: verdict.content.count, quarantine: verdict.quarantine) { $0.append(contentsOf: verdict.content) }
+            }
+        }
+    }
+
+    /// RFC 3463 X.2.2 for a whole message: refused when every recipient is a hosted mailbox this
+    /// message would take over its quota. With some room left anywhere the message is accepted,
+    /// and a full mailbox's copy bounces from the queue (SMTP has one reply for all recipients).
+    func quotaRefusal(_ envelope: Envelope, size: Int) -> IntakeRefusal? {
+        guard let mailboxes, !envelope.recipients.isEmpty else { return nil }
+        // The common case costs no read: RCPT just cached each recipient's status, and a
+        // mailbox without a quota ends the check.
+        for recipient in envelope.recipients {
+            guard let mailbox = recipient.path.mailbox, let status = try? recipientStatus(mailbox),
+                status == .existsWithQuota || status == .overQuota
+            else { return nil }
+        }
+        var full: [String] = []
+        for recipient in envelope.recipients {
+            // (`usage` is one indexed read: the store keeps a running total per user.)
+            guard let address = recipient.path.mailbox?.normalized,
+                case .mailbox(let user, _)? = try? mailboxes.resolveLocal(address),
+                let usage = try? mailboxes.usage(user: user), let quota = usage.quota, usage.bytes + size > quota
+            else { return nil }
+            full.append(user)
+        }
+        return .noRoomForMessage(user: full[0], size: size)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import MailCore
+import MailStore
+
+/// The schema: every migration, in order. A migration once released never changes; a new
+/// version adds one.
+extension SQLiteStore {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE domains(
+                        name TEXT PRIMARY KEY COLLATE NOCASE,
+                        created_at INTEGER NOT NULL);
+                    CREATE TABLE users(
+                        address TEXT PRIMARY KEY COLLATE NOCASE,
+                        domain TEXT NOT NULL REFERENCES domains(name) ON DELETE CASCADE,
+                        password_hash TEXT NOT NULL,
+                        plan TEXT NOT NULL,
+                        created_at INTEGER NOT NULL);
+                    CREATE TABLE messages(
+                        id TEXT PRIMARY KEY,
+                        message_id TEXT,
+                        reverse_path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        client_address TEXT,
+                        helo TEXT,
+                        dsn_ret TEXT,
+                        envid TEXT,
+                        body_type TEXT,
+                        smtputf8 INTEGER NOT NULL DEFAULT 0,
+                        content BLOB NOT NULL);
+                    CREATE TABLE recipients(
+                        message_id TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        address TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        last_reply TEXT,
+                        notify TEXT,
+                        orcpt TEXT,
+                        next_attempt_at INTEGER,
+                        PRIMARY KEY(message_id, position));
+                    CREATE INDEX recipients_due ON recipients(state, next_attempt_at);
+                    """)
+        }
+        migrator.registerMigration("v2-scram") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN scram TEXT")
+        }
+        migrator.registerMigration("v3-api-keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_keys(
+                        id TEXT PRIMARY KEY,
+                        user TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        secret_hash TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER);
+                    CREATE INDEX api_keys_user ON api_keys(user);
+                    """)
+        }
+        migrator.registerMigration("v4-sending-domains") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE sending_domains(
+                        user TEXT NOT NULL REFERENCES users(address) ON DELETE CASCADE,
+                        domain TEXT NOT NULL COLLATE NOCASE,
+                        PRIMARY KEY(user, domain)) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v5-usage") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE usage(
+                        user TEXT NOT NULL,
+                        period TEXT NOT NULL,
+                        count INTEGER NOT NULL,
+                        PRIMARY KEY(user, period)) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v6-auth-identity") { db in
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN cram_secret TEXT")
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN auth_account TEXT")
+        }
+        migrator.registerMigration("v7-delivery") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE recipients ADD COLUMN delay_notified INTEGER NOT NULL DEFAULT 0;
+                    CREATE TABLE events(
+                        id INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        message_id TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        mx_host TEXT,
+                        tls TEXT,
+                        reply TEXT);
+                    CREATE INDEX events_message ON events(message_id);
+                    """)
+        }
+        migrator.registerMigration("v8-mail-auth") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE messages ADD COLUMN quarantine TEXT;
+                    CREATE TABLE signing_keys(
+                        domain TEXT NOT NULL COLLATE NOCASE REFERENCES domains(name) ON DELETE CASCADE,
+                        selector TEXT NOT NULL,
+                        algorithm TEXT NOT NULL,
+                        private_key TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        PRIMARY KEY(domain, selector)) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("v9-mailboxes") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN quota_bytes INTEGER;
+                    CREATE TABLE mailboxes(
+                        id INTEGER PRIMARY KEY,
+                        user TEXT NOT NULL COLLATE NOCASE REFERENCES users(address) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        uidvalidity INTEGER NOT NULL,
+                        uidnext INTEGER NOT NULL DEFAULT 1,
+                        highest_modseq INTEGER NOT NULL DEFAULT 1,
+                        UNIQUE(user, name));
+                    CREATE TABLE mailbox_messages(
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        message_id TEXT NOT NULL REFERENCES messages(id),
+                        prefix BLOB NOT NULL,
+                        size INTEGER NOT NULL,
+                        internal_date INTEGER NOT NULL,
+                        flags TEXT NOT NULL DEFAULT '',
+                        modseq INTEGER NOT NULL,
+                        delivery TEXT,
+                        PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+                    CREATE UNIQUE INDEX mailbox_messages_delivery ON mailbox_messages(delivery);
+                    CREATE INDEX mailbox_messages_message ON mailbox_messages(message_id);
+                    CREATE TABLE aliases(
+                        address TEXT NOT NULL COLLATE NOCASE,
+                        target TEXT NOT NULL,
+                        PRIMARY KEY(address, target)) WITHOUT ROWID;
+                    CREATE TABLE catch_alls(
+                        domain TEXT PRIMARY KEY COLLATE NOCASE REFERENCES domains(name) ON DELETE CASCADE,
+                        target TEXT NOT NULL);
+                    """)
+            // Users made before mailboxes get their folders now.
+            for user in try String.fetchAll(db, sql: "SELECT address FROM users") {
+                try Self.createFolders(db, user: user)
+            }
+        }
+        migrator.registerMigration("v10-mailbox-usage") { db in
+            // A running total, so a quota check is one indexed read, not a sum over the mailbox.
+            try db.execute(
+                sql: """
+                    ALTER TABLE users ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;
+                    UPDATE users SET used_bytes = (
+                        SELECT COALESCE(SUM(mm.size), 0) FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id
+                        WHERE m.user = users.address);
+                    """)
+        }
+        return migrator
+    }
+}
