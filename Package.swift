@@ -180,7 +180,7 @@ let package = Package(
             name: "TernServerTests",
             dependencies: [
                 "TernServer", "SMTPServer", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailCore", "SASL", "MailAuth", "DNSClient",
-                "MailService",
+                "MailService", "POP3Server", "POP3Protocol", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
