@@ -118,7 +118,7 @@ public struct DeliveryStatusNotification: Sendable {
         line("")
         line("--\(boundary)")
         if headersOnly {
-            line("Content-Description: Undelivered Message Headers")
+            line("Content-Description: \(isDelayNotice ? "Delayed Message Headers" : "Undelivered Message Headers")")
             line("Content-Type: text/rfc822-headers")
         } else {
             line("Content-Description: \(isDelayNotice ? "Delayed Message" : "Undelivered Message")")
