@@ -1,5 +1,6 @@
 import DNSClient
 import SMTPProtocol
+import Synchronization
 
 /// One host to dial, with its addresses in the order to try them.
 public struct NextHop: Hashable, Sendable {
@@ -47,6 +48,30 @@ public struct DeliveryRouter: Sendable {
 
     static let dnsTemporary = SMTPReply(451, EnhancedStatus(4, 4, 3), "Temporary DNS failure looking up the destination")
 
+    /// Mail exchangers tried per domain at most, in preference order (Postfix's
+    /// smtp_mx_address_limit plays the same part): a domain publishing hundreds of MX records
+    /// cannot make one route cost hundreds of lookups.
+    public static let maximumMXHosts = 10
+
+    /// `route(domain:)`, or a temporary failure once `seconds` have passed: the lookup goes on in
+    /// the background (the resolver's own timeouts end it) while its caller moves on.
+    public func route(domain: String, within seconds: Double) async -> DeliveryRoute {
+        let race = RouteRace()
+        let router = self
+        return await withCheckedContinuation { (continuation: CheckedContinuation<DeliveryRoute, Never>) in
+            race.set(continuation)
+            let timer = Task {
+                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                guard !Task.isCancelled else { return }
+                race.finish(.unroutable(SMTPReply(451, EnhancedStatus(4, 4, 3), "Looking up the route to \(domain) took too long")))
+            }
+            Task {
+                race.finish(await router.route(domain: domain))
+                timer.cancel()
+            }
+        }
+    }
+
     public func route(domain rawDomain: String) async -> DeliveryRoute {
         let domain = rawDomain.lowercased()
         if await isLocal(domain) { return .local }
@@ -83,14 +108,24 @@ public struct DeliveryRouter: Sendable {
         switch MXRouting.route(domain: name, mxRecords: records, shuffle: shuffle) {
         case .nullMX:
             return .unroutable(SMTPReply(556, EnhancedStatus(5, 1, 10), "Domain \(domain) does not accept mail (null MX, RFC 7505)"))
-        case .hosts(let hosts):
+        case .hosts(let all):
+            // Every host's addresses at once, kept in preference order.
+            let hosts = Array(all.prefix(Self.maximumMXHosts))
+            let lookups = await withTaskGroup(of: (Int, AddressLookup).self) { group in
+                for (index, host) in hosts.enumerated() {
+                    group.addTask { (index, await lookUpAddresses(of: host.description)) }
+                }
+                var found = [AddressLookup?](repeating: nil, count: hosts.count)
+                for await (index, lookup) in group { found[index] = lookup }
+                return found
+            }
             var hops: [NextHop] = []
             var temporary = false
-            for host in hosts {
-                switch await lookUpAddresses(of: host.description) {
-                case .found(let list) where !list.isEmpty: hops.append(NextHop(host: host.description, addresses: list, port: port))
-                case .found: continue
-                case .failed(let reply): if reply.isTransientFailure { temporary = true }
+            for (host, lookup) in zip(hosts, lookups) {
+                switch lookup {
+                case .found(let list)? where !list.isEmpty: hops.append(NextHop(host: host.description, addresses: list, port: port))
+                case .found?, nil: continue
+                case .failed(let reply)?: if reply.isTransientFailure { temporary = true }
                 }
             }
             if hops.isEmpty {
@@ -101,7 +136,7 @@ public struct DeliveryRouter: Sendable {
         }
     }
 
-    enum AddressLookup {
+    enum AddressLookup: Sendable {
         case found([String])
         case failed(SMTPReply)
     }
@@ -135,5 +170,19 @@ public enum IPAddressText {
             groups.append(String(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1]), radix: 16))
         }
         return groups.joined(separator: ":")
+    }
+}
+
+/// The first of two answers wins; the other is dropped.
+private final class RouteRace: Sendable {
+    private let continuation = Mutex<CheckedContinuation<DeliveryRoute, Never>?>(nil)
+
+    func set(_ continuation: CheckedContinuation<DeliveryRoute, Never>) { self.continuation.withLock { $0 = continuation } }
+
+    func finish(_ route: DeliveryRoute) {
+        continuation.withLock { stored -> CheckedContinuation<DeliveryRoute, Never>? in
+            defer { stored = nil }
+            return stored
+        }?.resume(returning: route)
     }
 }

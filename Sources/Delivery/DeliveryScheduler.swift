@@ -125,57 +125,70 @@ public actor DeliveryScheduler {
         }
         let leased = fresh
         inFlight += leased.reduce(0) { $0 + $1.recipients.count }
-        var routes: [String: DeliveryRoute] = [:]
-        var touched: Set<String> = []
+        // Recipients by domain, each domain's messages in lease order.
+        var byDomain: [String: [(QueuedMessage, [LeasedRecipient])]] = [:]
+        var order: [String] = []
         for item in leased {
-            var byDomain: [String: [LeasedRecipient]] = [:]
-            var order: [String] = []
+            var mine: [String: [LeasedRecipient]] = [:]
+            var mineOrder: [String] = []
             for recipient in item.recipients {
                 let domain = Self.domain(of: recipient.address)
-                if byDomain[domain] == nil { order.append(domain) }
-                byDomain[domain, default: []].append(recipient)
+                if mine[domain] == nil { mineOrder.append(domain) }
+                mine[domain, default: []].append(recipient)
             }
-            for domain in order {
-                let recipients = byDomain[domain]!
-                let route: DeliveryRoute
-                if let cached = routes[domain] {
-                    route = cached
-                } else {
-                    route = await router.route(domain: domain)
-                    routes[domain] = route
-                }
-                let unit = Unit(message: item.message, recipients: recipients)
-                switch route {
-                case .local:
-                    if let mailboxes {
-                        await deliverLocally(item.message, recipients, mailboxes: mailboxes, now: now)
-                        continue
-                    }
-                    // Without a mailbox store the recipient waits, and the wait is not an attempt.
-                    submit(
-                        recipients.map {
-                            DeliveryOutcome(
-                                messageID: item.message.id, position: $0.position, recipient: $0.address, state: .queued, reply: nil,
-                                nextAttemptAt: now + settings.localRecheck, countsAsAttempt: false)
-                        }, bounces: [])
-                case .unroutable(let reply):
-                    await conclude(unit, results: recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
-                case .remote(let destination, let hops):
-                    var entry = destinations[destination] ?? Destination(hops: hops)
-                    entry.hops = hops
-                    var start = 0
-                    while start < recipients.count {
-                        let end = min(start + settings.maxRecipientsPerTransaction, recipients.count)
-                        entry.pending.append(Unit(message: item.message, recipients: Array(recipients[start..<end])))
-                        start = end
-                    }
-                    destinations[destination] = entry
-                    touched.insert(destination)
-                }
+            for domain in mineOrder {
+                if byDomain[domain] == nil { order.append(domain) }
+                byDomain[domain, default: []].append((item.message, mine[domain]!))
             }
         }
-        for destination in touched { startWorkers(destination) }
+        // Every domain's route is looked up at once, each within the route deadline, and its
+        // mail is dispatched as soon as its own route is known: one slow destination never holds
+        // back the rest of the pass.
+        let router = self.router
+        let deadline = settings.routeDeadline
+        await withTaskGroup(of: (String, DeliveryRoute).self) { group in
+            for domain in order {
+                group.addTask { (domain, await router.route(domain: domain, within: deadline)) }
+            }
+            for await (domain, route) in group {
+                for (message, recipients) in byDomain[domain] ?? [] {
+                    await dispatch(message, recipients, route: route, now: now)
+                }
+                if case .remote(let destination, _) = route { startWorkers(destination) }
+            }
+        }
         return leasedCount
+    }
+
+    /// Hands one message's recipients in one domain to the route's way of delivery.
+    private func dispatch(_ message: QueuedMessage, _ recipients: [LeasedRecipient], route: DeliveryRoute, now: Int) async {
+        switch route {
+        case .local:
+            if let mailboxes {
+                await deliverLocally(message, recipients, mailboxes: mailboxes, now: now)
+                return
+            }
+            // Without a mailbox store the recipient waits, and the wait is not an attempt.
+            submit(
+                recipients.map {
+                    DeliveryOutcome(
+                        messageID: message.id, position: $0.position, recipient: $0.address, state: .queued, reply: nil,
+                        nextAttemptAt: now + settings.localRecheck, countsAsAttempt: false)
+                }, bounces: [])
+        case .unroutable(let reply):
+            let unit = Unit(message: message, recipients: recipients)
+            await conclude(unit, results: recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }, details: nil, content: nil)
+        case .remote(let destination, let hops):
+            var entry = destinations[destination] ?? Destination(hops: hops)
+            entry.hops = hops
+            var start = 0
+            while start < recipients.count {
+                let end = min(start + settings.maxRecipientsPerTransaction, recipients.count)
+                entry.pending.append(Unit(message: message, recipients: Array(recipients[start..<end])))
+                start = end
+            }
+            destinations[destination] = entry
+        }
     }
 
     /// Local delivery (RFC 5321 §4.4 trace): a mailbox gets the message with Return-Path and

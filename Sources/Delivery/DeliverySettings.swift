@@ -29,6 +29,9 @@ public struct DeliverySettings: Sendable {
     /// How long a hosted-domain recipient waits before it is looked at again (local delivery
     /// comes with the mailbox store).
     public var localRecheck: Int
+    /// How long finding one domain's route may take before its mail is deferred (451 4.4.3), so
+    /// a slow resolver for one destination never holds back the others.
+    public var routeDeadline: Double = 30
 
     public init(
         hostname: String, smtpPort: Int = 25, retrySchedule: [Int] = [60, 300, 900, 1800, 3600, 7200, 14400], maxQueueAge: Int = 5 * 86400,

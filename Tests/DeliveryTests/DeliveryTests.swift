@@ -118,7 +118,7 @@ struct Harness {
 
     init(
         connector: FakeConnector = FakeConnector(), clock: ManualClock = ManualClock(), settings: (inout DeliverySettings) -> Void = { _ in },
-        hosted: Set<String> = ["tern.test"], localDelivery: Bool = false
+        hosted: Set<String> = ["tern.test"], localDelivery: Bool = false, resolver: any DNSResolver = zone
     ) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -127,7 +127,7 @@ struct Harness {
         self.clock = clock
         var s = DeliverySettings(hostname: "tern.test", retrySchedule: [60, 300], maxQueueAge: 3600)
         settings(&s)
-        let router = DeliveryRouter(resolver: zone, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
+        let router = DeliveryRouter(resolver: resolver, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
         scheduler = DeliveryScheduler(
             store: store, router: router, connector: connector, clock: clock, settings: s, mailboxes: localDelivery ? store : nil)
     }
