@@ -85,7 +85,7 @@ public actor DeliveryScheduler {
     /// For tests; `run()` is the server's loop.
     public func runUntilIdle() async {
         while await pass() > 0 {}
-        while activeTasks > idleSessions {
+        while activeTasks > idle.count {
             try? await Task.sleep(for: .milliseconds(2))
             while await pass() > 0 {}
         }
@@ -245,12 +245,7 @@ public actor DeliveryScheduler {
     private func startWorkers(_ key: String) {
         guard let pending = destinations[key]?.pending.count, pending > 0 else { return }
         let needed = min(settings.maxConnectionsPerDestination, (pending + Self.batchSize - 1) / Self.batchSize)
-        var woken = 0
-        while woken < needed, let (token, waiter) = idleWaiters[key]?.first {
-            idleWaiters[key]?.removeValue(forKey: token)
-            waiter.continuation.resume(returning: true)
-            woken += 1
-        }
+        for session in idle.wake(key, count: needed) { session.resume(returning: true) }
         while var entry = destinations[key], entry.connections < needed {
             if connections >= settings.maxConnections {
                 // Every slot is taken; a session idling for another destination gives its up
@@ -266,29 +261,18 @@ public actor DeliveryScheduler {
         }
     }
 
-    /// A session with nothing to send, parked until work for its destination comes or its idle
-    /// time runs out.
-    private struct IdleWaiter {
-        var continuation: CheckedContinuation<Bool, Never>
-        var since: ContinuousClock.Instant
-    }
-
-    private var idleWaiters: [String: [Int: IdleWaiter]] = [:]
-    private var nextWaiterToken = 0
+    /// Sessions with nothing to send, parked until work for their destination comes.
+    private var idle = IdleSessionPool<CheckedContinuation<Bool, Never>>()
     private var reaping = false
-
-    private var idleSessions: Int { idleWaiters.values.reduce(0) { $0 + $1.count } }
 
     /// Parks the calling session; true when work arrived, false when it should close.
     private func waitForWork(_ key: String) async -> Bool {
-        let token = nextWaiterToken
-        nextWaiterToken += 1
         if !reaping {
             reaping = true
             Task { await self.reapIdle() }
         }
         return await withCheckedContinuation { continuation in
-            idleWaiters[key, default: [:]][token] = IdleWaiter(continuation: continuation, since: .now)
+            idle.park(continuation, for: key, at: .now)
         }
     }
 
@@ -296,34 +280,19 @@ public actor DeliveryScheduler {
     /// only while some session idles.
     private func reapIdle() async {
         let limit = Duration.milliseconds(Int(settings.connectionIdleTime * 1000))
-        while !idleWaiters.isEmpty {
+        while !idle.isEmpty {
             try? await Task.sleep(for: min(limit, .milliseconds(250)))
-            let now = ContinuousClock.Instant.now
-            for (key, waiters) in idleWaiters {
-                for (token, waiter) in waiters where now - waiter.since >= limit {
-                    idleWaiters[key]?.removeValue(forKey: token)
-                    waiter.continuation.resume(returning: false)
-                }
-                if idleWaiters[key]?.isEmpty == true { idleWaiters[key] = nil }
-            }
+            for session in idle.expire(at: .now, limit: limit) { session.resume(returning: false) }
         }
         reaping = false
     }
 
     private func closeOneIdle(except key: String) {
-        for (other, waiters) in idleWaiters where other != key {
-            if let (token, waiter) = waiters.first {
-                idleWaiters[other]?.removeValue(forKey: token)
-                waiter.continuation.resume(returning: false)
-                return
-            }
-        }
+        idle.takeOne(except: key)?.resume(returning: false)
     }
 
     private func closeAllIdle() {
-        let all = idleWaiters
-        idleWaiters = [:]
-        for waiters in all.values { for waiter in waiters.values { waiter.continuation.resume(returning: false) } }
+        for session in idle.takeAll() { session.resume(returning: false) }
     }
 
     /// Up to `batchSize` units for one session.
