@@ -55,13 +55,13 @@ public struct DeliveryRouter: Sendable {
 
     /// `route(domain:)`, or a temporary failure once `seconds` have passed: the lookup goes on in
     /// the background (the resolver's own timeouts end it) while its caller moves on.
-    public func route(domain: String, within seconds: Double) async -> DeliveryRoute {
+    public func route(domain: String, within seconds: Double, clock: any DeliveryClock = SystemDeliveryClock()) async -> DeliveryRoute {
         let race = RouteRace()
         let router = self
         return await withCheckedContinuation { (continuation: CheckedContinuation<DeliveryRoute, Never>) in
             race.set(continuation)
             let timer = Task {
-                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                await clock.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 guard !Task.isCancelled else { return }
                 race.finish(.unroutable(SMTPReply(451, EnhancedStatus(4, 4, 3), "Looking up the route to \(domain) took too long")))
             }

@@ -69,7 +69,7 @@ public actor DeliveryScheduler {
                 // Under a steady stream every commit wakes the scheduler; leasing a handful at
                 // a time costs a write transaction each. A short pause lets the next lease
                 // carry more (a full one goes on at once).
-                if leased < Self.leaseBatch / 4 { try? await Task.sleep(for: .milliseconds(10)) }
+                if leased < Self.leaseBatch / 4 { await clock.sleep(for: .milliseconds(10)) }
                 continue
             }
             // A `tern queue retry` from another process is seen within this many seconds.
@@ -77,7 +77,7 @@ public actor DeliveryScheduler {
             if inFlight < settings.maxInFlight, let next = try? await store.nextDueTime() {
                 wait = min(wait, Double(next - clock.now()))
             }
-            await signal.wait(seconds: max(wait, 0.05))
+            await signal.wait(seconds: max(wait, 0.05), clock: clock)
         }
     }
 
@@ -86,12 +86,22 @@ public actor DeliveryScheduler {
     public func runUntilIdle() async {
         while await pass() > 0 {}
         while activeTasks > idle.count {
-            try? await Task.sleep(for: .milliseconds(2))
+            // No polling: a session ending or parking, or outcomes being recorded, wakes this.
+            await withCheckedContinuation { activityWaiters.append($0) }
             while await pass() > 0 {}
         }
         // Idle sessions close, so a test sees every connection closed.
         closeAllIdle()
-        while activeTasks > 0 { try? await Task.sleep(for: .milliseconds(2)) }
+        _ = await waitUntilIdle(timeout: .seconds(86400))
+    }
+
+    /// `runUntilIdle` waiting for the next change in what runs.
+    private var activityWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private func noteActivity() {
+        let waiters = activityWaiters
+        activityWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     /// Attempts still running (sessions and the recorder).
@@ -146,9 +156,10 @@ public actor DeliveryScheduler {
         // back the rest of the pass.
         let router = self.router
         let deadline = settings.routeDeadline
+        let clock = self.clock
         await withTaskGroup(of: (String, DeliveryRoute).self) { group in
             for domain in order {
-                group.addTask { (domain, await router.route(domain: domain, within: deadline)) }
+                group.addTask { (domain, await router.route(domain: domain, within: deadline, clock: clock)) }
             }
             for await (domain, route) in group {
                 for (message, recipients) in byDomain[domain] ?? [] {
@@ -272,7 +283,8 @@ public actor DeliveryScheduler {
             Task { await self.reapIdle() }
         }
         return await withCheckedContinuation { continuation in
-            idle.park(continuation, for: key, at: .now)
+            idle.park(continuation, for: key, at: clock.elapsed())
+            noteActivity()
         }
     }
 
@@ -280,9 +292,10 @@ public actor DeliveryScheduler {
     /// only while some session idles.
     private func reapIdle() async {
         let limit = Duration.milliseconds(Int(settings.connectionIdleTime * 1000))
-        while !idle.isEmpty {
-            try? await Task.sleep(for: min(limit, .milliseconds(250)))
-            for session in idle.expire(at: .now, limit: limit) { session.resume(returning: false) }
+        while let due = idle.nextExpiry(limit: limit) {
+            let wait = due - clock.elapsed()
+            if wait > .zero { await clock.sleep(for: wait) }
+            for session in idle.expire(at: clock.elapsed(), limit: limit) { session.resume(returning: false) }
         }
         reaping = false
     }
@@ -522,13 +535,14 @@ public actor DeliveryScheduler {
         var failures = 0
         while !pendingOutcomes.isEmpty || !pendingBounces.isEmpty {
             // Gather a little more when there is little: one transaction for many outcomes.
-            if pendingOutcomes.count < 64 { try? await Task.sleep(for: .milliseconds(5)) }
+            if pendingOutcomes.count < 64 { await clock.sleep(for: .milliseconds(5)) }
             let outcomes = pendingOutcomes
             let bounces = pendingBounces
             pendingOutcomes = []
             pendingBounces = []
             do {
                 try await store.record(outcomes, bounces: bounces, at: clock.now())
+                noteActivity()
                 failures = 0
                 inFlight -= outcomes.count
                 // Only once recorded may a later lease take these recipients again.
@@ -549,7 +563,7 @@ public actor DeliveryScheduler {
                     pendingBounces.removeFirst(bounces.count)
                     failures = 0
                 }
-                try? await Task.sleep(for: .milliseconds(200))
+                await clock.sleep(for: .milliseconds(200))
             }
         }
         recording = false
@@ -560,6 +574,7 @@ public actor DeliveryScheduler {
     /// A session or the recorder finished; the last one wakes whoever waits for quiet.
     private func taskEnded() {
         activeTasks -= 1
+        noteActivity()
         guard activeTasks == 0 else { return }
         let waiters = quietWaiters
         quietWaiters = [:]
@@ -578,7 +593,7 @@ public actor DeliveryScheduler {
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             quietWaiters[id] = continuation
             Task {
-                try? await Task.sleep(for: timeout)
+                await clock.sleep(for: timeout)
                 self.quietWaitTimedOut(id)
             }
         }

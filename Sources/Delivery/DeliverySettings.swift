@@ -67,15 +67,25 @@ public struct StaticRoute: Hashable, Sendable {
     }
 }
 
-/// Where time comes from, so retry timing is tested with a clock the test moves.
+/// Where delivery's time comes from — queue times, and every timer (idle sessions, route
+/// deadlines, the scheduler's waits) — so tests move a clock instead of sleeping.
 public protocol DeliveryClock: Sendable {
-    /// Unix seconds.
+    /// Unix seconds: queue times, retry times.
     func now() -> Int
+    /// A monotonic reading for intervals (idle time, deadlines).
+    func elapsed() -> Duration
+    /// Suspends for `duration` of this clock's time.
+    func sleep(for duration: Duration) async
 }
 
+/// The system's clocks.
 public struct SystemDeliveryClock: DeliveryClock {
+    private static let origin = ContinuousClock.now
+
     public init() {}
     public func now() -> Int { Int(Date().timeIntervalSince1970) }
+    public func elapsed() -> Duration { ContinuousClock.now - Self.origin }
+    public func sleep(for duration: Duration) async { try? await Task.sleep(for: duration) }
 }
 
 import Foundation

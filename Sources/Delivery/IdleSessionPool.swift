@@ -1,11 +1,11 @@
 /// Outbound sessions with nothing to send, parked per destination until work for it comes, their
 /// idle time runs out, or their slot is wanted elsewhere (Postfix's connection cache plays the
-/// same part). Pure bookkeeping: time is passed in, and each method returns the parked sessions
-/// it releases (`true`: work came; `false`: close) for the caller to resume.
+/// same part). Pure bookkeeping: time (a `DeliveryClock.elapsed()` reading) is passed in, and
+/// each method returns the parked sessions it releases for the caller to resume.
 struct IdleSessionPool<Waiter> {
     private struct Parked {
         var waiter: Waiter
-        var since: ContinuousClock.Instant
+        var since: Duration
     }
 
     private var parked: [String: [Int: Parked]] = [:]
@@ -15,7 +15,7 @@ struct IdleSessionPool<Waiter> {
     var count: Int { parked.values.reduce(0) { $0 + $1.count } }
     var isEmpty: Bool { parked.isEmpty }
 
-    mutating func park(_ waiter: Waiter, for destination: String, at now: ContinuousClock.Instant) {
+    mutating func park(_ waiter: Waiter, for destination: String, at now: Duration) {
         parked[destination, default: [:]][nextToken] = Parked(waiter: waiter, since: now)
         nextToken += 1
     }
@@ -31,7 +31,7 @@ struct IdleSessionPool<Waiter> {
     }
 
     /// Sessions idle for `limit` or longer at `now`: to close.
-    mutating func expire(at now: ContinuousClock.Instant, limit: Duration) -> [Waiter] {
+    mutating func expire(at now: Duration, limit: Duration) -> [Waiter] {
         var expired: [Waiter] = []
         for (destination, sessions) in parked {
             for (token, session) in sessions where now - session.since >= limit {
@@ -41,6 +41,11 @@ struct IdleSessionPool<Waiter> {
             if parked[destination]?.isEmpty == true { parked[destination] = nil }
         }
         return expired
+    }
+
+    /// When the longest-parked session reaches `limit`; nil when none is parked.
+    func nextExpiry(limit: Duration) -> Duration? {
+        parked.values.flatMap { $0.values.map(\.since) }.min().map { $0 + limit }
     }
 
     /// One session of another destination than `destination`, to close so its slot is free.

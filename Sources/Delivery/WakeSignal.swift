@@ -23,7 +23,7 @@ final class WakeSignal: Sendable {
         waiter?.resume()
     }
 
-    func wait(seconds: Double) async {
+    func wait(seconds: Double, clock: any DeliveryClock) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let generation = state.withLock { state -> Int? in
                 if state.fired {
@@ -39,7 +39,7 @@ final class WakeSignal: Sendable {
                 return
             }
             Task {
-                try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                await clock.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 let waiter = self.state.withLock { state -> CheckedContinuation<Void, Never>? in
                     guard state.generation == generation, let waiter = state.waiter else { return nil }
                     state.waiter = nil

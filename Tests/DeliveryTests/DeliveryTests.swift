@@ -11,10 +11,38 @@ import Testing
 
 // MARK: fixtures
 
+/// Delivery's time as the test moves it: queue time and every timer. A pause of up to 50 ms (the
+/// scheduler's coalescing waits) only yields; longer sleeps wait until `advance` passes them.
 final class ManualClock: DeliveryClock {
-    let time = Mutex(1_800_000_000)
-    func now() -> Int { time.withLock { $0 } }
-    func advance(_ seconds: Int) { time.withLock { $0 += seconds } }
+    struct State {
+        var seconds = 1_800_000_000
+        var elapsed = Duration.seconds(1000)
+        var sleepers: [(until: Duration, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    let state = Mutex(State())
+    func now() -> Int { state.withLock { $0.seconds } }
+    func elapsed() -> Duration { state.withLock { $0.elapsed } }
+
+    func sleep(for duration: Duration) async {
+        if duration <= .milliseconds(50) { return await Task.yield() }
+        await withCheckedContinuation { continuation in
+            state.withLock { $0.sleepers.append(($0.elapsed + duration, continuation)) }
+        }
+    }
+
+    /// Moves time on by `seconds`, waking every sleep that ends by then.
+    func advance(_ seconds: Int) {
+        let due = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.seconds += seconds
+            state.elapsed += .seconds(seconds)
+            let now = state.elapsed
+            let due = state.sleepers.filter { $0.until <= now }.map(\.continuation)
+            state.sleepers.removeAll { $0.until <= now }
+            return due
+        }
+        for continuation in due { continuation.resume() }
+    }
 }
 
 /// A next hop that answers by rule and remembers every transaction.
@@ -99,6 +127,17 @@ final class FakeConnection: OutboundConnection {
 }
 
 func name(_ text: String) -> DNSName { try! DNSName(text) }
+
+/// Waits for work on other threads (SQLite, sessions) to show: polls `condition` for at most
+/// `seconds` of real time. Delivery's own timers run on the test's `ManualClock`.
+func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+    while ContinuousClock.now < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return try await condition()
+}
 
 /// example.net: MX 10 mx1, MX 20 mx2; nullmx.test: null MX; nomx.test: A only.
 let zone = ZoneResolver(records: [
@@ -409,19 +448,10 @@ struct Harness {
         #expect(connector.connects.count == 3)
     }
 
-    /// Polls `condition` every 10 ms for at most `seconds`.
-    func eventually(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < end {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
-    }
 
     @Test func anIdleSessionCarriesTheNextMessageThenClosesAfterItsIdleTime() async throws {
         let connector = FakeConnector()
-        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 1.5 })
+        let h = try Harness(connector: connector, settings: { $0.connectionIdleTime = 2 })
         let running = Task { await h.scheduler.run() }
         defer { running.cancel() }
         let first = try await h.enqueue(to: ["a@example.net"])
@@ -432,7 +462,11 @@ struct Harness {
         #expect(try await eventually(5) { try await h.message(second).recipients[0].state == .delivered })
         #expect(connector.connects.count == 1)
         #expect(connector.state.withLock { $0.open } == 1)
-        // Past the idle time the session closes, and the next message opens a new one.
+        // Still open one idle second later (delivery's clock, moved by the test)...
+        h.clock.advance(1)
+        #expect(await !eventually(0.2) { connector.state.withLock { $0.open } == 0 })
+        // ...closed past its idle time, and the next message opens a new one.
+        h.clock.advance(1)
         #expect(await eventually(5) { connector.state.withLock { $0.open } == 0 })
         let third = try await h.enqueue(to: ["c@example.net"])
         h.scheduler.wake()
