@@ -9,7 +9,7 @@ on 127.0.0.1:53 is the only resolver (/etc/netns/NAME/resolv.conf), so nothing l
   spawned policy server included) plus the opendkim and opendmarc daemons.
 
 Every message is a DKIM-signed (rsa-sha256, 2048-bit) copy of one 1 KiB message from
-sender.test, whose SPF allows 127.0.0.1 and whose DMARC policy is p=reject: each server must
+sender.example, whose SPF allows 127.0.0.1 and whose DMARC policy is p=reject: each server must
 find spf=pass, dkim=pass and dmarc=pass (checked on one stored message of each) and store all.
 """
 import argparse
@@ -23,7 +23,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from smtp_accept import WORK, Postfix, Tern, free_port, proc_stat, rss_peak_kib, tree_cpu  # noqa: E402
 
-SENDER = "news@sender.test"
+# Debian's opendkim resolves through libunbound, which never asks a server on 127.0.0.0/8; so
+# dnsmasq also listens on this address of the namespace's own dummy interface (the wrapper adds
+# it; the namespace has no route anywhere else).
+NAMESERVER = "192.0.2.53"
+# The sender's domain is under .example, not .test: libunbound (opendkim's resolver) answers
+# every .test name NXDOMAIN itself (RFC 6761 §6.2). Both are served only by the namespace's dnsmasq.
+SENDER = "news@sender.example"
 RCPT = "alice@example.test"
 CHECKS = os.path.join(WORK, "checks")
 
@@ -45,7 +51,7 @@ def sh(*args, **kw):
 
 
 def make_key_and_message():
-    """An RSA key published as s1._domainkey.sender.test, and one signed message file."""
+    """An RSA key published as s1._domainkey.sender.example, and one signed message file."""
     os.makedirs(CHECKS, exist_ok=True)
     key = os.path.join(CHECKS, "dkim.key")
     sh("openssl", "genrsa", "-out", key, "2048")
@@ -53,10 +59,10 @@ def make_key_and_message():
     public = base64.b64encode(der).decode()
     body = ("This is a line of a message of about one kilobyte, sent for the benchmark.\r\n" * 12)
     message = (f"From: Sender News <{SENDER}>\r\nTo: <{RCPT}>\r\nSubject: inbound checks\r\n"
-               f"Date: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <bench@sender.test>\r\n\r\n{body}").encode()
+               f"Date: Sun, 29 Nov 2026 12:00:00 +0000\r\nMessage-ID: <bench@sender.example>\r\n\r\n{body}").encode()
     import dkim  # dkimpy, from interop/.venv
 
-    signature = dkim.sign(message, b"s1", b"sender.test", open(key, "rb").read(),
+    signature = dkim.sign(message, b"s1", b"sender.example", open(key, "rb").read(),
                           include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
     path = os.path.join(CHECKS, "message.eml")
     # smtp-source -F appends CRLF to each line itself.
@@ -68,13 +74,16 @@ def make_key_and_message():
 class DNS:
     def __init__(self, public_key):
         chunks = [public_key[i:i + 200] for i in range(0, len(public_key), 200)]
-        dkim_record = ",".join(['"v=DKIM1; k=rsa; p=' + chunks[0] + '"'] + [f'"{c}"' for c in chunks[1:]])
-        args = ["dnsmasq", "--no-daemon", "--port=53", "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                "--no-hosts", "--user=root", f"--pid-file={CHECKS}/dnsmasq.pid", "--local=/test/", "--local-ttl=300",
-                '--txt-record=sender.test,"v=spf1 ip4:127.0.0.0/8 -all"',
-                f"--txt-record=s1._domainkey.sender.test,{dkim_record}",
-                '--txt-record=_dmarc.sender.test,"v=DMARC1; p=reject"',
-                "--mx-host=sender.test,mx.sender.test,10", "--host-record=mx.sender.test,127.0.0.1",
+        # No quotes: dnsmasq keeps them; commas separate the record's strings (RFC 7208 §3.3 /
+        # RFC 6376 §3.6.2.2: a long TXT value is published as several strings).
+        dkim_record = ",".join(["v=DKIM1; k=rsa; p=" + chunks[0]] + chunks[1:])
+        args = ["dnsmasq", "--no-daemon", "--port=53", "--listen-address=127.0.0.1", f"--listen-address={NAMESERVER}",
+                "--bind-interfaces", "--no-resolv",
+                "--no-hosts", "--user=root", f"--pid-file={CHECKS}/dnsmasq.pid", "--local=/test/", "--local=/example/", "--local-ttl=300",
+                "--txt-record=sender.example,v=spf1 ip4:127.0.0.0/8 -all",
+                f"--txt-record=s1._domainkey.sender.example,{dkim_record}",
+                "--txt-record=_dmarc.sender.example,v=DMARC1; p=reject",
+                "--mx-host=sender.example,mx.sender.example,10", "--host-record=mx.sender.example,127.0.0.1",
                 "--host-record=localhost.test,127.0.0.1"]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         time.sleep(0.4)
@@ -119,7 +128,7 @@ class CheckingPostfix(Postfix):
             f.write("192.0.2.254\n")  # not the client: 127.0.0.1 must be checked, not trusted
         with open(os.path.join(self.dir, "opendkim.conf"), "w") as f:
             f.write(f"Mode v\nSocket inet:{self.dkim_port}@127.0.0.1\nAuthservID postfix.bench.test\nSyslog no\n"
-                    f"InternalHosts {ignore}\nNameservers 127.0.0.1\n")
+                    f"InternalHosts {ignore}\nNameservers {NAMESERVER}\n")
         with open(os.path.join(self.dir, "opendmarc.conf"), "w") as f:
             f.write(f"Socket inet:{self.dmarc_port}@127.0.0.1\nAuthservID postfix.bench.test\nSyslog false\n"
                     f"RejectFailures true\nSPFSelfValidate true\nIgnoreHosts {ignore}\nTrustedAuthservIDs postfix.bench.test\n"
@@ -134,8 +143,13 @@ class CheckingPostfix(Postfix):
                  "milter_default_action = tempfail\n")
         with open(main, "w") as f:
             f.write(text)
+        # policyd-spf skips 127.0.0.0/8 by default; the benchmark's client is there.
+        spf_conf = os.path.join(self.dir, "policyd-spf.conf")
+        with open(spf_conf, "w") as f:
+            f.write("debugLevel = 0\nTestOnly = 1\nHELO_reject = Fail\nMail_From_reject = Fail\nskip_addresses = 192.0.2.254/32\n")
+        os.chmod(spf_conf, 0o644)
         with open(os.path.join(self.etc, "master.cf"), "a") as f:
-            f.write("policyd-spf unix - n n - 0 spawn user=nobody argv=/usr/bin/policyd-spf\n")
+            f.write(f"policyd-spf unix - n n - 0 spawn user=nobody argv=/usr/bin/policyd-spf {spf_conf}\n")
 
     def start(self):
         self.milters = [
@@ -174,7 +188,7 @@ def run_source(port, sessions, messages, message_file):
     result = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(messages), "-F", message_file, "-M", "localhost.test",
                              "-f", SENDER, "-t", RCPT, "-d", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
-        raise RuntimeError(f"smtp-source failed: {result.stderr}")
+        print(f"smtp-source failed: {result.stderr}", file=sys.stderr)
     return time.time() - start
 
 
@@ -204,6 +218,10 @@ def main():
                     time.sleep(0.5)
                 cpu = tree_cpu(pid) + (s.extra_cpu() if s.name == "postfix" else 0) - before
                 stored = s.count()
+                if s.name == "postfix":
+                    for m in s.milters:
+                        if m.poll() is not None:
+                            raise RuntimeError(f"{m.args[0]} exited with {m.returncode}; see {s.dir}/{m.args[0]}.log")
                 if stored != args.messages:
                     raise RuntimeError(f"{s.name} stored {stored} of {args.messages}")
                 verdict = s.verdict()
