@@ -15,7 +15,6 @@ find spf=pass, dkim=pass and dmarc=pass (checked on one stored message of each) 
 import argparse
 import base64
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -97,18 +96,8 @@ class DNS:
 
 class CheckingTern(Tern):
     name = "tern"
-
-    def setup(self):
-        shutil.rmtree(self.dir, ignore_errors=True)
-        os.makedirs(self.dir)
-        self.config = os.path.join(self.dir, "tern.toml")
-        with open(self.config, "w") as f:
-            f.write(f'hostname = "tern.bench.test"\ndata_dir = "{self.dir}/data"\n'
-                    f'[listen]\nsmtp = ["127.0.0.1:{self.port}"]\nsubmission = []\nsubmissions = []\n'
-                    f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
-                    f'max_message_size = 10485760\n'
-                    f'[mail_auth]\ncheck_inbound = true\n[dns]\nnameservers = ["127.0.0.1:53"]\n')
-        self.add_users()
+    check_inbound = "true"
+    nameserver = "127.0.0.1:53"
 
     def verdict(self):
         import json

@@ -84,6 +84,11 @@ def rss_peak_kib(pid):
 class Tern:
     name = "tern"
 
+    # Like-for-like with a stock Postfix, which checks no SPF, DKIM or DMARC; and no lookups may
+    # leave loopback (the resolver points at a closed port).
+    check_inbound = "false"
+    nameserver = "127.0.0.1:1"
+
     def __init__(self, binary):
         self.binary = binary
         self.dir = os.path.join(WORK, "tern")
@@ -99,9 +104,7 @@ class Tern:
                     f'[listen]\nsmtp = ["127.0.0.1:{self.port}"]\nsubmission = []\nsubmissions = []\n'
                     f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
                     f'max_message_size = 10485760\n'
-                    # Like-for-like with a stock Postfix, which checks no SPF, DKIM or DMARC; and
-                    # no lookups may leave loopback (the resolver points at a closed port).
-                    f'[mail_auth]\ncheck_inbound = false\n[dns]\nnameservers = ["127.0.0.1:1"]\n')
+                    f'[mail_auth]\ncheck_inbound = {self.check_inbound}\n[dns]\nnameservers = ["{self.nameserver}"]\n')
         self.add_users()
 
     def add_users(self):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import DOMAIN, PASSWORD, USER, RawSMTP
+from conftest import PASSWORD, USER, RawSMTP
 from test_auth import scram_sha256, submit
 from test_pop3 import insecure, make_pop
 

@@ -134,7 +134,13 @@ public enum TernRuntime {
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
-        try await services.run()
+        do {
+            try await services.run()
+        } catch {
+            logger.error("a service failed; stopped the others", metadata: ["error": "\(error)"])
+            try? await group.shutdownGracefully()
+            throw error
+        }
         try? await group.shutdownGracefully()
         logger.info("stopped")
     }
