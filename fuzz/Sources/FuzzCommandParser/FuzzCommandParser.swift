@@ -2,13 +2,19 @@ import FuzzDriver
 import NIOCore
 import SMTPProtocol
 
-/// Fuzzes the command parser and the whole server session with arbitrary client bytes. The
-/// session answers every check "yes" and every store "stored"; any crash, hang or trap is a bug.
+/// Fuzzes the command parser (and its encode → parse round trip) and the whole server session
+/// with arbitrary client bytes. The session answers every check "yes" and every store
+/// "stored"; any crash, hang or trap is a bug.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCommandParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     do throws(SMTPCommandError) {
-        _ = try SMTPCommandParser.parse(bytes)
+        let command = try SMTPCommandParser.parse(bytes)
+        // Whatever parses encodes to a line that parses back to the same command.
+        var encoded = ByteBuffer()
+        command.encode(into: &encoded)
+        let line = Array(encoded.readableBytesView.dropLast(2))
+        precondition((try? SMTPCommandParser.parse(line)) == command, "encode → parse changed \(command)")
     } catch {
         precondition(error.reply.code >= 500, "a parse error must map to a 5xx reply")
     }
