@@ -38,8 +38,7 @@ public actor DeliveryScheduler {
     private var destinations: [String: Destination] = [:]
     private var connections = 0
     private var inFlight = 0
-    private var pendingOutcomes: [DeliveryOutcome] = []
-    private var pendingBounces: [IncomingMessage] = []
+    private var pending = OutcomeBatch()
     private var recording = false
     private var activeTasks = 0
     private let signal = WakeSignal()
@@ -521,54 +520,43 @@ public actor DeliveryScheduler {
     }
 
     private func submit(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage]) {
-        pendingOutcomes += outcomes
-        pendingBounces += bounces
+        pending.add(outcomes, bounces: bounces)
         guard !recording else { return }
         recording = true
         activeTasks += 1
         Task { await self.recordLoop() }
     }
 
-    /// Writes outcomes in batches: whatever accumulated while the previous write ran goes in
-    /// the next transaction (the same group commit as the accept path).
+    /// Writes what `pending` holds, batch after batch, until nothing is left.
     private func recordLoop() async {
-        var failures = 0
-        while !pendingOutcomes.isEmpty || !pendingBounces.isEmpty {
-            // Gather a little more when there is little: one transaction for many outcomes.
-            if pendingOutcomes.count < 64 { await clock.sleep(for: .milliseconds(5)) }
-            let outcomes = pendingOutcomes
-            let bounces = pendingBounces
-            pendingOutcomes = []
-            pendingBounces = []
+        while !pending.isEmpty {
+            if pending.wantsMore { await clock.sleep(for: .milliseconds(5)) }
+            let batch = pending.take()
             do {
-                try await store.record(outcomes, bounces: bounces, at: clock.now())
+                try await store.record(batch.outcomes, bounces: batch.bounces, at: clock.now())
+                pending.written()
                 noteActivity()
-                failures = 0
-                inFlight -= outcomes.count
-                // Only once recorded may a later lease take these recipients again.
-                for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
+                release(batch.outcomes)
                 // New mail to send: bounces, and recipients an alias expanded to.
-                if !bounces.isEmpty || outcomes.contains(where: { !$0.expansion.isEmpty }) { signal.fire() }
+                if !batch.bounces.isEmpty || batch.outcomes.contains(where: { !$0.expansion.isEmpty }) { signal.fire() }
             } catch {
-                // Not recorded: keep them and try again; if this never succeeds the leases
-                // expire and the recipients are tried again (a duplicate, never a loss).
-                failures += 1
-                logger.error("cannot record delivery outcomes", metadata: ["error": "\(error)", "count": "\(outcomes.count)"])
-                pendingOutcomes = outcomes + pendingOutcomes
-                pendingBounces = bounces + pendingBounces
-                if failures >= 10 {
-                    inFlight -= outcomes.count
-                    for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
-                    pendingOutcomes.removeFirst(outcomes.count)
-                    pendingBounces.removeFirst(bounces.count)
-                    failures = 0
-                }
+                logger.error("cannot record delivery outcomes", metadata: ["error": "\(error)", "count": "\(batch.outcomes.count)"])
+                // Given up after repeated failures: the leases expire and the recipients are
+                // tried again (a duplicate, never a loss).
+                if let abandoned = pending.failed(batch) { release(abandoned.outcomes) }
                 await clock.sleep(for: .milliseconds(200))
             }
         }
         recording = false
         taskEnded()
         signal.fire()
+    }
+
+    /// Recorded (or given up): these recipients no longer count as in flight, and only now may a
+    /// later lease take them again.
+    private func release(_ outcomes: [DeliveryOutcome]) {
+        inFlight -= outcomes.count
+        for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
     }
 
     /// A session or the recorder finished; the last one wakes whoever waits for quiet.
