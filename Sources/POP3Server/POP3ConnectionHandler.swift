@@ -223,9 +223,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
         case .challenge(let challenge):
             perform(session.saslChallenge(challenge))
         case .lookUp(let lookup):
-            let promise = context.eventLoop.makePromise(of: CredentialAnswer.self)
-            authenticator.answer(lookup) { promise.succeed($0) }
-            decide(promise.futureResult) { handler, answer in
+            decide(authenticator.answer(lookup, on: context.eventLoop)) { handler, answer in
                 guard var login = handler.exchange else { return }
                 let next = login.answer(answer)
                 handler.exchange = login

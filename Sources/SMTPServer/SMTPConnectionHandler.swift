@@ -173,9 +173,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .challenge(let challenge):
             perform(session.authChallenge(challenge))
         case .lookUp(let lookup):
-            let promise = context.eventLoop.makePromise(of: CredentialAnswer.self)
-            authenticator.answer(lookup) { promise.succeed($0) }
-            whenDecided(promise.futureResult) { handler, answer in
+            whenDecided(authenticator.answer(lookup, on: context.eventLoop)) { handler, answer in
                 guard var login = handler.exchange else { return [] }
                 let next = login.answer(answer)
                 handler.exchange = login
