@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import MailAuth
 import MailCore
@@ -195,7 +196,7 @@ public struct Administration: Sendable {
         let address = try Self.address(email)
         try checkPlan(plan)
         let secret = password ?? Self.randomPassword()
-        let credentials = try credentials(for: secret)
+        let credentials = try await credentials(for: secret)
         let user = MailUser(
             address: address, passwordHash: credentials.hash, plan: plan, createdAt: clock(), scram: credentials.scram,
             cramSecret: credentials.cram)
@@ -206,7 +207,7 @@ public struct Administration: Sendable {
     /// Gives a user a new password: every stored form (scrypt, SCRAM keys, CRAM secret) is replaced.
     public func setPassword(_ email: String, password: String) async throws(AdministrationError) {
         let address = try Self.address(email)
-        let credentials = try credentials(for: password)
+        let credentials = try await credentials(for: password)
         try await run { () async throws(StoreError) in
             try await store.setCredentials(user: address, passwordHash: credentials.hash, scram: credentials.scram, cramSecret: credentials.cram)
         }
@@ -215,20 +216,34 @@ public struct Administration: Sendable {
     /// The stored forms of a password: an scrypt hash, SCRAM-SHA-256 keys (RFC 5802 §3, never
     /// the password), and CRAM-MD5's secret only when the operator chose to keep it (RFC 2195
     /// keys its HMAC with the password itself).
-    private func credentials(for password: String) throws(AdministrationError) -> (hash: String, scram: String, cram: String?) {
+    private func credentials(for password: String) async throws(AdministrationError) -> (hash: String, scram: String, cram: String?) {
         guard !password.isEmpty else { throw .invalid("the password is empty") }
         guard password.utf8.count <= 1024, !password.contains("\0"), !password.contains("\n") else {
             throw .invalid("a password is at most 1024 bytes, without NUL or line breaks")
         }
+        // scrypt and PBKDF2 take tens of milliseconds: never on the cooperative pool, where the
+        // HTTP API and the dashboard will call this from.
+        let keep = keepsCRAMSecrets
+        let derived = await withCheckedContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: Self.derive(password, keepingCRAMSecret: keep))
+            }
+        }
+        return try derived.get()
+    }
+
+    private static func derive(
+        _ password: String, keepingCRAMSecret: Bool
+    ) -> Result<(hash: String, scram: String, cram: String?), AdministrationError> {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = generator.next() }
         do {
             let hash = try PasswordHash.make(password)
             let scram = try SCRAMCredentials.derive(password: password, salt: salt).encoded
-            return (hash, scram, keepsCRAMSecrets ? password : nil)
+            return .success((hash, scram, keepingCRAMSecret ? password : nil))
         } catch {
-            throw .failed("cannot derive the password's stored forms: \(error)")
+            return .failure(.failed("cannot derive the password's stored forms: \(error)"))
         }
     }
 
