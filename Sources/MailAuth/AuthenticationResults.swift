@@ -63,11 +63,17 @@ public enum AuthenticationResults {
 
     /// The authserv-id of an Authentication-Results value: its first token.
     public static func authservID(of field: RawHeaderField) -> String {
-        var value = field.unfoldedValue
-        // A leading comment may come first.
-        while value.hasPrefix("("), let close = value.firstIndex(of: ")") { value = String(value[value.index(after: close)...]).trimmingCharacters(in: [" ", "\t"]) }
-        let end = value.firstIndex(where: { $0 == ";" || $0 == " " || $0 == "\t" }) ?? value.endIndex
-        return String(value[..<end]).lowercased()
+        let value = field.unfoldedValue
+        // Leading comments (and the space after them) may come first. One pass with an index:
+        // no copy per comment, so a field of a million "()" costs what its length costs.
+        var index = value.startIndex
+        while index < value.endIndex, value[index] == "(", let close = value[index...].firstIndex(of: ")") {
+            index = value.index(after: close)
+            while index < value.endIndex, value[index] == " " || value[index] == "\t" { index = value.index(after: index) }
+        }
+        let rest = value[index...]
+        let end = rest.firstIndex(where: { $0 == ";" || $0 == " " || $0 == "\t" }) ?? rest.endIndex
+        return String(rest[..<end]).lowercased()
     }
 
     /// The message without any Authentication-Results field that claims `authservID` (a forgery

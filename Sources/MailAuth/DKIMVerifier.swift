@@ -158,15 +158,17 @@ public struct DKIMVerifier: Sendable {
 /// The data a DKIM signature covers, shared by signing and verifying.
 enum DKIMHeaderHash {
     static func input(header: MessageHeader, excluding: Int?, signedHeaders: [String], canonicalization: DKIMCanonicalization) -> [UInt8] {
-        var used = Set<Int>()
-        if let excluding { used.insert(excluding) }
+        // The header indexed once by name, so the work is linear in the fields and h= names
+        // however many of either an attacker sends (not one scan of the header per name).
+        var byName: [String: [Int]] = [:]
+        for (index, field) in header.fields.enumerated() where index != excluding {
+            byName[field.name.lowercased(), default: []].append(index)
+        }
         var data: [UInt8] = []
         for name in signedHeaders {
-            let lower = name.lowercased()
-            guard let index = header.fields.indices.last(where: { !used.contains($0) && header.fields[$0].name.lowercased() == lower }) else {
-                continue
-            }
-            used.insert(index)
+            // RFC 6376 §5.4.2: repeated names take the instances from the bottom up; a name
+            // with none left signs as empty (contributes nothing).
+            guard let index = byName[name.lowercased()]?.popLast() else { continue }
             data += canonicalization.header(header.fields[index])
         }
         return data
