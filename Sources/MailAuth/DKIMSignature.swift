@@ -18,6 +18,9 @@ public struct DKIMPermanentError: Error, Equatable, Sendable, CustomStringConver
 
 /// A parsed DKIM-Signature field (RFC 6376 §3.5).
 public struct DKIMSignature: Sendable, Equatable {
+    /// The most header names an `h=` tag may list.
+    public static let maximumSignedHeaders = 200
+
     public var algorithm: DKIMAlgorithm
     public var signature: [UInt8]
     public var bodyHash: [UInt8]
@@ -64,6 +67,10 @@ public struct DKIMSignature: Sendable, Equatable {
         guard !d.isEmpty, !d.hasPrefix("."), !d.hasSuffix(".") else { throw DKIMPermanentError("bad d= \(d)") }
         domain = d
         signedHeaders = try required("h").split(separator: ":").map { TagList.trim($0) }.filter { !$0.isEmpty }
+        // Real signers list a few dozen names at most; more is only work for the verifier.
+        guard signedHeaders.count <= Self.maximumSignedHeaders else {
+            throw DKIMPermanentError("h= lists more than \(Self.maximumSignedHeaders) header fields")
+        }
         // §5.4: the From field MUST be signed.
         guard signedHeaders.contains(where: { $0.lowercased() == "from" }) else { throw DKIMPermanentError("From is not signed") }
         let s = try required("s")

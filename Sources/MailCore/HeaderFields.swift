@@ -22,6 +22,23 @@ public enum HeaderFields {
         return n
     }
 
+    /// How many fields the header section has (lines that do not continue a field), up to the
+    /// empty line that ends it; stops counting past `limit`.
+    public static func fieldCount<C: RandomAccessCollection<UInt8>>(in message: C, limit: Int = .max) -> Int where C.Index == Int {
+        var count = 0
+        var lineStart = message.startIndex
+        while lineStart < message.endIndex, count <= limit {
+            var lineEnd = lineStart
+            while lineEnd < message.endIndex, message[lineEnd] != 0x0A { lineEnd += 1 }
+            var contentEnd = lineEnd
+            if contentEnd > lineStart, message[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+            if contentEnd == lineStart { break }  // the empty line ends the header
+            if message[lineStart] != 0x20 && message[lineStart] != 0x09 { count += 1 }
+            lineStart = lineEnd + 1
+        }
+        return count
+    }
+
     /// Calls `body` with the value range (after the colon, through the last continuation line)
     /// of each field named `name`, until it returns false or the header ends (RFC 5322 §2.2).
     static func forEachField<C: RandomAccessCollection<UInt8>>(

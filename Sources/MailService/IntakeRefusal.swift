@@ -19,6 +19,9 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
     case senderNotAllowed(address: String, account: String)
     /// A header From address the account may not use: SMTP 550 5.7.1.
     case fromNotAllowed(address: String, account: String)
+    /// A header section with more fields than anyone sends (work on it would be unbounded):
+    /// SMTP 552 5.3.4.
+    case tooManyHeaderFields(limit: Int)
     /// RFC 5322 §3.6: more than one From field: SMTP 550 5.6.0.
     case severalFromFields
     /// RFC 5322 §3.6: no From field (submission only): SMTP 550 5.6.0.
@@ -50,6 +53,7 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
         case .exceedsPlanSize(let maximum): "Message size exceeds the plan's maximum of \(maximum) octets"
         case .senderNotAllowed(let address, let account): "Sender address <\(address)> is not one \(account) may send as"
         case .fromNotAllowed(let address, let account): "From: \(address) is not an address \(account) may send as"
+        case .tooManyHeaderFields(let limit): "Message header has more than \(limit) fields"
         case .severalFromFields: "Message has more than one From header (RFC 5322 §3.6)"
         case .noFromField: "Message has no From header (RFC 5322 §3.6)"
         case .fromWithoutAddress: "From header has no address"

@@ -72,6 +72,8 @@ public struct MessageIntake: Sendable {
     /// RFC 5322 §3.6: exactly one From. For an account's mail every From address must be one the
     /// account may send as; nil when the header is acceptable.
     public func headerRefusal(_ content: ByteBuffer, origin: MessageOrigin) -> IntakeRefusal? {
+        let fields = content.withUnsafeReadableBytes { HeaderFields.fieldCount(in: $0, limit: Self.maximumHeaderFields) }
+        if fields > Self.maximumHeaderFields { return .tooManyHeaderFields(limit: Self.maximumHeaderFields) }
         let count = content.withUnsafeReadableBytes { HeaderFields.count(named: "From", in: $0) }
         if count > 1 { return .severalFromFields }
         guard let account = origin.account else { return nil }
@@ -86,6 +88,10 @@ public struct MessageIntake: Sendable {
         }
         return nil
     }
+
+    /// Header fields a message may have: far above what mail carries (a few dozen), low enough
+    /// that per-field work on the accept path (DKIM, DMARC, trace) stays small.
+    public static let maximumHeaderFields = 1000
 
     // MARK: - Recipients
 

@@ -56,3 +56,13 @@ import Testing
         }
     }
 }
+
+@Suite struct InputCapTests {
+    @Test func dkimSignatureWithTooManySignedHeadersIsAPermanentError() {
+        let names = Array(repeating: "from", count: DKIMSignature.maximumSignedHeaders + 1).joined(separator: ":")
+        let tags = "v=1; a=rsa-sha256; d=example.com; s=s1; h=\(names); bh=AAAA; b=AAAA"
+        #expect(throws: DKIMPermanentError.self) { try DKIMSignature(parsing: tags) }
+        let fine = Array(repeating: "from", count: DKIMSignature.maximumSignedHeaders).joined(separator: ":")
+        #expect(throws: Never.self) { try DKIMSignature(parsing: "v=1; a=rsa-sha256; d=example.com; s=s1; h=\(fine); bh=AAAA; b=AAAA") }
+    }
+}

@@ -136,6 +136,23 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         #expect(try p.checkRecipient(recipient("<x@far.test>"), accepted: 0, connection: authed, on: loop).wait()?.code == 451)
     }
 
+    /// Issue 12: a header of thousands of fields is refused at the end of DATA (552 5.3.4),
+    /// before any per-field work; a thousand is still fine.
+    @Test func tooManyHeaderFields() throws {
+        let p = policy(FakeStore())
+        let limit = MessageIntake.maximumHeaderFields
+        func message(_ fields: Int) -> ByteBuffer {
+            var text = "From: a@b.test\r\n"
+            for i in 1..<fields { text += "X-Field-\(i): value\r\n\tfolded\r\n" }
+            return ByteBuffer(string: text + "\r\nbody\r\n")
+        }
+        #expect(p.headerRefusal(message(limit), connection: mx) == nil)
+        let refusal = p.headerRefusal(message(limit + 1), connection: mx)
+        #expect(refusal?.code == 552 && refusal?.enhanced == EnhancedStatus(5, 3, 4))
+        // Body lines do not count.
+        #expect(p.headerRefusal(ByteBuffer(string: "From: a@b.test\r\n\r\n" + String(repeating: "x: y\r\n", count: 5000)), connection: mx) == nil)
+    }
+
     @Test func diskFullAtMail() throws {
         let p = policy(FakeStore(), freeSpace: false)
         #expect(try p.checkSender(.null, MailParameters(), connection: mx, on: loop).wait() == .insufficientStorage)
