@@ -294,8 +294,24 @@ final class SPFEvaluation: @unchecked Sendable {
 
     /// §7.3: an expanded domain over 253 characters loses labels on the left.
     func expandDomain(_ spec: SPFMacroString, domain: String) async -> String {
-        var expanded = await spec.expand { await self.macroValue($0, domain: domain) }
-        while expanded.utf8.count > 253, let dot = expanded.firstIndex(of: ".") { expanded = String(expanded[expanded.index(after: dot)...]) }
+        Self.truncatedOnTheLeft(await spec.expand { await self.macroValue($0, domain: domain) })
+    }
+
+    /// Drops whole labels on the left until at most `limit` bytes are left (RFC 7208 §7.3),
+    /// finding the cut in one pass: no copy per dropped label, so an expansion of any length
+    /// costs what its length costs. With no dot to cut at, the name is left as it is (and then
+    /// fails as a DNS name).
+    static func truncatedOnTheLeft(_ expanded: String, limit: Int = 253) -> String {
+        let bytes = expanded.utf8
+        guard bytes.count > limit else { return expanded }
+        var index = bytes.startIndex
+        var remaining = bytes.count
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            index = bytes.index(after: index)
+            remaining -= 1
+            if byte == UInt8(ascii: "."), remaining <= limit { return String(expanded[index...]) }
+        }
         return expanded
     }
 

@@ -66,3 +66,20 @@ import Testing
         #expect(throws: Never.self) { try DKIMSignature(parsing: "v=1; a=rsa-sha256; d=example.com; s=s1; h=\(fine); bh=AAAA; b=AAAA") }
     }
 }
+
+@Suite struct SPFTruncationTests {
+    /// RFC 7208 §7.3: labels go from the left until at most 253 bytes are left — in one pass.
+    @Test(.timeLimit(.minutes(1))) func longExpansionsLoseLabelsOnTheLeftInLinearTime() {
+        let long = String(repeating: "a.", count: 1_000_000) + "example.com"
+        let cut = SPFEvaluation.truncatedOnTheLeft(long)
+        #expect(cut.utf8.count <= 253 && cut.hasSuffix(".example.com") && !cut.hasPrefix("."))
+        #expect(long.hasSuffix(cut))
+        // Exactly as the one-label-at-a-time definition on a small case.
+        let name = String(repeating: "abcdefghi.", count: 30) + "example.com"  // 311 bytes
+        var reference = name
+        while reference.utf8.count > 253, let dot = reference.firstIndex(of: ".") { reference = String(reference[reference.index(after: dot)...]) }
+        #expect(SPFEvaluation.truncatedOnTheLeft(name) == reference)
+        #expect(SPFEvaluation.truncatedOnTheLeft("short.example") == "short.example")
+        #expect(SPFEvaluation.truncatedOnTheLeft(String(repeating: "x", count: 300)) == String(repeating: "x", count: 300))
+    }
+}
