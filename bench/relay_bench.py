@@ -87,7 +87,7 @@ class TernRelay:
                     f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
                     f'max_message_size = 10485760\n[relay]\ntrusted_networks = ["127.0.0.0/8"]\n'
                     f'[dns]\nnameservers = ["127.0.0.1:{self.dns_port}"]\n'
-                    f'[delivery]\nsmtp_port = {self.sink_port}\n')
+                    f'[delivery]\nsmtp_port = {self.sink_port}\nallow_private_destinations = true\n')
 
     def start(self):
         self.log = open(os.path.join(self.dir, "serve.log"), "a")

@@ -70,6 +70,8 @@ trusted_networks = ["127.0.0.1/32"]
 [delivery]
 smtp_port = {MX_PORT}
 retry_schedule = {retry}
+# Every MX here is on 127.0.0.x; by default Tern bounces mail to non-public addresses.
+allow_private_destinations = true
 {delivery_extra}
 [dns]
 nameservers = ["{dns.address}"]

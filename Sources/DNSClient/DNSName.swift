@@ -32,6 +32,18 @@ public struct DNSName: Hashable, Sendable, CustomStringConvertible {
         labels.isEmpty ? "." : labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".")
     }
 
+    /// Whether every label is letters, digits, hyphens and underscores: a name that may be shown
+    /// in a header, a DSN field or a log line and dialled as a host. DNS itself allows any byte
+    /// in a label, so a hostile zone could otherwise put CR, LF or escape sequences there.
+    public var isHostname: Bool {
+        !labels.isEmpty
+            && labels.allSatisfy { label in
+                label.allSatisfy { b in
+                    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+                }
+            }
+    }
+
     public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
         lhs.labels.count == rhs.labels.count
             && zip(lhs.labels, rhs.labels).allSatisfy { a, b in a.count == b.count && zip(a, b).allSatisfy { lower($0) == lower($1) } }

@@ -1,4 +1,5 @@
 import DNSClient
+import MailCore
 import SMTPProtocol
 import Synchronization
 
@@ -33,12 +34,16 @@ public struct DeliveryRouter: Sendable {
     public let routes: [String: StaticRoute]
     public let port: Int
     public let isLocal: @Sendable (String) async -> Bool
+    /// Dial loopback, private and other non-public addresses learned from DNS (tests, labs);
+    /// off by default, since a hostile zone could aim Tern at services behind its firewall.
+    public let allowPrivateDestinations: Bool
     let shuffle: @Sendable ([DNSName]) -> [DNSName]
 
     public init(
         resolver: any DNSResolver, routes: [String: StaticRoute], port: Int, isLocal: @escaping @Sendable (String) async -> Bool,
-        shuffle: @escaping @Sendable ([DNSName]) -> [DNSName] = { $0.shuffled() }
+        allowPrivateDestinations: Bool = false, shuffle: @escaping @Sendable ([DNSName]) -> [DNSName] = { $0.shuffled() }
     ) {
+        self.allowPrivateDestinations = allowPrivateDestinations
         self.resolver = resolver
         self.routes = routes
         self.port = port
@@ -87,6 +92,9 @@ public struct DeliveryRouter: Sendable {
         if domain.hasPrefix("[") && domain.hasSuffix("]") {
             var literal = String(domain.dropFirst().dropLast())
             if literal.lowercased().hasPrefix("ipv6:") { literal = String(literal.dropFirst(5)) }
+            guard allowPrivateDestinations || DestinationAddress.isPublic(literal) else {
+                return .unroutable(Self.nonPublic("\(domain) is not a public address"))
+            }
             return .remote(destination: domain, hops: [NextHop(host: domain, addresses: [literal], port: port)])
         }
         guard let name = try? DNSName(domain), !name.labels.isEmpty else {
@@ -109,8 +117,11 @@ public struct DeliveryRouter: Sendable {
         case .nullMX:
             return .unroutable(SMTPReply(556, EnhancedStatus(5, 1, 10), "Domain \(domain) does not accept mail (null MX, RFC 7505)"))
         case .hosts(let all):
+            // An exchange must be a host name (RFC 5321 §5.1: not an address literal, and no
+            // bytes a header or log line could not carry); others are skipped.
+            let usable = all.filter { $0.isHostname && (allowPrivateDestinations || !IPAddressText.isLiteral($0.description)) }
             // Every host's addresses at once, kept in preference order.
-            let hosts = Array(all.prefix(Self.maximumMXHosts))
+            let hosts = Array(usable.prefix(Self.maximumMXHosts))
             let lookups = await withTaskGroup(of: (Int, AddressLookup).self) { group in
                 for (index, host) in hosts.enumerated() {
                     group.addTask { (index, await lookUpAddresses(of: host.description)) }
@@ -121,19 +132,30 @@ public struct DeliveryRouter: Sendable {
             }
             var hops: [NextHop] = []
             var temporary = false
+            var refused = usable.count < all.count
             for (host, lookup) in zip(hosts, lookups) {
                 switch lookup {
-                case .found(let list)? where !list.isEmpty: hops.append(NextHop(host: host.description, addresses: list, port: port))
+                case .found(let list)? where !list.isEmpty:
+                    let dialable = allowPrivateDestinations ? list : list.filter(DestinationAddress.isPublic)
+                    if dialable.count < list.count { refused = true }
+                    if !dialable.isEmpty { hops.append(NextHop(host: host.description, addresses: dialable, port: port)) }
                 case .found?, nil: continue
                 case .failed(let reply)?: if reply.isTransientFailure { temporary = true }
                 }
             }
             if hops.isEmpty {
                 if temporary { return .unroutable(Self.dnsTemporary) }
+                if refused { return .unroutable(Self.nonPublic("The mail exchangers of \(domain) are not public hosts")) }
                 return .unroutable(SMTPReply(550, EnhancedStatus(5, 4, 4), "No address found for the mail exchangers of \(domain)"))
             }
             return .remote(destination: domain, hops: hops)
         }
+    }
+
+    /// A destination Tern will not dial: loopback, private, link-local, CGNAT, an invalid host
+    /// name or an address literal as MX (issue 12 item 4). Permanent: the DNS says so.
+    static func nonPublic(_ text: String) -> SMTPReply {
+        SMTPReply(550, EnhancedStatus(5, 4, 4), "\(text); not delivered to non-public addresses")
     }
 
     enum AddressLookup: Sendable {

@@ -26,6 +26,9 @@ public struct PublicSuffixList: Sendable {
         }
     }
 
+    /// How many rules the list holds; zero means the text was not a list at all.
+    public var ruleCount: Int { rules.count + wildcards.count + exceptions.count }
+
     public init(contentsOf path: String) throws {
         self.init(text: try String(contentsOfFile: path, encoding: .utf8))
     }

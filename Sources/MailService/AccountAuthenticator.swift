@@ -26,17 +26,24 @@ public enum CredentialAnswer: Sendable, Equatable {
 /// wrong password and cannot tell the two apart.
 public final class AccountAuthenticator: Sendable {
     private let directory: any DirectoryRepository
+    /// Derives SCRAM decoy salts for unknown users; the server keeps one across restarts.
+    private let decoySecret: [UInt8]
     private let queue = DispatchQueue(label: "tern.authenticator", qos: .userInitiated, attributes: .concurrent)
 
-    public init(directory: any DirectoryRepository) {
+    /// - Parameter decoySecret: the server secret SCRAM decoy salts derive from (`tern serve`
+    ///   passes the one kept in `data_dir`); random when not given.
+    public init(directory: any DirectoryRepository, decoySecret: [UInt8]? = nil) {
         self.directory = directory
+        var generator = SystemRandomNumberGenerator()
+        self.decoySecret = decoySecret ?? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
     /// Answers `lookup` on a queue of its own: scrypt takes tens of milliseconds and must never
     /// run on an event loop or the cooperative pool. `completion` runs on that queue.
     public func answer(_ lookup: CredentialLookup, completion: @escaping @Sendable (CredentialAnswer) -> Void) {
         let directory = self.directory
-        queue.async { completion(Self.answer(lookup, directory: directory)) }
+        let decoySecret = self.decoySecret
+        queue.async { completion(Self.answer(lookup, directory: directory, decoySecret: decoySecret)) }
     }
 
     /// `answer(_:completion:)` for async callers.
@@ -49,14 +56,16 @@ public final class AccountAuthenticator: Sendable {
         Self.account(username: username.lowercased(), password: password, directory: directory)
     }
 
-    static func answer(_ lookup: CredentialLookup, directory: any DirectoryRepository) -> CredentialAnswer {
+    static func answer(_ lookup: CredentialLookup, directory: any DirectoryRepository, decoySecret: [UInt8]) -> CredentialAnswer {
         switch lookup {
         case .password(let username, let password):
             return .password(account: account(username: username.lowercased(), password: password, directory: directory))
         case .scram(let username):
             let stored = try? directory.credentials(username.lowercased())
-            let credentials = stored?.scram.flatMap(SCRAMCredentials.init(encoded:))
-            return .scram(credentials, account: credentials == nil ? nil : stored?.address)
+            guard let credentials = stored?.scram.flatMap(SCRAMCredentials.init(encoded:)) else {
+                return .scram(.decoy(for: username, secret: decoySecret), account: nil)
+            }
+            return .scram(credentials, account: stored?.address)
         case .cram(let username):
             let stored = try? directory.credentials(username.lowercased())
             let secret = stored?.cramSecret.map { Array($0.utf8) }

@@ -71,7 +71,9 @@ public struct AuthenticationExchange: Sendable {
         case .scram(let credentials, let account):
             candidate = account
             guard var sasl else { return fail(.malformed) }
-            let step = sasl.scramCredentials(credentials, decoy: .decoy())
+            // An unknown user's answer is a decoy (stable salt, random keys): the exchange goes on
+            // exactly as for a real user and fails at the proof.
+            let step = sasl.scramCredentials(account == nil ? nil : credentials, decoy: credentials ?? .decoy())
             self.sasl = sasl
             return map(step)
         case .cram(let secret, let account):

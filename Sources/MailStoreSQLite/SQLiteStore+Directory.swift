@@ -62,8 +62,14 @@ extension SQLiteStore: DirectoryRepository {
 
     public func removeUser(_ address: String) async throws(StoreError) {
         try await write { db in
+            let held = try String.fetchAll(
+                db, sql: "SELECT DISTINCT mm.message_id FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id WHERE m.user = ?",
+                arguments: [address])
             try db.execute(sql: "DELETE FROM users WHERE address = ?", arguments: [address])
             if db.changesCount == 0 { throw StoreError.notFound("user \(address)") }
+            // The user's mailboxes went with the row (ON DELETE CASCADE); so does content only they held.
+            let now = Int(Date().timeIntervalSince1970)
+            for messageID in held { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }
         }
     }
 

@@ -73,9 +73,14 @@ extension SQLiteStore: MailboxRepository {
         guard !uids.isEmpty else { return 0 }
         return try await write { db in
             var removed = 0
+            var released: Set<String> = []
             for uid in uids {
-                guard let size = try Int.fetchOne(db, sql: "SELECT size FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
+                guard
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT size, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
                 else { continue }
+                let size: Int = row[0]
+                released.insert(row[1])
                 try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
                 try db.execute(
                     sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
@@ -83,6 +88,9 @@ extension SQLiteStore: MailboxRepository {
                 removed += 1
             }
             if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?", arguments: [mailboxID]) }
+            // Content stored once for many mailboxes goes when the last of them lets it go.
+            let now = Int(Date().timeIntervalSince1970)
+            for messageID in released { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }
             return removed
         }
     }
@@ -233,8 +241,9 @@ extension SQLiteStore: MailboxRepository {
                 continue
             }
             let next = (try Int.fetchOne(db, sql: "SELECT MAX(position) FROM recipients WHERE message_id = ?", arguments: [messageID]) ?? 0) + 1
-            // RFC 3461 §4.2: ORCPT stays what the sender gave, else the address expanded.
-            let orcpt: String = (original["orcpt"] as String?) ?? "rfc822;\(originalAddress)"
+            // RFC 3461 §4.2: ORCPT stays what the sender gave, else the address expanded, stored
+            // as the parameter is written: xtext, so a "+" or "=" in the address survives.
+            let orcpt: String = (original["orcpt"] as String?) ?? OriginalRecipient(addressType: "rfc822", address: originalAddress).description
             try db.execute(
                 sql: "INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
                 arguments: [messageID, next, target, original["notify"] as String?, orcpt, at])

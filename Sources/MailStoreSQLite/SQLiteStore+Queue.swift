@@ -45,14 +45,15 @@ extension SQLiteStore: QueueRepository {
 
     public func content(id: String) async throws(StoreError) -> [UInt8]? {
         try await read { db in
-            try Data.fetchOne(db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ?"), arguments: [id]).map { Array($0) }
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ? AND content_deleted_at IS NULL"), arguments: [id])
+                .map { Array($0) }
         }
     }
 
     public func contents(ids: [String]) async throws(StoreError) -> [String: [UInt8]] {
         try await read { db in
             var out: [String: [UInt8]] = [:]
-            let statement = try db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ?")
+            let statement = try db.cachedStatement(sql: "SELECT content FROM messages WHERE id = ? AND content_deleted_at IS NULL")
             for id in ids {
                 if let data = try Data.fetchOne(statement, arguments: [id]) { out[id] = Array(data) }
             }
@@ -212,6 +213,31 @@ extension SQLiteStore: DeliveryQueue {
                 }
             }
             for bounce in bounces { try Self.insert(bounce, into: db) }
+            for messageID in Set(outcomes.lazy.filter { $0.state == .delivered || $0.state == .bounced }.map(\.messageID)) {
+                try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: at)
+            }
+        }
+    }
+
+    /// Overwrites a message's content once nothing refers to it: every recipient delivered or
+    /// bounced (bounces are their own messages by then) and no mailbox entry. With
+    /// `secure_delete` on, SQLite zeroes the freed pages, so the bytes do not linger in the file.
+    static func deleteContentIfUnreferenced(_ db: Database, messageID: String, at: Int) throws {
+        let pending = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced') LIMIT 1"),
+            arguments: [messageID]) ?? false
+        guard !pending else { return }
+        let held = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1"), arguments: [messageID]) ?? false
+        guard !held else { return }
+        try db.cachedStatement(sql: "UPDATE messages SET content = X'', content_deleted_at = ? WHERE id = ? AND content_deleted_at IS NULL")
+            .execute(arguments: [at, messageID])
+    }
+
+    /// When the content was deleted (nil while it is kept).
+    public func contentDeletedAt(id: String) async throws(StoreError) -> Int? {
+        try await read { db in
+            try Int.fetchOne(db, sql: "SELECT content_deleted_at FROM messages WHERE id = ?", arguments: [id])
         }
     }
 

@@ -164,6 +164,11 @@ extension SQLiteStore {
                         WHERE m.user = users.address);
                     """)
         }
+        migrator.registerMigration("v11-content-lifecycle") { db in
+            // Content nobody needs any more (every recipient finished, no mailbox holds it) is
+            // overwritten and marked, while the envelope and its history stay for `queue show`.
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN content_deleted_at INTEGER")
+        }
         return migrator
     }
 }

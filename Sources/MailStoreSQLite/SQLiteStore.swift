@@ -24,6 +24,9 @@ public final class SQLiteStore: Sendable {
             // Checkpoints run beside the writer (see `WALCheckpointer`), never inside a commit
             // that sessions are waiting for.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+            // Deleted content (a POP3 DELE, a delivered message) is overwritten with zeros, not
+            // left readable in free pages of the file.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         self.path = path
         do {

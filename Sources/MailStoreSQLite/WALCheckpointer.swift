@@ -21,8 +21,17 @@ public final class WALCheckpointer: @unchecked Sendable {
         self.connection = connection
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "tern.wal.checkpoint"))
         timer.schedule(deadline: .now() + interval, repeating: interval)
+        let idle = IdleMark()
         timer.setEventHandler {
-            guard spool.takeCommitCount() > 0 else { return }
+            guard spool.takeCommitCount() > 0 else {
+                // Quiet for a whole interval after commits: a TRUNCATE checkpoint empties the WAL
+                // file, so pages of deleted content do not stay readable in it until overwritten.
+                if idle.dirty, (try? connection.writeWithoutTransaction({ db in try db.checkpoint(.truncate) })) != nil {
+                    idle.dirty = false
+                }
+                return
+            }
+            idle.dirty = true
             let frames = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
             // Under steady load a PASSIVE checkpoint never catches up, so the WAL only grows and
             // every commit appends to it; appending makes each fdatasync ~3x slower on ext4 than
@@ -36,12 +45,17 @@ public final class WALCheckpointer: @unchecked Sendable {
         self.timer = timer
     }
 
+    /// Whether commits happened since the WAL was last truncated; touched only on the timer's queue.
+    private final class IdleMark: @unchecked Sendable {
+        var dirty = false
+    }
+
     /// WAL frames (pages) beyond which the checkpointer restarts the log: 2,048 is 8 MiB.
     static let restartFrames = 2048
 
     /// Stops the timer and runs one last checkpoint.
     public func stop() {
         timer.cancel()
-        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 }

@@ -49,6 +49,9 @@ public struct POP3Session: Sendable {
         /// Begin a SASL exchange; answer with `saslChallenge` or `authenticationFinished`.
         case saslStart(mechanism: String, initialResponse: [UInt8]?)
         case saslResponse([UInt8])
+        /// The client cancelled its SASL exchange or sent bad base64: it counts as a failed
+        /// login (else cancelling would be a free way to probe for user names).
+        case authenticationAbandoned
         /// Lock and list the user's maildrop; answer with `maildropOpened`.
         case openMaildrop(user: String)
         /// Load a message's content; answer with `retrieved`.
@@ -100,11 +103,11 @@ public struct POP3Session: Sendable {
             // RFC 5034 §4: "*" cancels; otherwise a base64 response.
             if line == [UInt8(ascii: "*")] {
                 state = .authorization(user: nil)
-                return [.send(Self.err("[AUTH] Authentication cancelled"))]
+                return [.authenticationAbandoned, .send(Self.err("[AUTH] Authentication cancelled"))]
             }
             guard let decoded = Base64Text.decode(line) else {
                 state = .authorization(user: nil)
-                return [.send(Self.err("[AUTH] Invalid base64 in the response"))]
+                return [.authenticationAbandoned, .send(Self.err("[AUTH] Invalid base64 in the response"))]
             }
             state = .waiting
             return [.saslResponse(decoded)]

@@ -180,6 +180,10 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
                 let step = login.respond(data)
                 exchange = login
                 drive(step)
+            case .authenticationAbandoned:
+                exchange = nil
+                let penalty = limits.loginFailed(from: client)
+                logger.notice("pop3 authentication abandoned", metadata: ["client": "\(client)", "blocked": "\(penalty.blocked)"])
             case .openMaildrop(let user):
                 openMaildrop(user)
             case .retrieve(let uid):

@@ -29,7 +29,17 @@ public struct SCRAMCredentials: Hashable, Sendable {
         return SCRAMCredentials(salt: salt, iterations: iterations, storedKey: Array(SHA256.hash(data: clientKey)), serverKey: serverKey)
     }
 
-    /// Random keys with a random salt: what an unknown user is answered with.
+    /// What an unknown user is answered with: random keys, and a salt derived from the name and
+    /// a server secret, so asking twice for the same unknown name gets the same salt (a random
+    /// salt per attempt would tell unknown users from real ones, whose salt never changes).
+    public static func decoy(for username: String, secret: [UInt8]) -> SCRAMCredentials {
+        var credentials = decoy()
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("tern-scram-decoy-salt:\(username.lowercased())".utf8), using: SymmetricKey(data: secret))
+        credentials.salt = Array(Array(mac).prefix(16))
+        return credentials
+    }
+
+    /// Random keys with a random salt.
     public static func decoy() -> SCRAMCredentials {
         var generator = SystemRandomNumberGenerator()
         func random(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8.random(in: 0...255, using: &generator) } }

@@ -155,7 +155,13 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 exchange = login
                 drive(step)
             case .cancelAuthentication:
+                // A cancelled exchange (or bad base64) counts as a failed login, or cancelling
+                // after the server's first SCRAM message would probe user names for free. The
+                // session has answered 501; a client that is now blocked is refused at its next AUTH.
                 exchange = nil
+                let penalty = limits.loginFailed(from: connection.clientAddress)
+                logger.notice(
+                    "authentication abandoned", metadata: ["client": "\(connection.clientAddress)", "blocked": "\(penalty.blocked)"])
             case .startTLS:
                 startTLS(context: context)
             case .close:
@@ -194,10 +200,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .malformed: reply = .badBase64
             case .invalidCredentials, .authorizationDenied: reply = .authenticationFailed
             }
-            guard error == .invalidCredentials || error == .authorizationDenied else {
-                perform(session.authFailed(reply))
-                return
-            }
+            // Every failure counts, malformed and cancelled ones too.
             let penalty = limits.loginFailed(from: connection.clientAddress)
             logger.notice(
                 "authentication failed",

@@ -40,7 +40,9 @@ public struct LogLineHandler: LogHandler {
         line += " "
         line += label
         line += ": "
-        line += event.message.description
+        // Messages and fields carry text from the network (HELO names, addresses, replies,
+        // DNS names): escaped, so no client can end this line and forge the next one.
+        line += TerminalText.escaped(event.message.description)
         let fields: Logger.Metadata
         if let extra = event.metadata, !extra.isEmpty {
             fields = metadata.isEmpty ? extra : metadata.merging(extra) { _, new in new }
@@ -51,7 +53,7 @@ public struct LogLineHandler: LogHandler {
             line += " "
             line += key
             line += "="
-            line += fields[key]!.description
+            line += TerminalText.escaped(fields[key]!.description)
         }
         line += " ["
         line += event.source

@@ -92,6 +92,13 @@ extension TernConfiguration {
             if let v = try delivery.duration("max_queue_age") { config.delivery.maxQueueAge = v }
             if let v = try delivery.int("max_connections_per_destination", in: 1...1000) { config.delivery.maxConnectionsPerDestination = v }
             if let v = try delivery.bool("verify_certificates") { config.delivery.verifyCertificates = v }
+            if let v = try delivery.bool("allow_private_destinations") { config.delivery.allowPrivateDestinations = v }
+            if let v = try delivery.string("postmaster") {
+                guard (try? MailboxAddress(parsing: v, allowUTF8: true))?.domain.kind == .name else {
+                    throw ConfigurationError(key: "delivery.postmaster", "expected a user's address")
+                }
+                config.delivery.postmaster = v.lowercased()
+            }
             if let v = try delivery.duration("connection_idle_time") { config.delivery.connectionIdleTime = v }
             if let v = try delivery.string("subaddress_separator") {
                 guard v.count <= 1, !v.contains("@") else { throw ConfigurationError(key: "delivery.subaddress_separator", "one character, or \"\" for none") }

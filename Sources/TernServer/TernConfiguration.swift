@@ -69,6 +69,12 @@ public struct TernConfiguration: Sendable, Equatable {
         public var connectionIdleTime = 2
         /// `user+tag@` is delivered to `user@` (RFC 5233); "" turns sub-addressing off.
         public var subaddressSeparator = "+"
+        /// Dial loopback, RFC 1918, RFC 4193, link-local, CGNAT and other non-public addresses
+        /// learned from DNS. Off: such mail bounces with 5.4.4. Static routes are always dialled.
+        public var allowPrivateDestinations = false
+        /// Where mail to `<Postmaster>` and `postmaster@` a hosted domain goes (RFC 5321
+        /// §4.5.1); nil: the first user added.
+        public var postmaster: String?
     }
 
     public struct Limits: Sendable, Equatable {

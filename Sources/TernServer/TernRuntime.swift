@@ -22,19 +22,66 @@ public struct TernEnvironment: Sendable {
     public let configuration: TernConfiguration
     public let store: SQLiteStore
 
+    /// The secret SCRAM decoy salts (and later signed links) derive from, kept in `data_dir`.
+    public let serverSecret: [UInt8]
+    /// What was found too open and tightened at start; `tern serve` logs each as a warning.
+    public private(set) var tightened: [String] = []
+
     public init(configuration: TernConfiguration) throws(ConfigurationError) {
         self.configuration = configuration
+        // Every file Tern creates (the database and its WAL, keys, the secret) is the owner's
+        // alone, whatever umask the process was started with.
+        umask(0o077)
+        let directory = configuration.dataDirectory
         do {
-            try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
-            throw ConfigurationError(key: "data_dir", "cannot create \(configuration.dataDirectory): \(error.localizedDescription)")
+            throw ConfigurationError(key: "data_dir", "cannot create \(directory): \(error.localizedDescription)")
         }
-        let path = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tern.sqlite").path
+        if Self.tighten(directory, to: 0o700) { tightened.append("data_dir \(directory) was open to others; it is now 0700") }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("tern.sqlite").path
         do {
             store = try SQLiteStore(path: path, subaddressSeparator: configuration.delivery.subaddressSeparator)
         } catch {
             throw ConfigurationError(key: "data_dir", "cannot open \(path): \(error)")
         }
+        for file in [path, path + "-wal", path + "-shm"] where Self.tighten(file, to: 0o600) {
+            tightened.append("\(file) was readable by others; it is now 0600")
+        }
+        serverSecret = try Self.serverSecret(in: directory)
+    }
+
+    /// Sets `path`'s mode to `mode` when it grants more; true when it did.
+    static func tighten(_ path: String, to mode: mode_t) -> Bool {
+        var status = stat()
+        guard stat(path, &status) == 0, status.st_mode & 0o777 & ~mode != 0 else { return false }
+        return chmod(path, mode) == 0
+    }
+
+    /// 32 random bytes in `data_dir/server-secret`, made once: written to a temporary file and
+    /// linked into place, so two processes starting together agree on one and neither reads
+    /// a half-written file.
+    static func serverSecret(in directory: String) throws(ConfigurationError) -> [UInt8] {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("server-secret").path
+        if !FileManager.default.fileExists(atPath: path) {
+            let temporary = path + ".\(getpid()).tmp"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+            guard descriptor >= 0 else { throw ConfigurationError(key: "data_dir", "cannot create \(temporary)") }
+            var generator = SystemRandomNumberGenerator()
+            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            let synced = fsync(descriptor) == 0
+            close(descriptor)
+            // link(2) fails when another process linked its secret first; then that one is used.
+            if written == 32, synced { _ = link(temporary, path) }
+            unlink(temporary)
+        }
+        _ = tighten(path, to: 0o600)
+        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else {
+            throw ConfigurationError(key: "data_dir", "\(path) is unreadable or not 32 bytes; remove it to make a new one")
+        }
+        return Array(data)
     }
 
     /// Domains, users, keys, plans, aliases and quotas over this store and configuration.
@@ -62,6 +109,8 @@ public enum TernRuntime {
                 dailyMessages: $0.dailyMessages, hourlyMessages: $0.hourlyMessages, messagesPerMinute: $0.messagesPerMinute,
                 maxRecipientsPerMessage: $0.maxRecipientsPerMessage, maxMessageSize: $0.maxMessageSize)
         }
+        // Configuration that can refuse to start is read before any thread or socket exists.
+        let authentication = try messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let scheduler = try makeScheduler(configuration: configuration, store: environment.store, group: group, logger: logger)
         // Every committed message wakes the scheduler, so delivery starts at once.
@@ -69,7 +118,7 @@ public enum TernRuntime {
         var policy = ReceivingPolicy(
             hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
             hasFreeSpace: { probe.hasRoom() })
-        policy.authentication = messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
+        policy.authentication = authentication
         policy.mailboxes = environment.store
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
@@ -79,7 +128,7 @@ public enum TernRuntime {
                 maximumConnections: limits.maxConnections, maximumConnectionsPerClient: limits.maxConnectionsPerIP,
                 maximumConnectionRatePerMinute: limits.maxConnectionRatePerIP, authFailuresBeforeDelay: limits.authFailuresBeforeDelay,
                 authFailuresBeforeBlock: limits.authFailuresBeforeBlock, authBlockTime: .seconds(limits.authBlockTime)))
-        let authenticator = AccountAuthenticator(directory: environment.store)
+        let authenticator = AccountAuthenticator(directory: environment.store, decoySecret: environment.serverSecret)
         let listener = ProtocolListener(group: group, limits: abuseLimits, tlsContext: tlsContext, logger: logger)
         var smtpSettings = SMTPServiceSettings(
             hostname: configuration.hostname, maximumMessageSize: limits.maxMessageSize, maximumRecipients: limits.maxRecipients,
@@ -133,6 +182,7 @@ public enum TernRuntime {
                     .init(service: ListenerService(channels: channels, smtp: smtp, grace: grace, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        for warning in environment.tightened { logger.warning("\(warning)") }
         logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
         do {
             try await services.run()
@@ -146,20 +196,28 @@ public enum TernRuntime {
     }
 
     /// DKIM signing and inbound checks as `[mail_auth]` asks; nil when both are off.
-    static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) -> MessageAuthentication? {
+    static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) throws -> MessageAuthentication? {
         let settings = configuration.mailAuth
         guard settings.sign || settings.checkInbound else { return nil }
         let resolver = TernDNS.resolver(configuration: configuration)
-        let suffixes: PublicSuffixList
-        do {
-            suffixes = try PublicSuffixList(contentsOf: settings.publicSuffixList)
-        } catch {
-            // Without the list every domain's organizational domain is its last two labels:
-            // right for example.com, wrong for example.co.uk. Say so once.
-            logger.warning("cannot read the public suffix list; DMARC relaxed alignment will be approximate", metadata: [
-                "path": "\(settings.publicSuffixList)", "error": "\(error)",
-            ])
-            suffixes = PublicSuffixList(text: "")
+        // DMARC's organizational domain (RFC 7489 §3.2) needs the Public Suffix List; the old
+        // fallback of "the last two labels" is wrong for example.co.uk and would align
+        // unrelated senders, so with inbound checks on and no list Tern does not start.
+        var suffixes = PublicSuffixList(text: "")
+        if settings.checkInbound {
+            do {
+                suffixes = try PublicSuffixList(contentsOf: settings.publicSuffixList)
+            } catch {
+                throw ConfigurationError(
+                    key: "mail_auth.public_suffix_list",
+                    "cannot read the Public Suffix List at \(settings.publicSuffixList) (install Debian's publicsuffix package, point public_suffix_list at a copy, or set check_inbound = false)"
+                )
+            }
+            guard suffixes.ruleCount > 0 else {
+                throw ConfigurationError(
+                    key: "mail_auth.public_suffix_list",
+                    "\(settings.publicSuffixList) holds no rules; it is not a Public Suffix List (Debian's publicsuffix package installs one)")
+            }
         }
         let hostname = configuration.hostname
         var authentication = MessageAuthentication(
@@ -182,7 +240,7 @@ public enum TernRuntime {
                 // When the directory cannot be read, keep the mail rather than risk sending a
                 // hosted domain's mail out to its MX (which may be this server).
                 (try? await store.isHostedDomain(domain)) ?? true
-            })
+            }, allowPrivateDestinations: delivery.allowPrivateDestinations)
         let connector: SMTPConnector
         do {
             connector = try SMTPConnector(

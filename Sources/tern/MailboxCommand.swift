@@ -69,6 +69,7 @@ struct MailboxCommand: ParsableCommand {
         @Argument(help: "The message's UID.") var uid: Int
         @Option(help: "The folder (default INBOX).") var folder = "INBOX"
         @Flag(help: "Print JSON: uid, folder, size, flags, internal_date and the content as text.") var json = false
+        @Flag(help: "Print the bytes as they are, control characters included.") var raw = false
 
         func run() async throws {
             let address = try accountAddress(email).normalized
@@ -88,7 +89,12 @@ struct MailboxCommand: ParsableCommand {
                 ] as [String: Any])
                 return
             }
-            FileHandle.standardOutput.write(Data(content))
+            // A message can hold terminal escape sequences: shown escaped unless --raw.
+            if raw {
+                FileHandle.standardOutput.write(Data(content))
+            } else {
+                print(TerminalText.escaped(content, lineBreaks: .keep), terminator: "")
+            }
         }
     }
 }

@@ -39,6 +39,7 @@ struct QueueCommand: ParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The queue id.") var id: String
         @Flag(help: "Print JSON: the message as in `queue list --json`, its events and its content as text.") var json = false
+        @Flag(help: "Print the content's bytes as they are, control characters included.") var raw = false
 
         func run() async throws {
             let environment = try options.environment()
@@ -58,19 +59,24 @@ struct QueueCommand: ParsableCommand {
                 }
                 let content = try await operation { try await environment.store.content(id: id) }
                 object["content"] = content.map { String(decoding: $0, as: UTF8.self) } as Any? ?? NSNull()
+                let deleted = try await operation { try await environment.store.contentDeletedAt(id: id) }
+                object["content_deleted_at"] = deleted.map { MessageDate.rfc3339(unixSeconds: $0) } as Any? ?? NSNull()
                 printJSON(object)
                 return
             }
+            // Everything but the id came from the network: escaped unless --raw, so a message
+            // cannot drive the terminal it is shown on.
+            func safe(_ text: String) -> String { raw ? text : TerminalText.escaped(text) }
             print("id: \(message.id)")
-            print("from: <\(message.from)>")
+            print("from: <\(safe(message.from.description))>")
             print("size: \(message.size)")
             print("created_at: \(MessageDate.rfc3339(unixSeconds: message.createdAt))")
-            if let messageID = message.messageID { print("message_id: \(messageID)") }
-            if let client = message.clientAddress { print("client: \(client) (\(message.heloName ?? ""))") }
+            if let messageID = message.messageID { print("message_id: \(safe(messageID))") }
+            if let client = message.clientAddress { print("client: \(client) (\(safe(message.heloName ?? "")))") }
             if let account = message.authenticatedAs { print("authenticated_as: \(account)") }
             for recipient in message.recipients {
-                var line = "recipient: <\(recipient.address)> \(recipient.state.rawValue) attempts=\(recipient.attempts)"
-                if let reply = recipient.lastReply { line += " last_reply=\"\(reply)\"" }
+                var line = "recipient: <\(safe(recipient.address))> \(recipient.state.rawValue) attempts=\(recipient.attempts)"
+                if let reply = recipient.lastReply { line += " last_reply=\"\(safe(reply))\"" }
                 if let next = recipient.nextAttemptAt, recipient.state == .deferred || recipient.state == .queued {
                     line += " next_attempt=\(MessageDate.rfc3339(unixSeconds: next))"
                 }
@@ -78,16 +84,22 @@ struct QueueCommand: ParsableCommand {
             }
             // Each attempt: when, the outcome, the host that answered, TLS and the reply.
             for event in try await operation({ try await environment.store.events(messageID: id) }) {
-                var line = "event: \(MessageDate.rfc3339(unixSeconds: event.at)) \(event.type) <\(event.recipient)>"
-                if let host = event.mxHost { line += " mx=\(host)" }
+                var line = "event: \(MessageDate.rfc3339(unixSeconds: event.at)) \(event.type) <\(safe(event.recipient))>"
+                if let host = event.mxHost { line += " mx=\(safe(host))" }
                 if event.type != "queued" { line += " tls=\(event.tls ?? "none")" }
-                if let reply = event.reply { line += " reply=\"\(reply)\"" }
+                if let reply = event.reply { line += " reply=\"\(safe(reply))\"" }
                 print(line)
             }
             if let content = try await operation({ try await environment.store.content(id: id) }) {
                 print("")
                 fflush(nil)
-                FileHandle.standardOutput.write(Data(content))
+                if raw {
+                    FileHandle.standardOutput.write(Data(content))
+                } else {
+                    print(TerminalText.escaped(content, lineBreaks: .keep), terminator: "")
+                }
+            } else if let deleted = try await operation({ try await environment.store.contentDeletedAt(id: id) }) {
+                print("content: deleted \(MessageDate.rfc3339(unixSeconds: deleted)) (every recipient finished; no mailbox holds it)")
             }
         }
     }

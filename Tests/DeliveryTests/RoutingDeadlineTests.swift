@@ -1,5 +1,6 @@
 import DNSClient
 import Foundation
+import MailCore
 import MailStore
 import SMTPProtocol
 import Synchronization
@@ -62,5 +63,69 @@ struct SlowResolver: DNSResolver {
         }
         #expect(hops.count == DeliveryRouter.maximumMXHosts)
         #expect(hops.map(\.host) == (0..<DeliveryRouter.maximumMXHosts).map { "mx\($0).many.test" })
+    }
+}
+
+/// Issue 12 item 4: addresses learned from public DNS that point inside (loopback, private,
+/// link-local, CGNAT, unspecified), MX names that are IP literals or carry bytes a header cannot,
+/// are never dialled unless allowed.
+@Suite struct NonPublicDestinationTests {
+    static let records: [DNSRecord] = [
+        DNSRecord(name: name("inside.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: name("mx.inside.test"))),
+        DNSRecord(name: name("mx.inside.test"), type: 1, ttl: 300, data: .a([127, 0, 0, 9])),
+        DNSRecord(name: name("mixed.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: name("mx.mixed.test"))),
+        DNSRecord(name: name("mx.mixed.test"), type: 1, ttl: 300, data: .a([10, 1, 2, 3])),
+        DNSRecord(name: name("mx.mixed.test"), type: 1, ttl: 300, data: .a([192, 0, 2, 40])),
+        DNSRecord(name: name("literal.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: name("127.0.0.9"))),
+        DNSRecord(name: name("cgnat.test"), type: 1, ttl: 300, data: .a([100, 64, 0, 1])),
+        DNSRecord(name: name("mapped.test"), type: 28, ttl: 300, data: .aaaa([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 192, 168, 1, 1])),
+        DNSRecord(
+            name: name("evil.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: try! DNSName(labels: [Array("mx\r\nX-Evil: 1".utf8), Array("test".utf8)]))),
+    ]
+
+    func router(allow: Bool) -> DeliveryRouter {
+        DeliveryRouter(
+            resolver: ZoneResolver(records: Self.records), routes: ["routed.test": StaticRoute(host: "127.0.0.5", port: 2526)], port: 25,
+            isLocal: { _ in false }, allowPrivateDestinations: allow, shuffle: { $0 })
+    }
+
+    func refusal(_ domain: String) async -> SMTPReply? {
+        guard case .unroutable(let reply) = await router(allow: false).route(domain: domain) else { return nil }
+        return reply
+    }
+
+    @Test func nonPublicAddressesBounceWith544() async {
+        for domain in ["inside.test", "literal.test", "cgnat.test", "mapped.test", "evil.test", "[127.0.0.1]", "[10.0.0.1]", "[IPv6:::1]", "[IPv6:fe80::1]"] {
+            let reply = await refusal(domain)
+            #expect(reply?.code == 550 && reply?.enhanced == EnhancedStatus(5, 4, 4), "\(domain): \(String(describing: reply))")
+        }
+        // Only the public address of a host with both is dialled.
+        #expect(
+            await router(allow: false).route(domain: "mixed.test")
+                == .remote(destination: "mixed.test", hops: [NextHop(host: "mx.mixed.test", addresses: ["192.0.2.40"], port: 25)]))
+        // A static route is the operator's word.
+        #expect(
+            await router(allow: false).route(domain: "routed.test")
+                == .remote(destination: "127.0.0.5:2526", hops: [NextHop(host: "127.0.0.5", addresses: ["127.0.0.5"], port: 2526)]))
+    }
+
+    @Test func allowedWhenConfigured() async {
+        #expect(
+            await router(allow: true).route(domain: "inside.test")
+                == .remote(destination: "inside.test", hops: [NextHop(host: "mx.inside.test", addresses: ["127.0.0.9"], port: 25)]))
+        // A name with CR LF is never a host, allowed or not.
+        guard case .unroutable = await router(allow: true).route(domain: "evil.test") else {
+            Issue.record("evil.test routed")
+            return
+        }
+    }
+
+    @Test func addressClassification() {
+        for ip in ["127.0.0.1", "10.0.0.1", "172.16.5.4", "192.168.0.1", "169.254.1.1", "100.64.0.1", "0.0.0.0", "::", "::1", "fd00::1", "fe80::1", "::ffff:127.0.0.1", "64:ff9b::a00:1", "2002:c0a8:101::1", "224.0.0.1", "255.255.255.255", "not an ip"] {
+            #expect(!DestinationAddress.isPublic(ip), "\(ip)")
+        }
+        for ip in ["8.8.8.8", "192.0.2.1", "2001:4860:4860::8888", "::ffff:8.8.8.8", "100.128.0.1", "172.32.0.1"] {
+            #expect(DestinationAddress.isPublic(ip), "\(ip)")
+        }
     }
 }

@@ -80,6 +80,33 @@ final class CredentialDirectory: DirectoryRepository, @unchecked Sendable {
         #expect(scram.respond([]) == .authenticated(account: "alice@example.test"))
     }
 
+    /// The salt in the server-first message of a SCRAM login as `user`.
+    func serverFirstSalt(_ user: String, _ authenticator: AccountAuthenticator) async -> String? {
+        var scram = AuthenticationExchange(mechanism: .scramSHA256, hostname: "mx.test")
+        let first = scram.start(initialResponse: bytes("n,,n=\(user),r=clientnonce"))
+        guard case .challenge(let serverFirst) = await run(first, &scram, authenticator) else { return nil }
+        return String(decoding: serverFirst, as: UTF8.self).split(separator: ",").first { $0.hasPrefix("s=") }.map(String.init)
+    }
+
+    /// Issue 12 item 10: an unknown user's decoy salt is the same at every attempt (it was random
+    /// each time, while a real user's never changes: two attempts told them apart), differs
+    /// between names, and depends on the server secret.
+    @Test func decoySaltIsStablePerName() async throws {
+        let secret = [UInt8](repeating: 7, count: 32)
+        let authenticator = AccountAuthenticator(directory: try directory(), decoySecret: secret)
+        let first = await serverFirstSalt("nobody@example.test", authenticator)
+        #expect(first != nil)
+        #expect(await serverFirstSalt("nobody@example.test", authenticator) == first)
+        #expect(await serverFirstSalt("NOBODY@example.test", authenticator) == first)
+        #expect(await serverFirstSalt("someone-else@example.test", authenticator) != first)
+        let restarted = AccountAuthenticator(directory: try directory(), decoySecret: secret)
+        #expect(await serverFirstSalt("nobody@example.test", restarted) == first)
+        let otherServer = AccountAuthenticator(directory: try directory(), decoySecret: [UInt8](repeating: 8, count: 32))
+        #expect(await serverFirstSalt("nobody@example.test", otherServer) != first)
+        // The real user's salt is the stored one, and the decoy's proof never succeeds.
+        #expect(await serverFirstSalt("alice@example.test", authenticator) == "s=W22ZaJ0SNY7soEsUEjb6gQ==")
+    }
+
     /// A success comes only with an account the exchange's own lookup named.
     @Test func successNeedsTheLookupsAccount() {
         var plain = AuthenticationExchange(mechanism: .plain, hostname: "mx.test")

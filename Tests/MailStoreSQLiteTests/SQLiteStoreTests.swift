@@ -269,3 +269,100 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         #expect(try await store.queuedMessage(id: clean.id)?.quarantine == nil)
     }
 }
+
+/// Issue 12 item 7: content nobody refers to any more is deleted, and its bytes are gone from
+/// the database file, not only from query results.
+@Suite struct ContentLifecycleTests {
+    static let marker = "CONTENT-MARKER-7f3a9c"
+
+    func fileHolds(_ path: String, _ text: String) throws -> Bool {
+        let needle = Data(text.utf8)
+        for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+            if try Data(contentsOf: URL(fileURLWithPath: file)).range(of: needle) != nil { return true }
+        }
+        return false
+    }
+
+    @Test func deliveredRelayContentIsDeleted() async throws {
+        let path = temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        let queued = try message(to: ["b@h.test", "c@h.test"], body: "Subject: x\r\n\r\n\(Self.marker)\r\n")
+        // Neighbours on the same page, which stay: SQLite rewrites a lone row's page whole.
+        try await store.enqueue(try message(body: "Subject: before\r\n\r\nkept\r\n"))
+        try await store.enqueue(queued)
+        try await store.enqueue(try message(body: "Subject: after\r\n\r\nkept\r\n"))
+        try checkpoint(store)
+        #expect(try fileHolds(path, Self.marker))
+        // One recipient still deferred: the content stays.
+        try await store.record(
+            [
+                DeliveryOutcome(messageID: queued.id, position: 0, recipient: "b@h.test", state: .delivered, reply: "250 ok", nextAttemptAt: nil),
+                DeliveryOutcome(messageID: queued.id, position: 1, recipient: "c@h.test", state: .deferred, reply: "451 later", nextAttemptAt: 5),
+            ], bounces: [], at: 10)
+        #expect(try await store.content(id: queued.id) != nil)
+        try await store.record(
+            [DeliveryOutcome(messageID: queued.id, position: 1, recipient: "c@h.test", state: .bounced, reply: "550 no", nextAttemptAt: nil)],
+            bounces: [], at: 20)
+        #expect(try await store.content(id: queued.id) == nil)
+        #expect(try await store.contentDeletedAt(id: queued.id) == 20)
+        // The envelope and its history stay.
+        #expect(try await store.queuedMessage(id: queued.id)?.recipients.map(\.state) == [.delivered, .bounced])
+        try checkpoint(store)
+        #expect(try !fileHolds(path, Self.marker))
+    }
+
+    /// Copies the WAL into the database file and empties it, as the server does when idle.
+    func checkpoint(_ store: SQLiteStore) throws {
+        try store.startBackgroundCheckpoints(interval: 60).stop()
+    }
+
+    @Test func contentGoesWithTheLastMailboxEntry() async throws {
+        let path = temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        try await store.addDomain("example.test")
+        for user in ["alice@example.test", "bob@example.test"] {
+            try await store.addUser(MailUser(address: user, passwordHash: "h", plan: "free", createdAt: 1))
+        }
+        let queued = try message(to: ["alice@example.test", "bob@example.test"], body: "Subject: x\r\n\r\n\(Self.marker)\r\n")
+        try await store.enqueue(queued)
+        try await store.record(
+            ["alice@example.test", "bob@example.test"].enumerated().map { position, user in
+                DeliveryOutcome(
+                    messageID: queued.id, position: position, recipient: user, state: .delivered, reply: "250 delivered", nextAttemptAt: nil,
+                    mailbox: MailboxDelivery(user: user, folder: "INBOX", prefix: Array("Delivered-To: \(user)\r\n".utf8)))
+            }, bounces: [], at: 10)
+        try checkpoint(store)
+        #expect(try fileHolds(path, Self.marker))
+        let alice = try #require(try await store.mailbox(user: "alice@example.test", name: "INBOX"))
+        let bob = try #require(try await store.mailbox(user: "bob@example.test", name: "INBOX"))
+        let aliceUIDs = try await store.messages(mailboxID: alice.id).map(\.uid)
+        #expect(try await store.expunge(mailboxID: alice.id, uids: aliceUIDs) == 1)
+        // Bob still holds it.
+        let bobUID = try #require(try await store.messages(mailboxID: bob.id).first?.uid)
+        #expect(try await store.content(mailboxID: bob.id, uid: bobUID) != nil)
+        #expect(try await store.content(id: queued.id) != nil)
+        try await store.removeUser("bob@example.test")
+        #expect(try await store.content(id: queued.id) == nil)
+        try checkpoint(store)
+        #expect(try !fileHolds(path, Self.marker))
+    }
+}
+
+@Suite struct AliasExpansionTests {
+    /// Issue 12 item 8: the ORCPT written for an expanded alias is xtext; an address with "+"
+    /// or "=" was stored raw and read back as no ORCPT at all.
+    @Test func expansionWritesXTextORCPT() async throws {
+        let store = try SQLiteStore(path: temporaryDatabasePath())
+        let original = try message(to: ["team+x=y@h.test"])
+        try await store.enqueue(original)
+        try await store.record(
+            [
+                DeliveryOutcome(
+                    messageID: original.id, position: 0, recipient: "team+x=y@h.test", state: .delivered, reply: "250 expanded",
+                    nextAttemptAt: nil, expansion: ["carol@h.test"])
+            ], bounces: [], at: 10)
+        let recipients = try #require(try await store.queuedMessage(id: original.id)).recipients
+        let expanded = try #require(recipients.first { $0.address == "carol@h.test" })
+        #expect(expanded.originalRecipient == OriginalRecipient(addressType: "rfc822", address: "team+x=y@h.test"))
+    }
+}
