@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(
             name: "MailServiceTests",
             dependencies: [
-                "MailService", "MailStore", "MailCore", "SASL", "MailStoreSQLite",
+                "MailService", "MailStore", "MailCore", "SASL", "MailStoreSQLite", "MailAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]

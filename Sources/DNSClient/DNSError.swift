@@ -12,4 +12,7 @@ public enum DNSError: Error, Hashable, Sendable {
     case serverFailure(UInt8)
     /// No answer from any nameserver in time.
     case timeout
+    /// Not asked: the resolver has its maximum of queries outstanding, or the asking task was
+    /// cancelled. A temporary failure, never cached.
+    case notAsked
 }

@@ -51,6 +51,11 @@ public final class StubResolver: DNSResolver {
     /// Monotonic nanoseconds; injected so cache expiry is tested without sleeping.
     private let now: @Sendable () -> UInt64
     private let cache = Mutex<[CacheKey: CacheEntry]>([:])
+    /// Queries on the wire now, across every caller (issue 12 item 2): a flood of SPF work
+    /// from many clients cannot open unbounded sockets; past the cap a lookup fails at once as
+    /// a temporary error (SPF temperror, a deferred delivery), which the caller retries later.
+    private let outstanding = Mutex(0)
+    public static let maximumOutstanding = 500
     static let maximumTTL: UInt32 = 86400
     static let negativeTTLWithoutSOA: UInt32 = 60
     static let cacheCapacity = 10_000
@@ -70,13 +75,26 @@ public final class StubResolver: DNSResolver {
         self.now = now
     }
 
+    /// Queries on the wire now (for tests and metrics).
+    public var outstandingQueries: Int { outstanding.withLock { $0 } }
+
     public func query(_ name: DNSName, _ type: DNSRecordType) async throws(DNSError) -> DNSAnswer {
         let key = CacheKey(name: name, type: type.rawValue)
         let current = now()
         if let hit = cache.withLock({ $0[key] }), hit.expires > current { return try hit.answer.get() }
+        // Work for a reset transaction or a closed connection stops here.
+        if Task.isCancelled { throw .notAsked }
+        let admitted = outstanding.withLock { count -> Bool in
+            guard count < Self.maximumOutstanding else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { throw .notAsked }
+        defer { outstanding.withLock { $0 -= 1 } }
         var lastError = DNSError.timeout
         for _ in 0..<max(attempts, 1) {
             for server in nameservers {
+                if Task.isCancelled { throw .notAsked }
                 do {
                     let (answer, ttl) = try await ask(server, name: name, type: type)
                     store(key, answer: answer, ttl: ttl)

@@ -158,7 +158,8 @@ public actor DeliveryScheduler {
         let clock = self.clock
         await withTaskGroup(of: (String, DeliveryRoute).self) { group in
             for domain in order {
-                group.addTask { (domain, await router.route(domain: domain, within: deadline, clock: clock)) }
+                // The bare <Postmaster> (RFC 5321 §4.1.1.3) has no domain: it is this server's.
+                group.addTask { (domain, domain.isEmpty ? .local : await router.route(domain: domain, within: deadline, clock: clock)) }
             }
             for await (domain, route) in group {
                 for (message, recipients) in byDomain[domain] ?? [] {
@@ -209,9 +210,19 @@ public actor DeliveryScheduler {
         var outcomes: [DeliveryOutcome] = []
         var failed: [(LeasedRecipient, RecipientResult)] = []
         for recipient in recipients {
-            let target: LocalRecipient
+            var target: LocalRecipient
             do {
                 target = try mailboxes.resolveLocal(recipient.address)
+                if target == .unknown, Self.isPostmaster(recipient.address) {
+                    // RFC 5321 §4.5.1: postmaster mail is always delivered, never bounced to a
+                    // sender who may not be the author.
+                    guard let postmaster = try settings.postmaster ?? mailboxes.firstUser() else {
+                        failed.append(
+                            (recipient, RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "No postmaster mailbox yet"), fromRemote: false)))
+                        continue
+                    }
+                    target = .expand([postmaster])
+                }
             } catch {
                 failed.append((recipient, RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "Mailbox lookup failed"), fromRemote: false)))
                 continue
@@ -243,6 +254,12 @@ public actor DeliveryScheduler {
         if !failed.isEmpty {
             await conclude(Unit(message: message, recipients: failed.map(\.0)), results: failed.map(\.1), details: nil, content: nil)
         }
+    }
+
+    /// `Postmaster` (no domain) or `postmaster@` any domain, in any case.
+    static func isPostmaster(_ address: String) -> Bool {
+        let local = address.lastIndex(of: "@").map { address[..<$0] } ?? address[...]
+        return local.lowercased() == "postmaster"
     }
 
     static func domain(of address: String) -> String {

@@ -32,6 +32,9 @@ public struct DeliverySettings: Sendable {
     /// How long finding one domain's route may take before its mail is deferred (451 4.4.3), so
     /// a slow resolver for one destination never holds back the others.
     public var routeDeadline: Double = 30
+    /// Where `<Postmaster>` and `postmaster@` a hosted domain without such a user go (RFC 5321
+    /// §4.5.1); nil: the first user added.
+    public var postmaster: String?
 
     public init(
         hostname: String, smtpPort: Int = 25, retrySchedule: [Int] = [60, 300, 900, 1800, 3600, 7200, 14400], maxQueueAge: Int = 5 * 86400,

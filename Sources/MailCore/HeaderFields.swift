@@ -60,13 +60,17 @@ public enum HeaderFields {
                 if !body(valueStart, lineStart) { return }
             }
             if contentEnd == lineStart { return }  // the empty line ends the header
-            if !isContinuation, contentEnd - lineStart > wanted.count, bytes[lineStart + wanted.count] == UInt8(ascii: ":") {
+            if !isContinuation, contentEnd - lineStart > wanted.count {
                 var equal = true
                 for i in 0..<wanted.count where !sameIgnoringCase(bytes[lineStart + i], wanted[i]) {
                     equal = false
                     break
                 }
-                if equal { match = lineStart + wanted.count + 1 }
+                // RFC 5322 §4.5 (obs-optional): white space may come before the colon, so
+                // "From :" is a From field, as DKIM and DMARC read it too.
+                var colon = lineStart + wanted.count
+                while equal, colon < contentEnd, bytes[colon] == 0x20 || bytes[colon] == 0x09 { colon += 1 }
+                if equal, colon < contentEnd, bytes[colon] == UInt8(ascii: ":") { match = colon + 1 }
             }
             lineStart = lineEnd + 1
         }

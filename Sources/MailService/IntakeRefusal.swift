@@ -22,6 +22,8 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
     /// A header section with more fields than anyone sends (work on it would be unbounded):
     /// SMTP 552 5.3.4.
     case tooManyHeaderFields(limit: Int)
+    /// More `Received:` fields than any real path has: a mail loop (RFC 5321 §6.3): SMTP 554 5.4.6.
+    case mailLoop(hops: Int)
     /// RFC 5322 §3.6: more than one From field: SMTP 550 5.6.0.
     case severalFromFields
     /// RFC 5322 §3.6: no From field (submission only): SMTP 550 5.6.0.
@@ -54,6 +56,7 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
         case .senderNotAllowed(let address, let account): "Sender address <\(address)> is not one \(account) may send as"
         case .fromNotAllowed(let address, let account): "From: \(address) is not an address \(account) may send as"
         case .tooManyHeaderFields(let limit): "Message header has more than \(limit) fields"
+        case .mailLoop(let hops): "Mail loop: the message has passed through more than \(hops) hosts"
         case .severalFromFields: "Message has more than one From header (RFC 5322 §3.6)"
         case .noFromField: "Message has no From header (RFC 5322 §3.6)"
         case .fromWithoutAddress: "From header has no address"

@@ -51,12 +51,22 @@ public struct MessageAuthentication: Sendable {
 
     /// Starts the SPF checks at MAIL FROM (RFC 7208 §2.4), so their lookups run while the
     /// client sends the message; `check` takes the result.
-    public func senderGiven(mailFrom: String, clientAddress: String, helo: String) {
+    /// One connection has at most one transaction, so a check of an earlier MAIL on the same
+    /// connection still waiting belongs to a transaction that was reset: it is cancelled.
+    public func senderGiven(mailFrom: String, clientAddress: String, helo: String, connection: UInt64 = 0) {
         let spf = self.spf
-        early.start(key: EarlySPF.key(clientAddress, mailFrom, helo)) {
+        early.start(key: EarlySPF.key(clientAddress, mailFrom, helo), client: EarlySPF.client(clientAddress, connection: connection)) {
             await Self.spfChecks(spf, mailFrom: mailFrom, clientAddress: clientAddress, helo: helo)
         }
     }
+
+    /// Cancels the SPF checks begun for `connection` that no transaction took.
+    public func connectionClosed(clientAddress: String, connection: UInt64) {
+        early.cancel(client: EarlySPF.client(clientAddress, connection: connection))
+    }
+
+    /// SPF checks begun and not yet taken (for tests).
+    public var earlyChecksInFlight: Int { early.count }
 
     /// SPF of the MAIL FROM identity (the HELO name's postmaster for `<>`) and, when the HELO
     /// name is a domain, of the HELO identity too (RFC 7208 §2.3); an address literal or a bare

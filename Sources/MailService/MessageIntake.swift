@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import MailAuth
 import MailCore
 import MailStore
 import NIOCore
@@ -47,7 +48,8 @@ public struct MessageIntake: Sendable {
         guard hasFreeSpace() else { return .insufficientStorage }
         if let authentication, authentication.checkInbound, origin.isInboundFromOutside {
             // SPF at MAIL FROM (RFC 7208 §2.4): its lookups run while the message comes in.
-            authentication.senderGiven(mailFrom: path.mailbox?.description ?? "", clientAddress: origin.clientAddress, helo: origin.heloName)
+            authentication.senderGiven(
+                mailFrom: path.mailbox?.description ?? "", clientAddress: origin.clientAddress, helo: origin.heloName, connection: origin.connectionID)
         }
         if let account = origin.account {
             switch planLimits(account) {
@@ -74,6 +76,9 @@ public struct MessageIntake: Sendable {
     public func headerRefusal(_ content: ByteBuffer, origin: MessageOrigin) -> IntakeRefusal? {
         let fields = content.withUnsafeReadableBytes { HeaderFields.fieldCount(in: $0, limit: Self.maximumHeaderFields) }
         if fields > Self.maximumHeaderFields { return .tooManyHeaderFields(limit: Self.maximumHeaderFields) }
+        // RFC 5321 §6.3: a message that has passed through this many hosts is looping.
+        let hops = content.withUnsafeReadableBytes { HeaderFields.count(named: "Received", in: $0) }
+        if hops > Self.maximumReceivedFields { return .mailLoop(hops: Self.maximumReceivedFields) }
         let count = content.withUnsafeReadableBytes { HeaderFields.count(named: "From", in: $0) }
         if count > 1 { return .severalFromFields }
         guard let account = origin.account else { return nil }
@@ -92,6 +97,15 @@ public struct MessageIntake: Sendable {
     /// Header fields a message may have: far above what mail carries (a few dozen), low enough
     /// that per-field work on the accept path (DKIM, DMARC, trace) stays small.
     public static let maximumHeaderFields = 1000
+
+    /// `Received:` fields beyond which a message is taken for a loop (Postfix's
+    /// hopcount_limit is 50 too).
+    public static let maximumReceivedFields = 50
+
+    /// The front end's connection closed: SPF work begun for its transactions is cancelled.
+    public func connectionClosed(_ origin: MessageOrigin) {
+        authentication?.connectionClosed(clientAddress: origin.clientAddress, connection: origin.connectionID)
+    }
 
     // MARK: - Recipients
 
@@ -199,6 +213,17 @@ public struct MessageIntake: Sendable {
             }
         }
         guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
+            // An Authentication-Results field naming this server that the client wrote itself is
+            // a forgery on every path (RFC 8601 §5), submission and trusted relays included: a
+            // local recipient's client would believe it. The common case costs one header scan.
+            let authservID = authentication?.authservID ?? hostname
+            let claimsResults = content.withUnsafeReadableBytes { HeaderFields.count(named: "Authentication-Results", in: $0) } > 0
+            if claimsResults {
+                let (cleaned, _) = AuthenticationResults.removingForged(Array(content.readableBytesView), authservID: authservID)
+                let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+                enqueue(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) }
+                return
+            }
             // Our own users' mail is signed for its From domain when that domain has a key.
             let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
             enqueue(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } }

@@ -12,8 +12,13 @@ public struct MessageOrigin: Sendable, Equatable {
     public var isTrusted: Bool
     /// Arrived on the `smtp` listener (the MX), not on submission or the HTTP API.
     public var atMX: Bool
+    /// The front end's connection (0: none); work started for it is cancelled with it.
+    public var connectionID: UInt64
 
-    public init(clientAddress: String, heloName: String = "", account: String? = nil, isTrusted: Bool = false, atMX: Bool) {
+    public init(
+        clientAddress: String, heloName: String = "", account: String? = nil, isTrusted: Bool = false, atMX: Bool, connectionID: UInt64 = 0
+    ) {
+        self.connectionID = connectionID
         self.clientAddress = clientAddress
         self.heloName = heloName
         self.account = account

@@ -68,6 +68,8 @@ public protocol MailboxRepository: Sendable {
     func expunge(mailboxID: Int, uids: [Int]) async throws(StoreError) -> Int
     /// Where mail for `address` goes (aliases, sub-addressing, catch-all), read synchronously.
     func resolveLocal(_ address: String) throws(StoreError) -> LocalRecipient
+    /// The user added first: the postmaster when none is configured.
+    func firstUser() throws(StoreError) -> String?
     /// Bytes in all of `user`'s folders, and the quota (nil: none).
     func usage(user: String) throws(StoreError) -> (bytes: Int, quota: Int?)
     func setQuota(user: String, bytes: Int?) async throws(StoreError)

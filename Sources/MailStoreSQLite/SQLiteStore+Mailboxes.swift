@@ -103,6 +103,14 @@ extension SQLiteStore: MailboxRepository {
         }
     }
 
+    public func firstUser() throws(StoreError) -> String? {
+        do {
+            return try pool.read { db in try String.fetchOne(db, sql: "SELECT address FROM users ORDER BY created_at, rowid LIMIT 1") }
+        } catch {
+            throw Self.storeError(error)
+        }
+    }
+
     /// Aliases first (an alias may shadow a user, as Postfix's virtual_alias_maps does), then
     /// users, then the same for `user` of `user+tag`, then the domain's catch-all.
     func resolveLocal(_ db: Database, _ address: String) throws -> LocalRecipient {

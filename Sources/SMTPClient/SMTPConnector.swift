@@ -203,7 +203,9 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.tlsContext = tlsContext
         self.serverName = serverName
         session = SMTPClientSession(
-            settings: .init(heloName: settings.heloName, useStartTLS: tlsContext != nil))
+            // With certificates verified, a missing or refused STARTTLS must not become plaintext
+            // either: that is the easiest downgrade of all (strip the STARTTLS line).
+            settings: .init(heloName: settings.heloName, useStartTLS: tlsContext != nil, requireTLS: settings.verifyCertificates && settings.useStartTLS))
     }
 
     /// Completes with the TLS version (nil for plaintext) once the session is ready; kept after

@@ -13,11 +13,15 @@ public struct SMTPClientSession: Sendable {
         public var useStartTLS: Bool
         /// Use BDAT when the peer offers CHUNKING (DATA otherwise).
         public var useChunking: Bool
+        /// Never send a message in plaintext: a peer that does not offer STARTTLS, or refuses
+        /// it, ends the session with a temporary failure (the message is deferred, 4.7.10).
+        public var requireTLS: Bool
 
-        public init(heloName: String, useStartTLS: Bool = true, useChunking: Bool = true) {
+        public init(heloName: String, useStartTLS: Bool = true, useChunking: Bool = true, requireTLS: Bool = false) {
             self.heloName = heloName
             self.useStartTLS = useStartTLS
             self.useChunking = useChunking
+            self.requireTLS = requireTLS
         }
     }
 
@@ -103,11 +107,14 @@ public struct SMTPClientSession: Sendable {
                     phase = .startTLS
                     return [.send(Self.line(.startTLS))]
                 }
+                if settings.requireTLS && !isTLSActive { return quitWithoutTLS("The peer does not offer STARTTLS") }
                 phase = .ready
                 return [.ready]
             }
-            // RFC 5321 §4.1.1.1 / §3.2: an old server that does not know EHLO gets HELO.
+            // RFC 5321 §4.1.1.1 / §3.2: an old server that does not know EHLO gets HELO
+            // (which cannot offer STARTTLS: not when TLS is required).
             if reply.isPermanentFailure && !isTLSActive {
+                if settings.requireTLS { return quitWithoutTLS("The peer refused EHLO, so it cannot offer STARTTLS") }
                 phase = .helo
                 return [.send(Self.line(.helo(settings.heloName)))]
             }
@@ -124,6 +131,7 @@ public struct SMTPClientSession: Sendable {
             }
             // Opportunistic TLS: a refused STARTTLS leaves the session as it was (RFC 3207 §4).
             if reply.code == 421 { return fail(reply) }
+            if settings.requireTLS { return quitWithoutTLS("The peer refused STARTTLS (\(reply.code))") }
             phase = .ready
             return [.ready]
         case .handshake, .ready:
@@ -409,6 +417,12 @@ public struct SMTPClientSession: Sendable {
     private mutating func sendEHLO() -> [Action] {
         phase = .ehlo
         return [.send(Self.line(.ehlo(settings.heloName)))]
+    }
+
+    /// TLS is required and this peer will not do it: QUIT and defer, never plaintext.
+    private mutating func quitWithoutTLS(_ why: String) -> [Action] {
+        let quit = Self.line(.quit)
+        return [.send(quit)] + fail(SMTPReply(451, EnhancedStatus(4, 7, 10), "\(why); TLS is required (verify_certificates), so nothing was sent"))
     }
 
     private mutating func fail(_ reply: SMTPReply) -> [Action] {

@@ -101,6 +101,7 @@ extension SMTPReply {
     public static let dataLineTooLong = SMTPReply(550, EnhancedStatus(5, 5, 2), "Message has a line longer than 1000 octets (RFC 5321 §4.5.3.1.6)")
     public static let storageFailed = SMTPReply(451, EnhancedStatus(4, 3, 0), "Local error in processing; try again later")
     public static let insufficientStorage = SMTPReply(452, EnhancedStatus(4, 3, 1), "Insufficient system storage")
+    public static let tooManyTransactions = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many transactions in one connection; reconnect")
     public static let tooManyErrors = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many errors; closing connection")
     public static let timeout = SMTPReply(421, EnhancedStatus(4, 4, 2), "Timeout; closing connection")
     public static let tooManyConnections = SMTPReply(421, EnhancedStatus(4, 7, 0), "Too many connections; try again later")

@@ -60,6 +60,7 @@ public struct SMTPServerSession: Sendable {
     /// Recipients accepted so far in the current transaction.
     public var acceptedRecipientCount: Int { transaction?.recipients.count ?? 0 }
     private var errorCount = 0
+    private var mailCount = 0
     private var draining = false
     private let startedAt: NIODeadline
     private var lastActivity: NIODeadline
@@ -275,6 +276,11 @@ public struct SMTPServerSession: Sendable {
         guard heloName != nil else { return reply(.badSequenceNeedHelo) }
         guard transaction == nil, chunks == nil else { return reply(.nestedMail) }
         if draining { return [.send(.shuttingDown), .close] }
+        mailCount += 1
+        if mailCount > configuration.maximumTransactions {
+            phase = .closed
+            return [.send(.tooManyTransactions), .close]
+        }
         // RFC 6409 §4.3 / RFC 4954: submission requires authentication before a transaction.
         if configuration.kind != .mx && !configuration.clientIsTrusted && authenticatedAs == nil {
             return reply(.authRequired)

@@ -24,6 +24,9 @@ public struct SMTPServerSessionConfiguration: Sendable {
     public var maximumRecipients: Int
     /// Errors (5xx replies to commands) before the session is closed with 421.
     public var maximumErrors: Int
+    /// MAIL commands one connection may give before it is closed with 421 (issue 12 item 2):
+    /// each may start SPF work, so a client pipelining endless MAIL/RSET pairs is cut off.
+    public var maximumTransactions: Int
     /// SASL mechanisms offered with AUTH (RFC 4954), in order; empty: AUTH is not offered.
     public var authMechanisms: [String]
     /// RFC 6409 §4.2 / RFC 8314: authentication only inside TLS, so no password ever crosses the
@@ -37,7 +40,7 @@ public struct SMTPServerSessionConfiguration: Sendable {
     public init(
         hostname: String, kind: ListenerKind, startTLSAvailable: Bool = false, implicitTLS: Bool = false,
         clientIsTrusted: Bool = false, maximumMessageSize: Int = 26_214_400, maximumRecipients: Int = 100,
-        maximumErrors: Int = 20, authMechanisms: [String] = [], authRequiresTLS: Bool = true, commandTimeout: TimeAmount = .minutes(5),
+        maximumErrors: Int = 20, maximumTransactions: Int = 1000, authMechanisms: [String] = [], authRequiresTLS: Bool = true, commandTimeout: TimeAmount = .minutes(5),
         connectionTimeout: TimeAmount = .minutes(30)
     ) {
         self.hostname = hostname
@@ -48,6 +51,7 @@ public struct SMTPServerSessionConfiguration: Sendable {
         self.maximumMessageSize = maximumMessageSize
         self.maximumRecipients = maximumRecipients
         self.maximumErrors = maximumErrors
+        self.maximumTransactions = maximumTransactions
         self.authMechanisms = authMechanisms
         self.authRequiresTLS = authRequiresTLS
         self.commandTimeout = commandTimeout

@@ -62,13 +62,18 @@ public struct ReceivingPolicy: SMTPPolicy {
         }
         return promise.futureResult
     }
+
+    public func connectionClosed(_ connection: ConnectionInfo) {
+        intake.connectionClosed(connection.origin)
+    }
 }
 
 extension ConnectionInfo {
     /// The intake's view of this connection.
     var origin: MessageOrigin {
         MessageOrigin(
-            clientAddress: clientAddress, heloName: heloName ?? "", account: authenticatedAs, isTrusted: clientIsTrusted, atMX: listener == .mx)
+            clientAddress: clientAddress, heloName: heloName ?? "", account: authenticatedAs, isTrusted: clientIsTrusted, atMX: listener == .mx,
+            connectionID: id)
     }
 }
 

@@ -72,6 +72,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         ticker?.cancel()
         ticker = nil
         registry.unregister(self)
+        policy.connectionClosed(connection)
         context.fireChannelInactive()
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import MailCore
 import NIOCore
 import SMTPProtocol
@@ -11,6 +12,11 @@ public struct ConnectionInfo: Sendable {
     public var authenticatedAs: String?
     /// The EHLO/HELO name, once given (SPF checks it and uses it for `<>`).
     public var heloName: String?
+    /// Unique per connection in this process: work the policy starts for a connection (SPF at
+    /// MAIL FROM) is found and cancelled by it.
+    public let id: UInt64 = ConnectionInfo.nextID.add(1, ordering: .relaxed).newValue
+
+    static let nextID = Atomic<UInt64>(0)
 
     public init(clientAddress: String, listener: ListenerKind, clientIsTrusted: Bool, authenticatedAs: String? = nil) {
         self.clientAddress = clientAddress
@@ -33,4 +39,10 @@ public protocol SMTPPolicy: Sendable {
     /// Stores the message durably; the queue id, or why not.
     func store(_ envelope: Envelope, content: ByteBuffer, trace: TransactionTrace, connection: ConnectionInfo, on eventLoop: any EventLoop)
         -> EventLoopFuture<Result<String, StoreRefusal>>
+    /// The connection is gone: work started for it is no longer wanted.
+    func connectionClosed(_ connection: ConnectionInfo)
+}
+
+extension SMTPPolicy {
+    public func connectionClosed(_ connection: ConnectionInfo) {}
 }

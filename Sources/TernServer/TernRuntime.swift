@@ -251,13 +251,12 @@ public enum TernRuntime {
         }
         var deliveryLogger = logger
         deliveryLogger[metadataKey: "service"] = "delivery"
-        return DeliveryScheduler(
-            store: store, router: router, connector: connector,
-            settings: DeliverySettings(
-                hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
-                maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
-                connectionIdleTime: Double(delivery.connectionIdleTime)),
-            logger: deliveryLogger, mailboxes: store)
+        var settings = DeliverySettings(
+            hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
+            maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
+            connectionIdleTime: Double(delivery.connectionIdleTime))
+        settings.postmaster = delivery.postmaster
+        return DeliveryScheduler(store: store, router: router, connector: connector, settings: settings, logger: deliveryLogger, mailboxes: store)
     }
 }
 

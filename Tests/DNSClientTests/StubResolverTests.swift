@@ -149,3 +149,63 @@ final class ManualClock: Sendable {
         #expect(DNSServerAddress.fromResolvConf(text) == [DNSServerAddress(host: "127.0.0.53"), DNSServerAddress(host: "fe80::1")])
     }
 }
+
+/// A transport that answers only once released (a slow or hostile nameserver).
+final class HeldTransport: DNSTransport {
+    let started = Atomic<Int>(0)
+    let released = Atomic<Bool>(false)
+
+    func exchange(_ query: [UInt8], with server: DNSServerAddress, overTCP: Bool, timeout: Duration) async throws(DNSError) -> [UInt8] {
+        started.add(1, ordering: .relaxed)
+        while !released.load(ordering: .relaxed) { try? await Task.sleep(for: .milliseconds(5)) }
+        let message = try DNSMessageCodec.decode(query)
+        return DNSMessageCodec.encode(reply(message))
+    }
+}
+
+final class ResultBox: Sendable {
+    private let value = Mutex<[Result<DNSAnswer, DNSError>]>([])
+    func withLock<T>(_ body: (inout [Result<DNSAnswer, DNSError>]) -> T) -> T { value.withLock { body(&$0) } }
+}
+
+/// Issue 12 item 2: outstanding queries are capped across all callers, and a cancelled caller
+/// asks nothing more.
+@Suite struct ResolverBoundsTests {
+    @Test func outstandingQueriesAreCapped() async throws {
+        let transport = HeldTransport()
+        let resolver = StubResolver(nameservers: [DNSServerAddress(host: "127.0.0.1", port: 5353)], transport: transport)
+        let total = StubResolver.maximumOutstanding + 100
+        let results = ResultBox()
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<total {
+                group.addTask {
+                    let result: Result<DNSAnswer, DNSError>
+                    do { result = .success(try await resolver.query(name("n\(i).test"), .txt)) } catch { result = .failure(error as! DNSError) }
+                    results.withLock { $0.append(result) }
+                }
+            }
+            // Wait until the cap is reached and the rest were turned away, then release.
+            for _ in 0..<2000 where results.withLock({ $0.count }) < 100 || transport.started.load(ordering: .relaxed) < StubResolver.maximumOutstanding {
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(resolver.outstandingQueries == StubResolver.maximumOutstanding)
+            #expect(transport.started.load(ordering: .relaxed) == StubResolver.maximumOutstanding)
+            transport.released.store(true, ordering: .relaxed)
+        }
+        let all = results.withLock { $0 }
+        #expect(all.filter { if case .failure(.notAsked) = $0 { true } else { false } }.count == 100)
+        #expect(all.filter { if case .success = $0 { true } else { false } }.count == StubResolver.maximumOutstanding)
+        #expect(resolver.outstandingQueries == 0)
+    }
+
+    @Test func aCancelledCallerAsksNothing() async throws {
+        let transport = FakeTransport { query, _, _ in reply(query) }
+        let resolver = StubResolver(nameservers: [DNSServerAddress(host: "127.0.0.1", port: 5353)], transport: transport)
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await resolver.query(name("cancelled.test"), .txt)
+        }
+        await #expect(throws: DNSError.notAsked) { try await task.value }
+        #expect(transport.count == 0)
+    }
+}

@@ -608,6 +608,30 @@ struct Harness {
         #expect(try await inbox(h, "user@tern.test", "Junk").count == 1)
     }
 
+    /// Issue 12 item 3: `<Postmaster>` and `postmaster@` a hosted domain were accepted and then
+    /// bounced to whatever sender the client named. They go to the postmaster's mailbox.
+    @Test func postmasterIsDeliveredNeverBounced() async throws {
+        let h = try await harness()
+        let id = try await h.enqueue(from: "forged@example.net", to: ["Postmaster", "POSTMASTER@tern.test"])
+        await h.scheduler.runUntilIdle()
+        let m = try await h.message(id)
+        #expect(m.recipients.count == 3)  // the two, and the expansion to the postmaster's mailbox
+        #expect(m.recipients.allSatisfy { $0.state == .delivered }, "\(m.recipients)")
+        #expect(try await inbox(h, "user@tern.test").count == 1)  // the first user added; once for both
+        #expect(try await h.bounces().isEmpty)
+        #expect(h.connector.sent.isEmpty)
+
+        let configured = try Harness(settings: { $0.postmaster = "other@tern.test" }, localDelivery: true)
+        try await configured.store.addDomain("tern.test")
+        for name in ["user", "other"] {
+            try await configured.store.addUser(MailUser(address: "\(name)@tern.test", passwordHash: "x", plan: "free", createdAt: 0))
+        }
+        _ = try await configured.enqueue(from: "forged@example.net", to: ["postmaster@tern.test"])
+        await configured.scheduler.runUntilIdle()
+        #expect(try await inbox(configured, "other@tern.test").count == 1)
+        #expect(try await inbox(configured, "user@tern.test").isEmpty)
+    }
+
     @Test func unknownAndFullMailboxesBounce() async throws {
         let h = try await harness()
         try await h.store.setQuota(user: "user@tern.test", bytes: 10)

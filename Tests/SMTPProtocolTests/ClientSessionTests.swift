@@ -325,6 +325,34 @@ private func message(_ recipients: [String], body: String = "Subject: t\r\n\r\nh
         #expect(result.results[0].map(\.kind) == [.delivered])
     }
 
+    /// Issue 12 item 5: with TLS required (verify_certificates), a peer without STARTTLS, one
+    /// that answers 454, or one that refuses EHLO gets QUIT and the message is deferred with
+    /// 4.7.10; nothing goes out in plaintext.
+    @Test func requiredTLSNeverFallsBackToPlaintext() {
+        let required = SMTPClientSession.Settings(heloName: "tern.test", requireTLS: true)
+        var cases: [(String, ScriptedPeer)] = []
+        cases.append(("no STARTTLS", ScriptedPeer()))
+        var refused = ScriptedPeer()
+        refused.extensions.append("STARTTLS")
+        refused.startTLSReply = "454 4.7.0 TLS not available"
+        cases.append(("454", refused))
+        var noEHLO = ScriptedPeer()
+        noEHLO.ehloReply = "502 5.5.1 EHLO not implemented"
+        cases.append(("no EHLO", noEHLO))
+        for (name, var peer) in cases {
+            let (result, _) = run(&peer, [message(["a@mx.test"])], settings: required)
+            #expect(result.failure?.code == 451 && result.failure?.enhanced == EnhancedStatus(4, 7, 10), "\(name)")
+            #expect(!peer.commands.contains { $0.hasPrefix("MAIL") || $0.hasPrefix("HELO") }, "\(name): \(peer.commands)")
+            #expect(peer.commands.last == "QUIT", "\(name)")
+            #expect(peer.bodies.isEmpty)
+        }
+        // A peer that does TLS gets the message.
+        var good = ScriptedPeer()
+        good.extensions.append("STARTTLS")
+        let (result, _) = run(&good, [message(["a@mx.test"])], settings: required)
+        #expect(result.tlsStarted && result.results.first?.map(\.kind) == [.delivered])
+    }
+
     @Test func startTLSCanBeTurnedOff() {
         var peer = ScriptedPeer()
         peer.extensions.append("STARTTLS")

@@ -348,3 +348,23 @@ struct SessionDriver {
         #expect(drip.stored.map(\.1) == whole.stored.map(\.1))
     }
 }
+
+/// Issue 12 item 2: a connection may give only so many MAIL commands; then 421 and close.
+@Suite struct TransactionCapTests {
+    @Test func mailCommandsPerConnectionAreCapped() {
+        var session = SMTPServerSession(configuration: SMTPServerSessionConfiguration(hostname: "mx.test", kind: .mx, maximumTransactions: 3), now: .now())
+        var buffer = ByteBuffer(string: "EHLO c\r\n")
+        _ = session.receive(&buffer, now: .now())
+        for _ in 0..<3 {
+            var mail = ByteBuffer(string: "MAIL FROM:<a@b.test>\r\n")
+            #expect(session.receive(&mail, now: .now()).contains { if case .checkSender = $0 { true } else { false } })
+            _ = session.senderChecked(nil)
+            var rset = ByteBuffer(string: "RSET\r\n")
+            _ = session.receive(&rset, now: .now())
+        }
+        var fourth = ByteBuffer(string: "MAIL FROM:<a@b.test>\r\n")
+        let actions = session.receive(&fourth, now: .now())
+        #expect(actions.contains { if case .send(let reply) = $0 { reply.code == 421 && reply.enhanced == EnhancedStatus(4, 7, 0) } else { false } })
+        #expect(actions.contains { if case .close = $0 { true } else { false } })
+    }
+}

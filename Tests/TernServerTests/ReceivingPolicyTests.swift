@@ -153,6 +153,53 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         #expect(p.headerRefusal(ByteBuffer(string: "From: a@b.test\r\n\r\n" + String(repeating: "x: y\r\n", count: 5000)), connection: mx) == nil)
     }
 
+    /// Issue 12 item 4: more than 50 Received fields is a loop (554 5.4.6); 50 pass.
+    @Test func mailLoopsAreRefused() throws {
+        let p = policy(FakeStore())
+        func message(_ hops: Int) -> ByteBuffer {
+            ByteBuffer(string: String(repeating: "Received: from a by b; Thu, 1 Jan 1970 00:00:00 +0000\r\n", count: hops) + "From: a@b.test\r\n\r\nx\r\n")
+        }
+        #expect(p.headerRefusal(message(MessageIntake.maximumReceivedFields), connection: mx) == nil)
+        let refusal = p.headerRefusal(message(MessageIntake.maximumReceivedFields + 1), connection: mx)
+        #expect(refusal?.code == 554 && refusal?.enhanced == EnhancedStatus(5, 4, 6))
+    }
+
+    /// Issue 12 item 9: the From check finds From fields however they are spelled: any case,
+    /// and with white space before the colon (RFC 5322 §4.5), as DKIM and DMARC read them.
+    @Test func fromCheckFindsEverySpelling() throws {
+        let store = FakeStore()
+        store.domainsByUser = ["alice@h.test": ["h.test"]]
+        let p = policy(store)
+        let authed = ConnectionInfo(clientAddress: "192.0.2.7", listener: .submission, clientIsTrusted: false, authenticatedAs: "alice@h.test")
+        for spelling in ["From : ceo@bank.test", "fROM:ceo@bank.test", "From\t:\r\n ceo@bank.test"] {
+            let refusal = p.headerRefusal(ByteBuffer(string: "\(spelling)\r\n\r\nx"), connection: authed)
+            #expect(refusal?.code == 550 && refusal?.enhanced == EnhancedStatus(5, 7, 1), "\(spelling)")
+        }
+        // A second From hidden behind a space is still a second From.
+        let hidden = ByteBuffer(string: "From: alice@h.test\r\nFrom : ceo@bank.test\r\n\r\nx")
+        #expect(p.headerRefusal(hidden, connection: authed)?.enhanced == EnhancedStatus(5, 6, 0))
+        #expect(p.headerRefusal(hidden, connection: mx)?.enhanced == EnhancedStatus(5, 6, 0))
+        // Not a From field: a longer name, and a continuation line.
+        #expect(p.headerRefusal(ByteBuffer(string: "From: alice@h.test\r\nFromage: ceo@bank.test\r\n\r\nx"), connection: authed) == nil)
+        #expect(p.headerRefusal(ByteBuffer(string: "From: alice@h.test\r\nSubject: a\r\n From: ceo@bank.test\r\n\r\nx"), connection: authed) == nil)
+    }
+
+    /// Issue 12 item 9: an Authentication-Results field claiming to be this server's is removed
+    /// on submission too, not only on the MX with checks on; another server's stays.
+    @Test func forgedResultsAreRemovedOnSubmission() throws {
+        let store = FakeStore()
+        store.domainsByUser = ["alice@h.test": ["h.test"]]
+        let p = policy(store)
+        let authed = ConnectionInfo(clientAddress: "192.0.2.7", listener: .submission, clientIsTrusted: false, authenticatedAs: "alice@h.test")
+        let envelope = Envelope(reversePath: try ReversePath(parsing: "<alice@h.test>"), recipients: [try recipient("<bob@h.test>")])
+        let trace = TransactionTrace(heloName: "c", withProtocol: "ESMTPSA", tls: true)
+        let content = "Authentication-Results: MX.test; dkim=pass header.d=bank.test\r\nAuthentication-Results: other.test; spf=pass\r\nFrom: alice@h.test\r\n\r\nbody\r\n"
+        _ = try p.store(envelope, content: ByteBuffer(string: content), trace: trace, connection: authed, on: loop).wait()
+        let stored = String(decoding: try #require(store.enqueued.first).content, as: UTF8.self)
+        #expect(!stored.contains("MX.test; dkim=pass"))
+        #expect(stored.contains("Authentication-Results: other.test; spf=pass\r\nFrom: alice@h.test\r\n\r\nbody\r\n"))
+    }
+
     @Test func diskFullAtMail() throws {
         let p = policy(FakeStore(), freeSpace: false)
         #expect(try p.checkSender(.null, MailParameters(), connection: mx, on: loop).wait() == .insufficientStorage)
