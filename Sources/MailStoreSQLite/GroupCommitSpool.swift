@@ -78,6 +78,12 @@ final class GroupCommitSpool: Sendable {
         }
     }
 
+    /// Counts a commit made outside the spool (queue outcomes, expunges, admin writes), so the
+    /// checkpointer copies and then truncates the WAL for those too.
+    func noteCommit() {
+        state.withLock { $0.commitsSinceCheckpoint += 1 }
+    }
+
     /// Returns and resets the number of commits since the last call.
     func takeCommitCount() -> Int {
         state.withLock { state in

@@ -89,6 +89,7 @@ public final class SQLiteStore: Sendable {
     /// would otherwise hold up the accept path's group commit on the single writer.
     func writeUnsynced<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
         do {
+            defer { spool.noteCommit() }
             return try await pool.writeWithoutTransaction { db in
                 try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute()
                 defer { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() }
@@ -106,6 +107,7 @@ public final class SQLiteStore: Sendable {
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws(StoreError) -> T {
         do {
+            defer { spool.noteCommit() }
             return try await pool.write(body)
         } catch {
             throw Self.storeError(error)
