@@ -33,7 +33,16 @@ public actor DeliveryScheduler {
         var hops: [NextHop]
         var pending: [Unit] = []
         var connections = 0
+        /// Sessions this destination may have now (issue 12 item 11): it starts small and grows
+        /// by one with each batch the peer answered, up to `maxConnectionsPerDestination`, and
+        /// halves when a connection cannot be opened. A tarpit that never answers stays at its
+        /// initial window, so it cannot take the connection slots other destinations need
+        /// (Postfix's initial_destination_concurrency and its feedback do the same).
+        var window = DeliveryScheduler.initialWindow
     }
+
+    /// Sessions a destination starts with before it has answered anything.
+    static let initialWindow = 4
 
     private var destinations: [String: Destination] = [:]
     private var connections = 0
@@ -271,7 +280,8 @@ public actor DeliveryScheduler {
     /// from the idle ones first (they are connected already), new ones up to the limits.
     private func startWorkers(_ key: String) {
         guard let pending = destinations[key]?.pending.count, pending > 0 else { return }
-        let needed = min(settings.maxConnectionsPerDestination, (pending + Self.batchSize - 1) / Self.batchSize)
+        let window = min(destinations[key]?.window ?? Self.initialWindow, settings.maxConnectionsPerDestination)
+        let needed = min(window, (pending + Self.batchSize - 1) / Self.batchSize)
         for session in idle.wake(key, count: needed) { session.resume(returning: true) }
         while var entry = destinations[key], entry.connections < needed {
             if connections >= settings.maxConnections {
@@ -381,6 +391,7 @@ public actor DeliveryScheduler {
                 case .success(let opened):
                     connection = opened
                 case .failure(let failure):
+                    adjustWindow(key, answered: false)
                     // Every host failed: what waits for this destination would fail the same way.
                     let result = RecipientResult(reply: failure.reply, fromRemote: failure.fromRemote)
                     for failed in batch + takeAll(key) {
@@ -435,6 +446,9 @@ public actor DeliveryScheduler {
                         dsnReturn: unit.message.dsnReturn, requiresSMTPUTF8: unit.message.smtpUTF8 && Self.needsSMTPUTF8(unit, content: content)))
             }
             let results = outbound.isEmpty ? [] : await open.send(outbound)
+            // Replies from the peer (of any kind) open the window; a session lost without
+            // them closes it.
+            adjustWindow(key, answered: results.contains { $0.contains { $0.fromRemote } })
             for (index, (unit, content)) in sendable.enumerated() {
                 await conclude(unit, results: index < results.count ? results[index] : [], details: open.details, content: content)
             }
@@ -449,6 +463,13 @@ public actor DeliveryScheduler {
         }
         // A freed connection slot may let another destination start.
         for (other, entry) in destinations where !entry.pending.isEmpty { startWorkers(other) }
+    }
+
+    private func adjustWindow(_ key: String, answered: Bool) {
+        guard var entry = destinations[key] else { return }
+        entry.window = answered ? min(entry.window + 1, settings.maxConnectionsPerDestination) : max(1, entry.window / 2)
+        destinations[key] = entry
+        if answered { startWorkers(key) }
     }
 
     /// RFC 6531 §3.2: SMTPUTF8 is needed when an address or the header is not ASCII; a message

@@ -157,7 +157,8 @@ struct Harness {
 
     init(
         connector: FakeConnector = FakeConnector(), clock: ManualClock = ManualClock(), settings: (inout DeliverySettings) -> Void = { _ in },
-        hosted: Set<String> = ["tern.test"], localDelivery: Bool = false, resolver: any DNSResolver = zone
+        hosted: Set<String> = ["tern.test"], localDelivery: Bool = false, resolver: any DNSResolver = zone,
+        outbound: (any OutboundConnector)? = nil
     ) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tern-delivery-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -168,7 +169,7 @@ struct Harness {
         settings(&s)
         let router = DeliveryRouter(resolver: resolver, routes: s.routes, port: 25, isLocal: { hosted.contains($0) }, shuffle: { $0 })
         scheduler = DeliveryScheduler(
-            store: store, router: router, connector: connector, clock: clock, settings: s, mailboxes: localDelivery ? store : nil)
+            store: store, router: router, connector: outbound ?? connector, clock: clock, settings: s, mailboxes: localDelivery ? store : nil)
     }
 
     /// Enqueues a message from `from` to `recipients` (each `address` or `address|NOTIFY|ORCPT`).

@@ -129,3 +129,41 @@ struct SlowResolver: DNSResolver {
         }
     }
 }
+
+/// Connects to 192.0.2.66 hang until released (a tarpit that accepts and never greets);
+/// everything else goes to the fake.
+final class TarpitConnector: OutboundConnector {
+    let base = FakeConnector()
+    let released = Mutex(false)
+    let hanging = Mutex((now: 0, most: 0))
+
+    func connect(host: String, address: String, port: Int) async -> Result<any OutboundConnection, ConnectFailure> {
+        guard address == "192.0.2.66" else { return await base.connect(host: host, address: address, port: port) }
+        hanging.withLock {
+            $0.now += 1
+            $0.most = max($0.most, $0.now)
+        }
+        while !released.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(5)) }
+        hanging.withLock { $0.now -= 1 }
+        return .failure(ConnectFailure(reply: SMTPReply(451, EnhancedStatus(4, 4, 2), "Timed out waiting for the remote server"), fromRemote: false))
+    }
+}
+
+/// Issue 12 item 11: a destination that stalls holds only its small initial window of
+/// sessions, so the connection slots other destinations need stay free.
+@Suite struct TarpitTests {
+    @Test func aTarpitDoesNotStarveOtherDestinations() async throws {
+        let connector = TarpitConnector()
+        let resolver = ZoneResolver(records: zone.records + [DNSRecord(name: name("tarpit.test"), type: 1, ttl: 300, data: .a([192, 0, 2, 66]))])
+        let h = try Harness(connector: connector.base, settings: { $0.maxConnections = 8 }, resolver: resolver, outbound: connector)
+        for i in 0..<200 { try await h.enqueue(to: ["victim\(i)@tarpit.test"]) }
+        let fast = try await h.enqueue(to: ["b@example.net"])
+        let scheduler = h.scheduler
+        let run = Task { await scheduler.runUntilIdle() }
+        #expect(await eventually(10) { connector.base.sent.count == 1 })
+        #expect(try await eventually(10) { try await h.message(fast).recipients[0].state == .delivered })
+        #expect(connector.hanging.withLock { $0.most } <= DeliveryScheduler.initialWindow)
+        connector.released.withLock { $0 = true }
+        await run.value
+    }
+}
