@@ -100,9 +100,14 @@ struct SPFMacroString: Equatable {
         return s.contains { $0.isLetter } || s.contains("-")
     }
 
+    /// Bytes an expansion may produce (issue 12 item 1): a domain-spec is cut to 253 after it
+    /// (§7.3) and an explanation is one line of text, so anything past this is an attack on
+    /// memory, not a policy. Expansion stops there.
+    static let maximumExpansion = 8192
+
     func expand(_ value: (Character) async -> String) async -> String {
         var out = ""
-        for piece in pieces {
+        for piece in pieces where out.utf8.count < Self.maximumExpansion {
             switch piece {
             case .literal(let text):
                 out += text
@@ -116,6 +121,7 @@ struct SPFMacroString: Equatable {
                 out += escape ? Self.urlEscape(joined) : joined
             }
         }
+        if out.utf8.count > Self.maximumExpansion { out = String(decoding: out.utf8.prefix(Self.maximumExpansion), as: UTF8.self) }
         return out
     }
 

@@ -1,3 +1,5 @@
+import DNSClient
+import MailCore
 import Testing
 
 @testable import MailAuth
@@ -65,6 +67,18 @@ import Testing
         let fine = Array(repeating: "from", count: DKIMSignature.maximumSignedHeaders).joined(separator: ":")
         #expect(throws: Never.self) { try DKIMSignature(parsing: "v=1; a=rsa-sha256; d=example.com; s=s1; h=\(fine); bh=AAAA; b=AAAA") }
     }
+
+    /// An explanation of a thousand %{S} (each URL-escaped sender) stops at the expansion cap.
+    @Test func macroExpansionIsCapped() async throws {
+        let evaluation = SPFEvaluation(
+            verifier: SPFVerifier(resolver: ZoneResolver(records: [])), ip: [192, 0, 2, 3], sender: String(repeating: "x", count: 60) + "@email.example.com",
+            helo: "mx.example.org")
+        let spec = String(repeating: "%{S}", count: 1000)
+        let out = try await SPFMacroString(parsing: spec, allowExplanationLetters: true).expand { await evaluation.macroValue($0, domain: "email.example.com") }
+        #expect(out.utf8.count == SPFMacroString.maximumExpansion)
+        let short = try await SPFMacroString(parsing: "%{S}", allowExplanationLetters: true).expand { await evaluation.macroValue($0, domain: "e.test") }
+        #expect(short.utf8.count < 100)
+    }
 }
 
 @Suite struct SPFTruncationTests {
@@ -81,5 +95,71 @@ import Testing
         #expect(SPFEvaluation.truncatedOnTheLeft(name) == reference)
         #expect(SPFEvaluation.truncatedOnTheLeft("short.example") == "short.example")
         #expect(SPFEvaluation.truncatedOnTheLeft(String(repeating: "x", count: 300)) == String(repeating: "x", count: 300))
+    }
+}
+
+/// Issue 12 item 1: every parser of attacker text, run at sizes n, 2n, 4n and 8n; time must grow
+/// about linearly. Linear work grows 8x from n to 8n and quadratic 64x; the bound is 24x, with
+/// the best of three runs per size, so scheduling noise cannot fail it and a quadratic path
+/// cannot pass. (A guard against complexity regressions, not a speed target.)
+@Suite struct DoublingTests {
+    static func seconds(_ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            body()
+            let elapsed = ContinuousClock.now - start
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        return best
+    }
+
+    /// The ratio of the time at 8n to the time at n, for input made by `make`.
+    static func growth(_ name: String, base: Int, make: (Int) -> [UInt8], run: ([UInt8]) -> Void) -> Double {
+        let small = make(base)
+        let large = make(base * 8)
+        let t1 = seconds { run(small) }
+        let t8 = seconds { run(large) }
+        return t8 / max(t1, 1e-6)
+    }
+
+    static var cases: [(String, Int, (Int) -> [UInt8], ([UInt8]) -> Void)] { [
+        ("header fields, folded", 5_000, { n in Array(("Subject: x\r\n" + String(repeating: " folded\r\n", count: n) + "From: a@b\r\n\r\n").utf8) },
+         { bytes in _ = HeaderFields.firstValue(named: "From", in: bytes); _ = HeaderFields.count(named: "From", in: bytes) }),
+        ("field count", 5_000, { n in Array((String(repeating: "X: y\r\n", count: n) + "\r\n").utf8) },
+         { bytes in _ = HeaderFields.fieldCount(in: bytes) }),
+        ("message header", 5_000, { n in Array((String(repeating: "X-A: y\r\n z\r\n", count: n) + "\r\nbody").utf8) },
+         { bytes in _ = MessageHeader(parsing: bytes) }),
+        ("address list", 1_250, { n in Array(String(repeating: "\"Name, (x)\" <a@b.test>, (comment) c@d.test, ", count: n).utf8) },
+         { bytes in _ = AddressList.addrSpecs(in: String(decoding: bytes, as: UTF8.self)) }),
+        ("address list, nested comments", 5_000, { n in Array((String(repeating: "(", count: n) + String(repeating: ")", count: n) + " a@b.test").utf8) },
+         { bytes in _ = AddressList.addrSpecs(in: String(decoding: bytes, as: UTF8.self)) }),
+        ("DKIM relaxed body", 12_500, { n in Array(String(repeating: "a  \t b \r\n\r\n", count: n).utf8) },
+         { bytes in _ = DKIMCanonicalization.relaxed.body(bytes[...]) }),
+        ("DKIM tag list", 1_250, { n in Array(("v=1; " + (0..<n).map { "t\($0)=v\($0)" }.joined(separator: "; ")).utf8) },
+         { bytes in _ = try? TagList(parsing: String(decoding: bytes, as: UTF8.self)) }),
+        ("DMARC record", 1_250, { n in Array(("v=DMARC1; p=reject; " + String(repeating: "x=y; ", count: n)).utf8) },
+         { bytes in _ = DMARCRecord(parsing: String(decoding: bytes, as: UTF8.self)) }),
+        ("Authentication-Results removal", 5_000, { n in Array((String(repeating: "Authentication-Results: (c) mx.test; spf=pass\r\n", count: n) + "\r\nb").utf8) },
+         { bytes in _ = AuthenticationResults.removingForged(bytes, authservID: "mx.test") }),
+        ("terminal escaping", 25_000, { n in Array(String(repeating: "a\u{1B}[2J\r\n\\ é", count: n).utf8) },
+         { bytes in _ = TerminalText.escaped(bytes, lineBreaks: .keep) }),
+    ] }
+
+    @Test(.timeLimit(.minutes(2))) func everyParserIsLinear() {
+        for (name, base, make, run) in Self.cases {
+            let ratio = Self.growth(name, base: base, make: make, run: run)
+            #expect(ratio < 24, "\(name): 8x the input took \(ratio)x the time")
+        }
+    }
+
+    /// The check itself catches a quadratic function.
+    @Test func aQuadraticFunctionFails() {
+        let ratio = Self.growth("quadratic", base: 600, make: { Array(repeating: 1, count: $0) }) { bytes in
+            var sum = 0
+            for i in bytes.indices { for j in bytes.indices where j < i { sum &+= Int(bytes[j]) } }
+            precondition(sum >= 0)
+        }
+        #expect(ratio > 24)
     }
 }
