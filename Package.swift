@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "SMTPProtocolForFuzzing", targets: ["SMTPProtocol", "MailCore"]),
         .library(name: "POP3ProtocolForFuzzing", targets: ["POP3Protocol"]),
         .library(name: "MailAuthForFuzzing", targets: ["MailAuth"]),
+        .library(name: "DNSClientForFuzzing", targets: ["DNSClient"]),
+        .library(name: "MailCoreForFuzzing", targets: ["MailCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
