@@ -24,7 +24,7 @@ public actor DeliveryScheduler {
     /// Hosted recipients' mailboxes; nil keeps their mail queued (no local delivery).
     let mailboxes: (any MailboxRepository)?
 
-    private struct Unit: Sendable {
+    struct Unit: Sendable {
         var message: QueuedMessage
         var recipients: [LeasedRecipient]
     }
@@ -209,66 +209,6 @@ public actor DeliveryScheduler {
             }
             destinations[destination] = entry
         }
-    }
-
-    /// Local delivery (RFC 5321 §4.4 trace): a mailbox gets the message with Return-Path and
-    /// Delivered-To in front, INBOX or Junk when DMARC said quarantine; an alias or catch-all
-    /// expands into new recipients of the same message; unknown and full mailboxes bounce. The
-    /// mailbox row is written in the transaction that records the outcome.
-    private func deliverLocally(_ message: QueuedMessage, _ recipients: [LeasedRecipient], mailboxes: any MailboxRepository, now: Int) async {
-        var outcomes: [DeliveryOutcome] = []
-        var failed: [(LeasedRecipient, RecipientResult)] = []
-        for recipient in recipients {
-            var target: LocalRecipient
-            do {
-                target = try mailboxes.resolveLocal(recipient.address)
-                if target == .unknown, Self.isPostmaster(recipient.address) {
-                    // RFC 5321 §4.5.1: postmaster mail is always delivered, never bounced to a
-                    // sender who may not be the author.
-                    guard let postmaster = try settings.postmaster ?? mailboxes.firstUser() else {
-                        failed.append(
-                            (recipient, RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "No postmaster mailbox yet"), fromRemote: false)))
-                        continue
-                    }
-                    target = .expand([postmaster])
-                }
-            } catch {
-                failed.append((recipient, RecipientResult(reply: SMTPReply(451, EnhancedStatus(4, 3, 0), "Mailbox lookup failed"), fromRemote: false)))
-                continue
-            }
-            var outcome = DeliveryOutcome(
-                messageID: message.id, position: recipient.position, recipient: recipient.address, state: .delivered, reply: nil, nextAttemptAt: nil,
-                mxHost: "local")
-            switch target {
-            case .mailbox(let user, let overQuota):
-                if overQuota {
-                    failed.append((recipient, RecipientResult(reply: SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(user)> is full"), fromRemote: false)))
-                    continue
-                }
-                let folder = message.quarantine != nil ? "Junk" : "INBOX"
-                let prefix = "Return-Path: <\(message.from)>\r\nDelivered-To: \(recipient.address)\r\n"
-                outcome.mailbox = MailboxDelivery(user: user, folder: folder, prefix: Array(prefix.utf8))
-                outcome.reply = "250 2.0.0 Delivered to \(user) in \(folder)"
-            case .expand(let targets):
-                outcome.expansion = targets
-                outcome.reply = "250 2.1.5 Expanded to \(targets.joined(separator: ", "))"
-            case .unknown:
-                failed.append((recipient, RecipientResult(reply: SMTPReply(550, EnhancedStatus(5, 1, 1), "No such user here"), fromRemote: false)))
-                continue
-            }
-            outcomes.append(outcome)
-            logger.info("delivered id=\(message.id) to=<\(recipient.address)> relay=local reply=\"\(outcome.reply ?? "")\"")
-        }
-        if !outcomes.isEmpty { submit(outcomes, bounces: []) }
-        if !failed.isEmpty {
-            await conclude(Unit(message: message, recipients: failed.map(\.0)), results: failed.map(\.1), details: nil, content: nil)
-        }
-    }
-
-    /// `Postmaster` (no domain) or `postmaster@` any domain, in any case.
-    static func isPostmaster(_ address: String) -> Bool {
-        let local = address.lastIndex(of: "@").map { address[..<$0] } ?? address[...]
-        return local.lowercased() == "postmaster"
     }
 
     static func domain(of address: String) -> String {
@@ -502,7 +442,7 @@ public actor DeliveryScheduler {
     }
 
     /// Turns one unit's results into outcomes, and into a DSN where the sender asked for one.
-    private func conclude(_ unit: Unit, results given: [RecipientResult], details: ConnectionDetails?, content: [UInt8]?) async {
+    func conclude(_ unit: Unit, results given: [RecipientResult], details: ConnectionDetails?, content: [UInt8]?) async {
         let now = clock.now()
         // Every leased recipient gets an outcome, whatever a transport returned.
         var results = Array(given.prefix(unit.recipients.count))
@@ -557,7 +497,7 @@ public actor DeliveryScheduler {
         submit(outcomes, bounces: bounces)
     }
 
-    private func submit(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage]) {
+    func submit(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage]) {
         pending.add(outcomes, bounces: bounces)
         guard !recording else { return }
         recording = true

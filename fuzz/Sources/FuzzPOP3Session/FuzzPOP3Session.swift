@@ -30,7 +30,7 @@ public func fuzzPOP3Session(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
                 absorb(session.saslChallenge([1, 2, 3]))
             case .openMaildrop:
                 absorb(session.maildropOpened(entries))
-            case .startTLS, .release, .close:
+            case .startTLS, .release, .close, .authenticationAbandoned:
                 break
             }
         }
