@@ -466,10 +466,10 @@ struct Harness {
         defer { running.cancel() }
         let first = try await h.enqueue(to: ["a@example.net"])
         h.scheduler.wake()
-        #expect(try await eventually(5) { try await h.message(first).recipients[0].state == .delivered })
+        #expect(try await eventually(20) { try await h.message(first).recipients[0].state == .delivered })
         let second = try await h.enqueue(to: ["b@example.net"])
         h.scheduler.wake()
-        #expect(try await eventually(5) { try await h.message(second).recipients[0].state == .delivered })
+        #expect(try await eventually(20) { try await h.message(second).recipients[0].state == .delivered })
         #expect(connector.connects.count == 1)
         #expect(connector.state.withLock { $0.open } == 1)
         // Still open one idle second later (delivery's clock, moved by the test)...
@@ -493,10 +493,10 @@ struct Harness {
         defer { running.cancel() }
         let first = try await h.enqueue(to: ["a@example.net"])
         h.scheduler.wake()
-        #expect(try await eventually(5) { try await h.message(first).recipients[0].state == .delivered })
+        #expect(try await eventually(20) { try await h.message(first).recipients[0].state == .delivered })
         let second = try await h.enqueue(to: ["b@nomx.test"])
         h.scheduler.wake()
-        #expect(try await eventually(5) { try await h.message(second).recipients[0].state == .delivered })
+        #expect(try await eventually(20) { try await h.message(second).recipients[0].state == .delivered })
         #expect(connector.connects == ["mx1.example.net[192.0.2.1]:25", "nomx.test[192.0.2.9]:25"])
         #expect(connector.state.withLock { $0.maxOpen } == 1)
         await h.scheduler.stop()

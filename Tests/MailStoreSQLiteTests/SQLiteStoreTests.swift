@@ -274,6 +274,9 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
 /// the database file, not only from query results.
 @Suite struct ContentLifecycleTests {
     static let marker = "CONTENT-MARKER-7f3a9c"
+    /// Big enough for overflow pages, which SQLite puts on its free list as they are unless
+    /// secure_delete zeroes them; the marker is in every line.
+    static let body = "Subject: x\r\n\r\n" + String(repeating: "\(marker) line of text\r\n", count: 600)
 
     func fileHolds(_ path: String, _ text: String) throws -> Bool {
         let needle = Data(text.utf8)
@@ -286,7 +289,7 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
     @Test func deliveredRelayContentIsDeleted() async throws {
         let path = temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
-        let queued = try message(to: ["b@h.test", "c@h.test"], body: "Subject: x\r\n\r\n\(Self.marker)\r\n")
+        let queued = try message(to: ["b@h.test", "c@h.test"], body: Self.body)
         // Neighbours on the same page, which stay: SQLite rewrites a lone row's page whole.
         try await store.enqueue(try message(body: "Subject: before\r\n\r\nkept\r\n"))
         try await store.enqueue(queued)
@@ -323,7 +326,7 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         for user in ["alice@example.test", "bob@example.test"] {
             try await store.addUser(MailUser(address: user, passwordHash: "h", plan: "free", createdAt: 1))
         }
-        let queued = try message(to: ["alice@example.test", "bob@example.test"], body: "Subject: x\r\n\r\n\(Self.marker)\r\n")
+        let queued = try message(to: ["alice@example.test", "bob@example.test"], body: Self.body)
         try await store.enqueue(queued)
         try await store.record(
             ["alice@example.test", "bob@example.test"].enumerated().map { position, user in
