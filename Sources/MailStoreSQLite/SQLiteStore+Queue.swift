@@ -69,7 +69,7 @@ extension SQLiteStore: QueueRepository {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1", arguments: [id]) == true {
                 return removedRecipients > 0
             }
-            try Self.withSecureDelete(db) { try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id]) }
+            try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
     }
@@ -230,19 +230,8 @@ extension SQLiteStore: DeliveryQueue {
         let held = try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1"), arguments: [messageID]) ?? false
         guard !held else { return }
-        try withSecureDelete(db) {
-            try db.cachedStatement(sql: "UPDATE messages SET content = X'', content_deleted_at = ? WHERE id = ? AND content_deleted_at IS NULL")
-                .execute(arguments: [at, messageID])
-        }
-    }
-
-    /// Runs `body` with SQLite's `secure_delete` on: every page and cell it frees is overwritten
-    /// with zeros, so deleted content does not stay readable in the database file. The flag is
-    /// read when a page is freed, so setting it around the statement is enough.
-    static func withSecureDelete(_ db: Database, _ body: () throws -> Void) throws {
-        try db.cachedStatement(sql: "PRAGMA secure_delete = ON").execute()
-        defer { try? db.cachedStatement(sql: "PRAGMA secure_delete = OFF").execute() }
-        try body()
+        try db.cachedStatement(sql: "UPDATE messages SET content = X'', content_deleted_at = ? WHERE id = ? AND content_deleted_at IS NULL")
+            .execute(arguments: [at, messageID])
     }
 
     /// When the content was deleted (nil while it is kept).
