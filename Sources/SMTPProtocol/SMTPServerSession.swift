@@ -60,7 +60,9 @@ public struct SMTPServerSession: Sendable {
     /// Recipients accepted so far in the current transaction.
     public var acceptedRecipientCount: Int { transaction?.recipients.count ?? 0 }
     private var errorCount = 0
-    private var mailCount = 0
+    /// MAIL commands that have not (yet) ended in a stored message: the churn a MAIL/RSET
+    /// flood makes, which a busy client sending thousands of messages on one connection does not.
+    private var abandonedTransactions = 0
     private var draining = false
     private let startedAt: NIODeadline
     private var lastActivity: NIODeadline
@@ -276,8 +278,8 @@ public struct SMTPServerSession: Sendable {
         guard heloName != nil else { return reply(.badSequenceNeedHelo) }
         guard transaction == nil, chunks == nil else { return reply(.nestedMail) }
         if draining { return [.send(.shuttingDown), .close] }
-        mailCount += 1
-        if mailCount > configuration.maximumTransactions {
+        abandonedTransactions += 1
+        if abandonedTransactions > configuration.maximumTransactions {
             phase = .closed
             return [.send(.tooManyTransactions), .close]
         }
@@ -394,6 +396,7 @@ public struct SMTPServerSession: Sendable {
         transaction = nil
         switch result {
         case .success(let queueID):
+            abandonedTransactions -= 1
             return [.send(SMTPReply(250, EnhancedStatus(2, 0, 0), "OK queued as \(queueID)"))] + drainIfIdle()
         case .failure(let refusal):
             return [.send(refusal.reply)] + drainIfIdle()

@@ -24,8 +24,10 @@ public struct SMTPServerSessionConfiguration: Sendable {
     public var maximumRecipients: Int
     /// Errors (5xx replies to commands) before the session is closed with 421.
     public var maximumErrors: Int
-    /// MAIL commands one connection may give before it is closed with 421 (issue 12 item 2):
-    /// each may start SPF work, so a client pipelining endless MAIL/RSET pairs is cut off.
+    /// MAIL commands that end in no stored message (reset, refused, abandoned) one connection may
+    /// give before it is closed with 421 (issue 12 item 2): each may start SPF work, so a client
+    /// pipelining endless MAIL/RSET pairs is cut off, while one delivering thousands of
+    /// messages over a kept-open connection is not.
     public var maximumTransactions: Int
     /// SASL mechanisms offered with AUTH (RFC 4954), in order; empty: AUTH is not offered.
     public var authMechanisms: [String]
