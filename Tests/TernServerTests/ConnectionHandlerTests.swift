@@ -75,6 +75,34 @@ import Testing
         #expect(try channel.finish(acceptAlreadyClosed: true).isClean)
     }
 
+    /// Issue 12 item 10: a cancelled AUTH ("*") counted as nothing, so a client could probe
+    /// SCRAM salts or time logins forever; each one now counts as a failed login.
+    @Test func cancelledAuthenticationCountsAsAFailure() throws {
+        let store = FakeStore()
+        let limits = AbuseLimits()
+        let policy = ReceivingPolicy(hostname: "mx.test", directory: store, queue: store, plans: ["free": PlanLimits()], hasFreeSpace: { true })
+        let handler = SMTPConnectionHandler(
+            configuration: SMTPServerSessionConfiguration(hostname: "mx.test", kind: .submission, authMechanisms: ["PLAIN", "LOGIN"], authRequiresTLS: false),
+            policy: policy, authenticator: AccountAuthenticator(directory: store),
+            connection: ConnectionInfo(clientAddress: "192.0.2.9", listener: .submission, clientIsTrusted: false), tlsContext: nil,
+            registry: ConnectionRegistry(), limits: limits, logger: Self.logger)
+        let channel = EmbeddedChannel(handler: handler)
+        try channel.connect(to: SocketAddress(ipAddress: "192.0.2.9", port: 40000)).wait()
+        try send(channel, "EHLO c.test\r\n")
+        _ = try written(channel)
+        #expect(!limits.loginBlocked(from: "192.0.2.9"))
+        for _ in 0..<AbuseLimits.Settings().authFailuresBeforeBlock {
+            try send(channel, "AUTH LOGIN\r\n")
+            #expect(try written(channel).hasPrefix("334 "))
+            try send(channel, "*\r\n")
+            #expect(try written(channel).hasPrefix("501 5.0.0"))
+        }
+        #expect(limits.loginBlocked(from: "192.0.2.9"))
+        try send(channel, "AUTH LOGIN\r\n")
+        #expect(try written(channel).contains("421 4.7.0"))
+        _ = try? channel.finish(acceptAlreadyClosed: true)
+    }
+
     @Test func pop3CapaThenQuit() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-pop3-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
