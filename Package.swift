@@ -38,6 +38,8 @@ let package = Package(
         ),
         // Layer 0: the POP3 protocol core (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Protocol", dependencies: ["MailCore"]),
+        // SendGrid's v3 wire format (issue 13): request and error types, validation. Pure.
+        .target(name: "SendGridProtocol", dependencies: ["MailCore"]),
         // Layer 1: DNS wire format, resolver protocol and routing decisions.
         .target(name: "DNSClient"),
         // Layer 1: SASL server mechanisms (shared by SMTP AUTH, POP3 and IMAP).
@@ -161,6 +163,7 @@ let package = Package(
         .testTarget(name: "SASLTests", dependencies: ["SASL", "MailCore"]),
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "MailCore"]),
+        .testTarget(name: "SendGridProtocolTests", dependencies: ["SendGridProtocol", "MailCore"]),
         .testTarget(
             name: "MailAuthTests",
             dependencies: ["MailAuth", "DNSClient", "MailCore", .product(name: "Crypto", package: "swift-crypto")]
