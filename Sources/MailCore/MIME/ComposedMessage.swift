@@ -160,14 +160,7 @@ public struct ComposedMessage: Sendable {
     /// names, as mail clients read them (RFC 2231 is the standard; encoded-words are what
     /// clients, SendGrid included, write and read).
     static func parameterValue(_ text: String) -> String {
-        if EncodedWords.isPlain(text) {
-            var quoted = "\""
-            for scalar in text.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { quoted += "\\" }
-                quoted.unicodeScalars.append(scalar)
-            }
-            return quoted + "\""
-        }
+        if EncodedWords.isPlain(text) { return EncodedWords.quotedString(text) }
         return "\"" + EncodedWords.words(text).joined(separator: " ") + "\""
     }
 

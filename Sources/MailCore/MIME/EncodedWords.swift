@@ -47,8 +47,13 @@ public enum EncodedWords {
         {
             return name
         }
+        return quotedString(name)
+    }
+
+    /// An RFC 5322 §3.2.4 quoted string: `"` and `\` escaped with a backslash.
+    public static func quotedString(_ text: String) -> String {
         var quoted = "\""
-        for scalar in name.unicodeScalars {
+        for scalar in text.unicodeScalars {
             if scalar == "\"" || scalar == "\\" { quoted += "\\" }
             quoted.unicodeScalars.append(scalar)
         }
