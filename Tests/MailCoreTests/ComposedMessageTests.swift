@@ -5,9 +5,6 @@ import Testing
 /// MIME building (issue 13's messages from the HTTP API) against golden files on disk
 /// (`Tests/Golden/mime`; `TERN_UPDATE_GOLDEN=1` rewrites them), and the encoders' rules.
 @Suite struct ComposedMessageTests {
-    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Golden/mime")
-
     func message(_ contents: [ComposedMessage.Content], subject: String = "Your order") -> ComposedMessage {
         ComposedMessage(
             from: .init(email: "shop@example.test", name: "The Shop"), to: [.init(email: "bob@example.net")], subject: subject,
@@ -16,13 +13,7 @@ import Testing
 
     func check(_ name: String, _ message: ComposedMessage) throws {
         let rendered = message.render { "b\($0)-tern-boundary" }
-        let path = Self.golden.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["TERN_UPDATE_GOLDEN"] != nil {
-            try Data(rendered).write(to: path)
-        }
-        let expected = try #require(FileManager.default.contents(atPath: path.path), "\(path.path) missing")
-        #expect(String(decoding: rendered, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
-        let text = String(decoding: rendered, as: UTF8.self)
+        let text = try GoldenFile.check(rendered, directory: "mime", name: name)
         #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n") && !text.replacingOccurrences(of: "\r\n", with: "").contains("\r"))
         #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 78 || $0.hasPrefix("<") })
         #expect(rendered.allSatisfy { $0 < 0x80 }, "7-bit clean: every non-ASCII byte is encoded")

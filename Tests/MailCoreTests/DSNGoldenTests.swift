@@ -4,23 +4,13 @@ import Testing
 
 /// DSN rendering against golden files on disk (`Tests/Golden/dsn`).
 @Suite struct DSNGoldenTests {
-    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Golden/dsn")
-
     static let original = Array(
         "Received: from c.example.net ([192.0.2.7])\r\n\tby mx.example.test (Tern) with ESMTP id 06h2k0000000abcd\r\nFrom: Alice <alice@example.test>\r\nTo: bob@example.net\r\nSubject: the report\r\nMessage-ID: <m1@example.test>\r\n\r\nThe body.\n.a line with a dot\r\nlast line"
             .utf8)
 
     func check(_ name: String, _ dsn: DeliveryStatusNotification) throws {
-        let rendered = dsn.render()
-        let path = Self.golden.appendingPathComponent(name)
-        if ProcessInfo.processInfo.environment["TERN_UPDATE_GOLDEN"] != nil {
-            try Data(rendered).write(to: path)
-        }
-        let expected = try #require(FileManager.default.contents(atPath: path.path), "\(path.path) missing")
-        #expect(String(decoding: rendered, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        let text = try GoldenFile.check(dsn.render(), directory: "dsn", name: name)
         // Every line ends in CRLF, and no line is longer than RFC 5322 §2.1.1 allows.
-        let text = String(decoding: rendered, as: UTF8.self)
         #expect(!text.replacingOccurrences(of: "\r\n", with: "").contains("\n"))
         #expect(text.components(separatedBy: "\r\n").allSatisfy { $0.utf8.count <= 998 })
     }
