@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The HTTP API (issue 13). No default traits: swift-configuration support is not used
+        // (Tern reads its own TOML) and costs build minutes.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Layer 0: pure protocol and mail-format code.
@@ -134,12 +138,29 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The system zlib, for gzip request bodies (no package needed for one inflate loop).
+        .systemLibrary(name: "CZlib"),
+        // Layer 2: the SendGrid-compatible HTTP API on Hummingbird, a thin adapter over
+        // SendGridProtocol and the application core.
+        .target(
+            name: "WebAPI",
+            dependencies: [
+                "SendGridProtocol", "MailCore", "MailStore", "MailService", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Layer 3: configuration and wiring, then the thin executable.
         .target(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
-                "MailAuth", "POP3Server", "MailService", "ProtocolEdge",
+                "MailAuth", "POP3Server", "MailService", "ProtocolEdge", "WebAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -165,6 +186,14 @@ let package = Package(
         .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "MailCore"]),
         .testTarget(name: "SendGridProtocolTests", dependencies: ["SendGridProtocol", "MailCore"]),
         .testTarget(
+            name: "WebAPITests",
+            dependencies: [
+                "WebAPI", "SendGridProtocol", "MailService", "MailStore", "MailStoreSQLite", "MailCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
             name: "MailAuthTests",
             dependencies: ["MailAuth", "DNSClient", "MailCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -176,6 +205,7 @@ let package = Package(
             name: "MailServiceTests",
             dependencies: [
                 "MailService", "MailStore", "MailCore", "SASL", "MailStoreSQLite", "MailAuth",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]

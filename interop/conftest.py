@@ -4,6 +4,7 @@ Every server here listens on 127.0.0.1 only, and is stopped by the PID we starte
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -49,6 +50,7 @@ class Tern:
         self.smtp_port = free_port()
         self.submission_port = free_port()
         self.submissions_port = free_port()
+        self.http_port = free_port()
         self.config = os.path.join(directory, "tern.toml")
         self.log_path = os.path.join(directory, "serve.log")
         with open(self.config, "w") as f:
@@ -61,7 +63,7 @@ submission = ["127.0.0.1:{self.submission_port}"]
 submissions = ["127.0.0.1:{self.submissions_port}"]
 imap = []
 pop3 = []
-http = []
+http = ["127.0.0.1:{self.http_port}"]
 [dns]
 nameservers = ["127.0.0.1:1"]
 {extra_config}
@@ -87,7 +89,7 @@ nameservers = ["127.0.0.1:1"]
             # Every SMTP listener, not only the first: a port taken in between would otherwise
             # show up later as a confusing "connection refused". Read from /proc/net/tcp, so
             # the check opens no connection (that would count against connection limits).
-            if all(listening(port) for port in (self.smtp_port, self.submission_port, self.submissions_port)):
+            if all(listening(port) for port in (self.smtp_port, self.submission_port, self.submissions_port, self.http_port)):
                 return self
             time.sleep(0.1)
         raise AssertionError("tern serve did not start listening")
@@ -112,6 +114,19 @@ nameservers = ["127.0.0.1:1"]
 
     def queue(self):
         return json.loads(self.cli("queue", "list", "--json").stdout)
+
+    @property
+    def http_url(self):
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def dkim_records(self, domain=DOMAIN):
+        """The DKIM TXT records `tern domain records` prints: {name: text}."""
+        published = {}
+        for line in self.cli("domain", "records", domain).stdout.splitlines():
+            match = re.match(r"^(\S+\._domainkey\.\S+)\. 3600 IN TXT (.*?)(\s+;.*)?$", line)
+            if match:
+                published[match.group(1)] = "".join(re.findall(r'"([^"]*)"', match.group(2)))
+        return published
 
     def content(self, queue_id):
         return self.cli("queue", "show", queue_id).stdout

@@ -56,6 +56,21 @@ public final class AccountAuthenticator: Sendable {
         Self.account(username: username.lowercased(), password: password, directory: directory)
     }
 
+    /// The live key `text` names, when its secret matches; nil for anything else. Cheap (one
+    /// SHA-256 and one indexed read), so the HTTP API calls it on its own task.
+    public func apiKey(text: String) -> APIKeyRecord? {
+        guard let key = APIKey(text: text), let record = try? directory.apiKey(id: key.id), record.revokedAt == nil,
+            APIKey.matches(secret: key.secret, storedHash: record.secretHash)
+        else {
+            // The same hash work for a malformed or unknown key, so timing tells nothing.
+            _ = APIKey.matches(secret: text, storedHash: Self.decoyKeyHash)
+            return nil
+        }
+        return record
+    }
+
+    static let decoyKeyHash = APIKey.hash("decoy")
+
     static func answer(_ lookup: CredentialLookup, directory: any DirectoryRepository, decoySecret: [UInt8]) -> CredentialAnswer {
         switch lookup {
         case .password(let username, let password):

@@ -286,14 +286,32 @@ public struct Administration: Sendable {
 
     // MARK: - API keys
 
+    /// Live keys one user may have (SendGrid's limit too): each is a row read on every request.
+    public static let maximumAPIKeys = 100
+
     /// Makes an API key for a user; returns its text, the only time it exists outside the
-    /// client (only SHA-256 of its secret is stored).
-    public func createAPIKey(for email: String, name: String = "") async throws(AdministrationError) -> String {
+    /// client (only SHA-256 of its secret is stored), and its row.
+    public func createAPIKey(for email: String, name: String = "", scopes: Set<APIScope> = [.full]) async throws(AdministrationError)
+        -> (text: String, record: APIKeyRecord)
+    {
         let address = try Self.address(email)
+        guard !scopes.isEmpty else { throw .invalid("a key needs at least one scope") }
+        guard name.utf8.count <= 100 else { throw .invalid("a key's name is at most 100 bytes") }
+        let live = try await run { () async throws(StoreError) in try await store.listAPIKeys(user: address) }.filter { $0.revokedAt == nil }
+        guard live.count < Self.maximumAPIKeys else { throw .invalid("\(address) has \(Self.maximumAPIKeys) keys; revoke one first") }
         let key = APIKey.generate()
-        let record = APIKeyRecord(id: key.id, user: address, name: name, secretHash: key.secretHash, createdAt: clock())
+        let record = APIKeyRecord(id: key.id, user: address, name: name, secretHash: key.secretHash, createdAt: clock(), scopes: scopes)
         try await run { () async throws(StoreError) in try await store.addAPIKey(record) }
-        return key.text
+        return (key.text, record)
+    }
+
+    /// Renames a live key and/or replaces its scopes.
+    public func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(AdministrationError) {
+        if let scopes, scopes.isEmpty { throw .invalid("a key needs at least one scope") }
+        if let name, name.utf8.count > 100 { throw .invalid("a key's name is at most 100 bytes") }
+        guard try await run({ () async throws(StoreError) in try await store.updateAPIKey(id: id, name: name, scopes: scopes) }) else {
+            throw .notFound("no active key \(id)")
+        }
     }
 
     public func apiKeys(of email: String) async throws(AdministrationError) -> [APIKeyRecord] {

@@ -176,14 +176,44 @@ public struct MessageIntake: Sendable {
             return completion(.failure(refusal))
         }
         let now = clock()
+        guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
+            switch prepared(envelope, content: content, withProtocol: withProtocol, origin: origin, now: now) {
+            case .failure(let refusal): completion(.failure(refusal))
+            case .success(let message): enqueue([message], account: origin.account) { completion($0.map { $0[0] }) }
+            }
+            return
+        }
+        // Mail from elsewhere to the MX: SPF, DKIM and DMARC, recorded in Authentication-Results.
+        let id = QueueID.make()
+        let header = ReceivedHeader.make(
+            hostname: hostname, heloName: origin.heloName, withProtocol: withProtocol, clientAddress: origin.clientAddress, queueID: id,
+            envelope: envelope, unixSeconds: now)
+        let body = Array(content.readableBytesView)
+        Task {
+            let verdict = await authentication.check(content: body, envelope: envelope, clientAddress: origin.clientAddress, helo: origin.heloName)
+            if let refusal = verdict.refusal { return completion(.failure(refusal)) }
+            var data = Data(capacity: header.utf8.count + verdict.content.count)
+            data.append(contentsOf: header.utf8)
+            data.append(contentsOf: verdict.content)
+            let message = IncomingMessage(
+                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
+                quarantine: verdict.quarantine)
+            enqueue([message], account: nil) { completion($0.map { $0[0] }) }
+        }
+    }
+
+    /// A message that is not checked as inbound mail, ready for the queue: plan size and charge,
+    /// `Received:`, forged Authentication-Results removed, our DKIM signature when the sender may
+    /// relay. The caller has applied `headerRefusal` and `quotaRefusal`.
+    func prepared(_ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin, now: Int)
+        -> Result<IncomingMessage, IntakeRefusal>
+    {
         var charge: UsageCharge? = nil
         if let account = origin.account {
             switch planLimits(account) {
-            case .failure(let refusal): return completion(.failure(refusal))
+            case .failure(let refusal): return .failure(refusal)
             case .success(let plan):
-                if let maximum = plan.maxMessageSize, content.readableBytes > maximum {
-                    return completion(.failure(.exceedsPlanSize(maximum: maximum)))
-                }
+                if let maximum = plan.maxMessageSize, content.readableBytes > maximum { return .failure(.exceedsPlanSize(maximum: maximum)) }
                 // Counted when the message is stored, in the same transaction (as hosted services
                 // count: once per recipient).
                 charge = UsageCharge(account: account, recipients: envelope.recipients.count, limits: plan.usageLimits(at: now))
@@ -193,52 +223,46 @@ public struct MessageIntake: Sendable {
         let header = ReceivedHeader.make(
             hostname: hostname, heloName: origin.heloName, withProtocol: withProtocol, clientAddress: origin.clientAddress, queueID: id,
             envelope: envelope, unixSeconds: now)
-        let queue = self.queue
-        /// Stores `Received:`, then `fields` (our signatures), then the body `appendBody` writes.
-        func enqueue(fields: String = "", bodySize: Int, quarantine: String? = nil, appendBody: (inout Data) -> Void) {
+        /// `Received:`, then `fields` (our signatures), then the body `appendBody` writes.
+        func message(fields: String, bodySize: Int, appendBody: (inout Data) -> Void) -> IncomingMessage {
             var data = Data(capacity: header.utf8.count + fields.utf8.count + bodySize)
             data.append(contentsOf: header.utf8)
             data.append(contentsOf: fields.utf8)
             appendBody(&data)
-            let message = IncomingMessage(
+            return IncomingMessage(
                 id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
-                charge: charge, authenticatedAs: origin.account, quarantine: quarantine)
-            queue.enqueue(message) { result in
-                switch result {
-                case .success: completion(.success(id))
-                case .failure(.limitReached(let limit)): completion(.failure(.limitReached(limit, account: origin.account ?? "")))
-                case .failure(.full): completion(.failure(.insufficientStorage))
-                case .failure: completion(.failure(.storageFailed))
-                }
+                charge: charge, authenticatedAs: origin.account)
+        }
+        // An Authentication-Results field naming this server that the client wrote itself is a
+        // forgery on every path (RFC 8601 §5), submission and trusted relays included: a local
+        // recipient's client would believe it. The common case costs one header scan.
+        let authservID = authentication?.authservID ?? hostname
+        let claimsResults = content.withUnsafeReadableBytes { HeaderFields.count(named: "Authentication-Results", in: $0) } > 0
+        if claimsResults {
+            let (cleaned, _) = AuthenticationResults.removingForged(Array(content.readableBytesView), authservID: authservID)
+            let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+            return .success(message(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) })
+        }
+        // Our own users' mail is signed for its From domain when that domain has a key.
+        let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+        return .success(
+            message(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } })
+    }
+
+    /// The durable write of one message or one request's messages; the queue ids, or why not.
+    private func enqueue(
+        _ messages: [IncomingMessage], account: String?, completion: @escaping @Sendable (Result<[String], IntakeRefusal>) -> Void
+    ) {
+        let ids = messages.map(\.id)
+        let done: @Sendable (Result<Void, StoreError>) -> Void = { result in
+            switch result {
+            case .success: completion(.success(ids))
+            case .failure(.limitReached(let limit)): completion(.failure(.limitReached(limit, account: account ?? "")))
+            case .failure(.full): completion(.failure(.insufficientStorage))
+            case .failure: completion(.failure(.storageFailed))
             }
         }
-        guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
-            // An Authentication-Results field naming this server that the client wrote itself is
-            // a forgery on every path (RFC 8601 §5), submission and trusted relays included: a
-            // local recipient's client would believe it. The common case costs one header scan.
-            let authservID = authentication?.authservID ?? hostname
-            let claimsResults = content.withUnsafeReadableBytes { HeaderFields.count(named: "Authentication-Results", in: $0) } > 0
-            if claimsResults {
-                let (cleaned, _) = AuthenticationResults.removingForged(Array(content.readableBytesView), authservID: authservID)
-                let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-                enqueue(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) }
-                return
-            }
-            // Our own users' mail is signed for its From domain when that domain has a key.
-            let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-            enqueue(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } }
-            return
-        }
-        // Mail from elsewhere to the MX: SPF, DKIM and DMARC, recorded in Authentication-Results.
-        let body = Array(content.readableBytesView)
-        Task {
-            let verdict = await authentication.check(content: body, envelope: envelope, clientAddress: origin.clientAddress, helo: origin.heloName)
-            if let refusal = verdict.refusal {
-                completion(.failure(refusal))
-            } else {
-                enqueue(bodySize: verdict.content.count, quarantine: verdict.quarantine) { $0.append(contentsOf: verdict.content) }
-            }
-        }
+        if messages.count == 1 { queue.enqueue(messages[0], completion: done) } else { queue.enqueue(group: messages, completion: done) }
     }
 
     /// RFC 3463 X.2.2 for a whole message: refused when every recipient is a hosted mailbox this

@@ -58,8 +58,13 @@ public struct APIKeyRecord: Hashable, Sendable {
     public var secretHash: String
     public var createdAt: Int
     public var revokedAt: Int?
+    /// What the key may do over the HTTP API; as the SMTP password any key may send.
+    public var scopes: Set<APIScope>
 
-    public init(id: String, user: String, name: String, secretHash: String, createdAt: Int, revokedAt: Int? = nil) {
+    public init(
+        id: String, user: String, name: String, secretHash: String, createdAt: Int, revokedAt: Int? = nil, scopes: Set<APIScope> = [.full]
+    ) {
+        self.scopes = scopes
         self.id = id
         self.user = user
         self.name = name

@@ -129,6 +129,10 @@ public struct IncomingMessage: Sendable {
     public var authenticatedAs: String?
     /// Set when inbound checks say the message goes to Junk (DMARC `quarantine`).
     public var quarantine: String?
+    /// Unix seconds before which no delivery is tried (the send API's `send_at`).
+    public var notBefore: Int?
+    /// The API request this message came from, for its events' `sg_message_id`.
+    public var request: SendRequestReference?
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,
@@ -166,5 +170,18 @@ public struct IncomingMessage: Sendable {
             bodyType: envelope.mailParameters.body,
             smtpUTF8: envelope.mailParameters.smtpUTF8,
             authenticatedAs: authenticatedAs, quarantine: quarantine)
+    }
+}
+
+/// Where a message stands in the API request that sent it: the request's `X-Message-Id`, and
+/// the ordinal of the message's first recipient among all recipients of the request, so each
+/// recipient's `sg_message_id` is `<X-Message-Id>.<ordinal>` (SendGrid's form).
+public struct SendRequestReference: Hashable, Sendable {
+    public var requestID: String
+    public var firstRecipient: Int
+
+    public init(requestID: String, firstRecipient: Int) {
+        self.requestID = requestID
+        self.firstRecipient = firstRecipient
     }
 }

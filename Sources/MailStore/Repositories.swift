@@ -18,6 +18,8 @@ public protocol DirectoryRepository: Sendable {
     func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord]
     /// Marks a key revoked; false when there is no such live key.
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool
+    /// Renames a live key and/or replaces its scopes; false when there is no such live key.
+    func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool
     /// A key by id, read synchronously for AUTH.
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord?
     /// Lets `user` send as addresses of `domain` (besides its own domain).
@@ -107,6 +109,10 @@ public enum RecipientStatus: Hashable, Sendable {
 public protocol QueueRepository: Sendable {
     /// Stores `message`; `completion` runs once it is on stable storage, or failed.
     func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void)
+    /// Stores every message of `group` in one transaction, or none: the messages of one API
+    /// request are accepted together. Their charges are checked together, so a request that
+    /// would pass a plan limit stores nothing.
+    func enqueue(group: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void)
     func listQueue() async throws(StoreError) -> [QueuedMessage]
     func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage?
     func content(id: String) async throws(StoreError) -> [UInt8]?
@@ -119,6 +125,14 @@ extension QueueRepository {
     public func enqueue(_ message: IncomingMessage) async throws(StoreError) {
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
             enqueue(message) { continuation.resume(returning: $0) }
+        }
+        try result.get()
+    }
+
+    /// `enqueue(group:)` for async callers.
+    public func enqueue(group: [IncomingMessage]) async throws(StoreError) {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            enqueue(group: group) { continuation.resume(returning: $0) }
         }
         try result.get()
     }

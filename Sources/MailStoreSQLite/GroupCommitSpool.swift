@@ -8,8 +8,9 @@ import Synchronization
 /// from many sessions. No timer is needed: under load batches grow by themselves, and an idle
 /// server commits a lone message at once.
 final class GroupCommitSpool: Sendable {
+    /// One message, or the messages of one API request (stored together or not at all).
     private struct Pending {
-        var message: IncomingMessage
+        var messages: [IncomingMessage]
         var completion: @Sendable (Result<Void, StoreError>) -> Void
     }
 
@@ -33,9 +34,9 @@ final class GroupCommitSpool: Sendable {
     /// Queues `message` for the next commit; `completion` runs on the commit thread once the
     /// transaction holding it is durable (or failed). No task hop: the receiver's event loop is
     /// woken exactly once, by the completion.
-    func submit(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+    func submit(_ messages: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
         let startFlush = state.withLock { state in
-            state.pending.append(Pending(message: message, completion: completion))
+            state.pending.append(Pending(messages: messages, completion: completion))
             if state.flushing { return false }
             state.flushing = true
             return true
@@ -60,12 +61,21 @@ final class GroupCommitSpool: Sendable {
         }
     }
 
-    /// The first limit this charge would pass, read inside the writing transaction.
-    static func limitReached(_ charge: UsageCharge, in db: Database) throws -> UsageLimit? {
-        for limit in charge.limits {
+    /// The first limit these charges together would pass, read inside the writing transaction.
+    static func limitReached(_ charges: [UsageCharge], in db: Database) throws -> UsageLimit? {
+        var units: [String: Int] = [:]
+        var order: [(account: String, limit: UsageLimit)] = []
+        for charge in charges {
+            for limit in charge.limits {
+                let key = charge.account + "\u{0}" + limit.period
+                if units[key] == nil { order.append((charge.account, limit)) }
+                units[key, default: 0] += limit.units(recipients: charge.recipients)
+            }
+        }
+        for (account, limit) in order {
             let used = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT count FROM usage WHERE user = ? AND period = ?"), arguments: [charge.account, limit.period]) ?? 0
-            if used + limit.units(recipients: charge.recipients) > limit.limit { return limit }
+                db.cachedStatement(sql: "SELECT count FROM usage WHERE user = ? AND period = ?"), arguments: [account, limit.period]) ?? 0
+            if used + units[account + "\u{0}" + limit.period]! > limit.limit { return limit }
         }
         return nil
     }
@@ -94,7 +104,8 @@ final class GroupCommitSpool: Sendable {
 
     private func commit(_ batch: [Pending]) {
         do {
-            // A message over its account's limit is refused alone; the rest of the batch commits.
+            // A message (or request) over its account's limit is refused alone; the rest of the
+            // batch commits.
             let refusals = try pool.writeWithoutTransaction { db -> [StoreError?] in
                 // Every commit that answers 250 syncs the WAL, whatever an unsynced queue write
                 // before it left the connection at (see `SQLiteStore.writeUnsynced`).
@@ -102,12 +113,14 @@ final class GroupCommitSpool: Sendable {
                 var refusals: [StoreError?] = []
                 try db.inTransaction {
                     for item in batch {
-                        if let charge = item.message.charge, let reached = try Self.limitReached(charge, in: db) {
+                        if let reached = try Self.limitReached(item.messages.compactMap(\.charge), in: db) {
                             refusals.append(.limitReached(reached))
                             continue
                         }
-                        try SQLiteStore.insert(item.message, into: db)
-                        if let charge = item.message.charge { try Self.count(charge, in: db) }
+                        for message in item.messages {
+                            try SQLiteStore.insert(message, into: db)
+                            if let charge = message.charge { try Self.count(charge, in: db) }
+                        }
                         refusals.append(nil)
                     }
                     return .commit

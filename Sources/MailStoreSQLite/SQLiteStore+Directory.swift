@@ -112,8 +112,8 @@ extension SQLiteStore: DirectoryRepository {
                 throw StoreError.notFound("user \(key.user)")
             }
             try db.execute(
-                sql: "INSERT INTO api_keys(id, user, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [key.id, key.user, key.name, key.secretHash, key.createdAt])
+                sql: "INSERT INTO api_keys(id, user, name, secret_hash, created_at, scopes) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [key.id, key.user, key.name, key.secretHash, key.createdAt, key.scopes.stored])
         }
     }
 
@@ -127,6 +127,16 @@ extension SQLiteStore: DirectoryRepository {
         try await write { db in
             try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [time, id])
             return db.changesCount > 0
+        }
+    }
+
+    public func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool {
+        try await write { db in
+            if let name { try db.execute(sql: "UPDATE api_keys SET name = ? WHERE id = ? AND revoked_at IS NULL", arguments: [name, id]) }
+            if let scopes {
+                try db.execute(sql: "UPDATE api_keys SET scopes = ? WHERE id = ? AND revoked_at IS NULL", arguments: [scopes.stored, id])
+            }
+            return try Bool.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL", arguments: [id]) == true
         }
     }
 
@@ -205,7 +215,7 @@ extension SQLiteStore: DirectoryRepository {
     static func apiKey(from row: Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row["id"], user: row["user"], name: row["name"], secretHash: row["secret_hash"], createdAt: row["created_at"],
-            revokedAt: row["revoked_at"])
+            revokedAt: row["revoked_at"], scopes: Set(stored: row["scopes"]))
     }
 
     static func user(from row: Row) -> MailUser {

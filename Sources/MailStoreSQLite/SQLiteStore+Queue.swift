@@ -7,7 +7,12 @@ extension SQLiteStore: QueueRepository {
     /// Durable once this returns: the group-commit spool has committed the transaction that
     /// holds the message (and possibly many others that arrived in the same window).
     public func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
-        spool.submit(message, completion: completion)
+        spool.submit([message], completion: completion)
+    }
+
+    public func enqueue(group: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        guard !group.isEmpty else { return completion(.success(())) }
+        spool.submit(group, completion: completion)
     }
 
     public func listQueue() async throws(StoreError) -> [QueuedMessage] {
@@ -115,14 +120,17 @@ extension SQLiteStore: QueueRepository {
         try db.cachedStatement(
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
-                                     envid, body_type, smtputf8, auth_account, quarantine, content)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     envid, body_type, smtputf8, auth_account, quarantine, content, request_id, request_first_recipient)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 q.id, q.messageID, q.from.description, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn?.rawValue, q.envelopeID,
-                q.bodyType?.rawValue, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content,
+                q.bodyType?.rawValue, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content, message.request?.requestID,
+                message.request?.firstRecipient,
             ])
+        // A scheduled message (`send_at`) waits in the queue like a deferred one.
+        let due = max(q.createdAt, message.notBefore ?? q.createdAt)
         for (position, recipient) in q.recipients.enumerated() {
             try db.cachedStatement(
                 sql: """
@@ -131,7 +139,7 @@ extension SQLiteStore: QueueRepository {
                     """
             ).execute(
                 arguments: [
-                    q.id, position, recipient.address, recipient.notify?.description, recipient.originalRecipient?.description, q.createdAt,
+                    q.id, position, recipient.address, recipient.notify?.description, recipient.originalRecipient?.description, due,
                 ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,

@@ -169,6 +169,16 @@ extension SQLiteStore {
             // overwritten and marked, while the envelope and its history stay for `queue show`.
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN content_deleted_at INTEGER")
         }
+        migrator.registerMigration("v12-http-api") { db in
+            // Keys made before scopes existed keep doing everything they could.
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'full';
+                    ALTER TABLE messages ADD COLUMN request_id TEXT;
+                    ALTER TABLE messages ADD COLUMN request_first_recipient INTEGER;
+                    CREATE INDEX messages_request ON messages(request_id) WHERE request_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

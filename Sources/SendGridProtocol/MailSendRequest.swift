@@ -9,6 +9,16 @@ public struct MailSendRequest: Codable, Sendable, Hashable {
             self.email = email
             self.name = name
         }
+
+        /// A missing `email` reads as "": validation then reports it with every other error
+        /// of the request, instead of decoding stopping at the first.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            email = try container.decodeIfPresent(String.self, forKey: .email) ?? ""
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+        }
+
+        enum CodingKeys: String, CodingKey { case email, name }
     }
 
     public struct Personalization: Codable, Sendable, Hashable {

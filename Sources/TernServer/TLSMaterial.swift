@@ -8,6 +8,16 @@ import X509
 /// start in `data_dir/tls/` so STARTTLS and implicit TLS work out of the box.
 public enum TLSMaterial {
     public static func serverContext(configuration: TernConfiguration) throws(ConfigurationError) -> NIOSSLContext {
+        let tls = try serverConfiguration(configuration: configuration)
+        do {
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ConfigurationError(key: "tls.certificate", "cannot use the certificate and key: \(error)")
+        }
+    }
+
+    /// The server TLS configuration every listener uses (SMTP, POP3, HTTPS).
+    public static func serverConfiguration(configuration: TernConfiguration) throws(ConfigurationError) -> TLSConfiguration {
         var certificatePath = configuration.tls.certificate
         var keyPath = configuration.tls.privateKey
         if certificatePath.isEmpty {
@@ -32,7 +42,7 @@ public enum TLSMaterial {
             let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
             tls.minimumTLSVersion = .tlsv12
-            return try NIOSSLContext(configuration: tls)
+            return tls
         } catch {
             throw ConfigurationError(key: "tls.certificate", "cannot load \(certificatePath) / \(keyPath): \(error)")
         }

@@ -50,7 +50,18 @@ extension TernConfiguration {
             if let v = try addresses("pop3") { config.listen.pop3 = v }
             if let v = try addresses("pop3s") { config.listen.pop3s = v }
             if let v = try addresses("http") { config.listen.http = v }
+            if let v = try addresses("https") { config.listen.https = v }
             try listen.finish()
+        }
+        if var http = try reader.table("http") {
+            if let v = try http.string("public_url") {
+                guard v.isEmpty || ((v.hasPrefix("http://") || v.hasPrefix("https://")) && URL(string: v)?.host != nil) else {
+                    throw ConfigurationError(key: "http.public_url", "expected an http:// or https:// URL")
+                }
+                config.http.publicURL = v.hasSuffix("/") ? String(v.dropLast()) : v
+            }
+            if let v = try http.bool("allow_private_webhooks") { config.http.allowPrivateWebhooks = v }
+            try http.finish()
         }
         if var tls = try reader.table("tls") {
             if let v = try tls.string("certificate") { config.tls.certificate = v }

@@ -15,6 +15,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var auth = Auth()
     public var mailAuth = MailAuthSettings()
     public var pop3 = POP3Settings()
+    public var http = HTTPSettings()
     public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
 
     public init(hostname: String = TernConfiguration.systemHostname(), dataDirectory: String = "tern-data") {
@@ -31,7 +32,20 @@ public struct TernConfiguration: Sendable, Equatable {
         public var imaps: [ListenAddress] = []
         public var pop3 = [ListenAddress(host: "127.0.0.1", port: 1100)]
         public var pop3s: [ListenAddress] = []
+        /// The HTTP API (SendGrid's v3 wire format), plain: loopback by default, for a proxy
+        /// in front or local applications.
         public var http = [ListenAddress(host: "127.0.0.1", port: 8025)]
+        /// The HTTP API over TLS, with the certificate SMTP uses.
+        public var https: [ListenAddress] = []
+    }
+
+    /// `[http]`: the HTTP service (issue 13).
+    public struct HTTPSettings: Sendable, Equatable {
+        /// The base URL put into links in mail (tracking, unsubscribe); "" derives
+        /// `http://hostname:port` from the first http listener.
+        public var publicURL = ""
+        /// Deliver webhooks to loopback and private addresses (tests; a private network).
+        public var allowPrivateWebhooks = false
     }
 
     /// Certificate and key in PEM; when both are empty a self-signed pair is made in data_dir.

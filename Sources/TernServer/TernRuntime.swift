@@ -16,6 +16,7 @@ import ServiceLifecycle
 import SMTPClient
 import SMTPProtocol
 import SMTPServer
+import WebAPI
 
 /// Opens what every command needs: the data directory and the store.
 public struct TernEnvironment: Sendable {
@@ -169,6 +170,21 @@ public enum TernRuntime {
                 throw ConfigurationError(key: address.configurationKey, "\(error)")
             }
         }
+        // The HTTP API (SendGrid's v3 format) over the same intake, keys and abuse limits.
+        let api = WebAPI(
+            settings: WebAPISettings(hostname: configuration.hostname, maximumConnections: limits.maxConnections), intake: policy.intake,
+            authenticator: authenticator, limits: abuseLimits, administration: environment.administration, directory: environment.store)
+        var httpServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        let httpsTLS = listen.https.isEmpty ? nil : try TLSMaterial.serverConfiguration(configuration: configuration)
+        for (address, key, tls) in listen.http.map({ ($0, "listen.http", TLSConfiguration?.none) }) + listen.https.map({ ($0, "listen.https", httpsTLS) }) {
+            var named = logger
+            named[metadataKey: "service"] = "\(key)"
+            let httpLogger = named
+            let service = try api.service(host: address.host, port: address.port, tls: tls, logger: httpLogger) { port in
+                httpLogger.info("listening", metadata: ["address": "\(address.host):\(port)"])
+            }
+            httpServices.append(.init(service: HTTPListenerService(base: service, configurationKey: key, address: address)))
+        }
         // One node on the embedded store: whatever the last run had leased is due again now.
         _ = try? await environment.store.releaseLeases(at: MessageDate.nowUnixSeconds())
         // One group of services; SIGTERM/SIGINT shut them down in reverse order: listeners
@@ -180,7 +196,7 @@ public enum TernRuntime {
                     .init(service: CheckpointService(checkpointer: checkpointer)),
                     .init(service: DeliveryService(scheduler: scheduler, grace: grace)),
                     .init(service: ListenerService(channels: channels, smtp: smtp, grace: grace, logger: logger)),
-                ],
+                ] + httpServices,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         for warning in environment.tightened { logger.warning("\(warning)") }
         logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
@@ -268,6 +284,14 @@ struct WakingQueue: QueueRepository {
     func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
         let onCommit = self.onCommit
         base.enqueue(message) { result in
+            completion(result)
+            if case .success = result { onCommit() }
+        }
+    }
+
+    func enqueue(group: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        let onCommit = self.onCommit
+        base.enqueue(group: group) { result in
             completion(result)
             if case .success = result { onCommit() }
         }

@@ -15,9 +15,23 @@ struct KeyCommand: ParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The user's address.") var email: String
         @Option(help: "A name to recognise the key by.") var name = ""
+        @Option(
+            name: .customLong("scope"),
+            help: "What the key may do over the HTTP API (repeat for several): \(APIScope.allCases.map(\.rawValue).joined(separator: ", ")). Default: full."
+        )
+        var scopes: [String] = []
+
+        func validate() throws {
+            for scope in scopes where APIScope(name: scope) == nil {
+                throw ValidationError("unknown scope \(scope); scopes: \(APIScope.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
 
         func run() async throws {
-            let key = try await options.administer { admin throws(AdministrationError) in try await admin.createAPIKey(for: email, name: name) }
+            let chosen: Set<APIScope> = scopes.isEmpty ? [.full] : Set(scopes.compactMap(APIScope.init(name:)))
+            let key = try await options.administer { admin throws(AdministrationError) in
+                try await admin.createAPIKey(for: email, name: name, scopes: chosen).text
+            }
             // DESIGN.md: the key alone on standard output.
             print(key)
         }
@@ -36,13 +50,19 @@ struct KeyCommand: ParsableCommand {
                     keys.map { key -> [String: Any] in
                         [
                             "id": key.id, "name": key.name, "created_at": MessageDate.rfc3339(unixSeconds: key.createdAt),
+                            "scopes": key.scopes.sorted().map(\.rawValue),
                             "revoked_at": key.revokedAt.map { MessageDate.rfc3339(unixSeconds: $0) } as Any? ?? NSNull(),
                         ]
                     })
             } else {
                 printTable(
-                    header: ["ID", "NAME", "CREATED", "STATE"],
-                    rows: keys.map { [$0.id, $0.name, MessageDate.rfc3339(unixSeconds: $0.createdAt), $0.revokedAt == nil ? "active" : "revoked"] })
+                    header: ["ID", "NAME", "CREATED", "STATE", "SCOPES"],
+                    rows: keys.map {
+                        [
+                            $0.id, $0.name, MessageDate.rfc3339(unixSeconds: $0.createdAt), $0.revokedAt == nil ? "active" : "revoked",
+                            $0.scopes.sorted().map(\.rawValue).joined(separator: ","),
+                        ]
+                    })
             }
         }
     }

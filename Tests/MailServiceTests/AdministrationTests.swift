@@ -93,10 +93,18 @@ import Testing
         let (admin, authenticator, _) = try fresh()
         try await admin.addDomain("example.test")
         _ = try await admin.addUser("alice@example.test", password: "pw-123456")
-        let key = try await admin.createAPIKey(for: "alice@example.test", name: "ci")
+        let key = try await admin.createAPIKey(for: "alice@example.test", name: "ci").text
         #expect(authenticator.account(username: "apikey", password: key) == "alice@example.test")
-        let listed = try await admin.apiKeys(of: "alice@example.test")
+        var listed = try await admin.apiKeys(of: "alice@example.test")
         #expect(listed.map(\.name) == ["ci"])
+        #expect(listed[0].scopes == [.full])
+        // Scopes are stored and can be replaced; a key needs at least one.
+        try await admin.updateAPIKey(id: listed[0].id, name: "ci-send", scopes: [.mailSend, .statsRead])
+        listed = try await admin.apiKeys(of: "alice@example.test")
+        #expect(listed[0].name == "ci-send" && listed[0].scopes == [.mailSend, .statsRead])
+        await #expect(throws: AdministrationError.invalid("a key needs at least one scope")) {
+            try await admin.updateAPIKey(id: listed[0].id, name: nil, scopes: [])
+        }
         try await admin.revokeAPIKey(id: listed[0].id)
         #expect(authenticator.account(username: "apikey", password: key) == nil)
         await #expect(throws: AdministrationError.notFound("no active key \(listed[0].id)")) { try await admin.revokeAPIKey(id: listed[0].id) }

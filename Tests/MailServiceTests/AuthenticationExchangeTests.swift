@@ -26,6 +26,7 @@ final class CredentialDirectory: DirectoryRepository, @unchecked Sendable {
     func addAPIKey(_ key: APIKeyRecord) async throws(StoreError) {}
     func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] { [] }
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool { false }
+    func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool { false }
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord? { keys[id] }
     func allowSendingDomain(user: String, domain: String) async throws(StoreError) {}
     func sendingDomains(user: String) throws(StoreError) -> [String] { [] }

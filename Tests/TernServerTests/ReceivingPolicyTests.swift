@@ -47,6 +47,11 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
         enqueued.append(message)
         completion(enqueueResult)
     }
+    func enqueue(group: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        if case .success = enqueueResult { enqueued += group }
+        completion(enqueueResult)
+    }
+    func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool { false }
     func listQueue() async throws(StoreError) -> [QueuedMessage] { [] }
     func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage? { nil }
     func content(id: String) async throws(StoreError) -> [UInt8]? { nil }

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import MailService
+import MailStore
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// Settings of the HTTP listeners.
+public struct WebAPISettings: Sendable {
+    public var hostname: String
+    /// Connections at once per listener; beyond it new connections wait in the backlog.
+    public var maximumConnections: Int
+    /// An idle keep-alive connection is closed after this long.
+    public var idleTimeout: TimeAmount
+
+    public init(hostname: String, maximumConnections: Int = 1000, idleTimeout: TimeAmount = .seconds(60)) {
+        self.hostname = hostname
+        self.maximumConnections = maximumConnections
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// The HTTP API: SendGrid's v3 endpoints over the application core. A thin adapter: requests
+/// are decoded and validated by `SendGridProtocol`, and every decision about mail is
+/// `MessageIntake`'s, exactly as for SMTP.
+public struct WebAPI: Sendable {
+    let settings: WebAPISettings
+    let intake: MessageIntake
+    let authenticator: AccountAuthenticator
+    let limits: AbuseLimits
+    let administration: Administration
+    let directory: any DirectoryRepository
+
+    public init(
+        settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
+        administration: Administration, directory: any DirectoryRepository
+    ) {
+        self.settings = settings
+        self.intake = intake
+        self.authenticator = authenticator
+        self.limits = limits
+        self.administration = administration
+        self.directory = directory
+    }
+
+    /// Every route. `overTLS` marks requests of the https listener (the trace field says HTTPS).
+    public func router(overTLS: Bool = false, logger: Logger) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: APIErrorMiddleware(overTLS: overTLS, logger: logger))
+        router.get("/v3/openapi.json") { _, _ in OpenAPIDocument.response() }
+        let v3 = router.group("v3").add(middleware: APIKeyAuthentication(authenticator: authenticator, limits: limits))
+        let send = MailSendEndpoint(intake: intake, hostname: settings.hostname)
+        v3.post("mail/send") { request, context in try await send.send(request, context) }
+        APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
+        return router
+    }
+
+    /// One listener as a service of the server's group. `onListening` gets the bound port.
+    public func service(
+        host: String, port: Int, tls: TLSConfiguration?, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) throws -> some Service {
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: settings.idleTimeout))
+        let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
+        return Application(
+            router: router(overTLS: tls != nil, logger: logger), server: server,
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: MaximumAvailableConnections(settings.maximumConnections)),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}
+
+/// Outermost middleware: every failure leaves as SendGrid's error body (the router's own 404
+/// and 405 included), an unexpected error as a logged 500 that shows nothing of it, and
+/// requests of the https listener are marked.
+struct APIErrorMiddleware: RouterMiddleware {
+    typealias Context = APIRequestContext
+    let overTLS: Bool
+    let logger: Logger
+
+    func handle(_ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response) async throws -> Response {
+        var context = context
+        context.overTLS = overTLS
+        do {
+            return try await next(request, context)
+        } catch let failure as APIFailure {
+            throw failure
+        } catch let error as HTTPError {
+            switch error.status {
+            case .notFound: throw APIFailure.notFound
+            case .methodNotAllowed: throw APIFailure(.methodNotAllowed, "method not allowed")
+            default: throw APIFailure(error.status, error.body ?? error.status.reasonPhrase)
+            }
+        } catch let error as any HTTPResponseError {
+            throw APIFailure(error.status, error.status.reasonPhrase)
+        } catch {
+            logger.error("HTTP API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            throw APIFailure(.internalServerError, "internal error")
+        }
+    }
+}
