@@ -91,7 +91,13 @@ struct APIErrorMiddleware: RouterMiddleware {
             throw failure
         } catch let error as HTTPError {
             switch error.status {
-            case .notFound: throw APIFailure.notFound
+            case .notFound:
+                // A documented path with another method is a 405 naming the methods it has
+                // (RFC 9110 §15.5.6), not a missing resource.
+                guard let allowed = OpenAPIDocument.allowedMethods(path: request.uri.path) else { throw APIFailure.notFound }
+                var failure = APIFailure(.methodNotAllowed, "method not allowed")
+                failure.headers[.allow] = allowed.joined(separator: ", ")
+                throw failure
             case .methodNotAllowed: throw APIFailure(.methodNotAllowed, "method not allowed")
             default: throw APIFailure(error.status, error.body ?? error.status.reasonPhrase)
             }

@@ -142,6 +142,13 @@ import Testing
                 #expect(response.status == .notFound)
                 #expect(errors(response) == [APIError("resource not found")])
             }
+            try await client.execute(uri: "/v3/mail/send", method: .get, headers: headers) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "POST")
+                #expect(errors(response) == [APIError("method not allowed")])
+            }
+            try await client.execute(uri: "/v3/api_keys/abc", method: .post, headers: headers) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, PUT, DELETE, PATCH")
+            }
             #expect(try await f.store.listQueue().isEmpty)
         }
     }
