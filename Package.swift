@@ -76,7 +76,9 @@ let package = Package(
         // Layer 1: the application core every front end calls (accounts, logins, abuse limits).
         .target(
             name: "MailService",
-            dependencies: ["MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", "SendGridProtocol", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // Layer 1: the delivery engine (scheduler, routing, retries, DSNs) behind protocols.
         .target(

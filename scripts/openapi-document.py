@@ -5,6 +5,8 @@ endpoint; the router test and the schemathesis interop test check the served doc
 import json
 import os
 err = {"$ref": "#/components/schemas/Errors"}
+METRICS = ["blocks", "bounce_drops", "bounces", "clicks", "deferred", "delivered", "invalid_emails", "opens", "processed", "requests",
+           "spam_report_drops", "spam_reports", "unique_clicks", "unique_opens", "unsubscribe_drops", "unsubscribes"]
 def errresp(desc): return {"description": desc, "content": {"application/json": {"schema": err}}}
 rl = {"X-RateLimit-Limit": {"schema": {"type": "string"}}, "X-RateLimit-Remaining": {"schema": {"type": "string"}}, "X-RateLimit-Reset": {"schema": {"type": "string"}}}
 common = {"401": errresp("Missing, malformed, unknown or revoked key"), "403": errresp("The key lacks the scope"), "429": errresp("Too many failed authentications")}
@@ -30,6 +32,23 @@ doc = {
         "415": errresp("Content-Encoding other than gzip"),
         "503": errresp("Storage trouble; try again"),
       }, **common)}},
+  "/v3/messages": {"get": {"operationId": "listMessages", "summary": "Recipients of the account's messages, newest first (scope messages.read)",
+      "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                     {"name": "query", "in": "query", "description": 'Conditions KEY="VALUE" joined by AND; keys to_email, from_email, subject, status (processed, delivered, not_delivered), msg_id',
+                      "schema": {"type": "string", "maxLength": 2048}}],
+      "responses": dict({"200": {"description": "Recipients", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageList"}}}},
+                         "400": errresp("Bad limit or query")}, **common)}},
+  "/v3/messages/{msg_id}": {
+    "parameters": [{"name": "msg_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getMessage", "summary": "One recipient with its events in order (scope messages.read)",
+      "responses": dict({"200": {"description": "The recipient", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessageDetail"}}}},
+                         "404": errresp("No such message of this account")}, **common)}},
+  "/v3/stats": {"get": {"operationId": "getStats", "summary": "Metrics per day, week or month, counted from events (scope stats.read)",
+      "parameters": [{"name": "start_date", "in": "query", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+                     {"name": "end_date", "in": "query", "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}},
+                     {"name": "aggregated_by", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month"]}}],
+      "responses": dict({"200": {"description": "One entry per period", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/StatsPeriod"}}}}},
+                         "400": errresp("Bad dates or aggregation")}, **common)}},
   "/v3/api_keys": {
     "get": {"operationId": "listApiKeys", "summary": "List the account's live keys (scope api_keys)",
        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
@@ -89,6 +108,21 @@ doc = {
    "KeyRequest": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100},
        "scopes": {"type": ["array", "null"], "minItems": 1, "description": "Absent or null: the scopes of the key making the request.", "items": {"type": "string", "description": "A Tern scope, or a SendGrid scope name (read as the Tern scope of its area)",
            "enum": ["mail.send", "messages.read", "stats.read", "suppressions", "webhooks", "api_keys", "full"]}}}},
+   "Metrics": {"type": "object", "required": METRICS, "properties": {m: {"type": "integer", "minimum": 0} for m in METRICS}},
+   "StatsPeriod": {"type": "object", "required": ["date", "stats"], "properties": {"date": {"type": "string"},
+       "stats": {"type": "array", "items": {"type": "object", "required": ["metrics"], "properties": {"metrics": {"$ref": "#/components/schemas/Metrics"}}}}}},
+   "MessageSummary": {"type": "object", "required": ["from_email", "msg_id", "subject", "to_email", "status", "opens_count", "clicks_count", "last_event_time"],
+       "properties": {"from_email": {"type": "string"}, "msg_id": {"type": "string"}, "subject": {"type": "string"}, "to_email": {"type": "string"},
+           "status": {"type": "string", "enum": ["processed", "delivered", "not_delivered"]}, "opens_count": {"type": "integer"},
+           "clicks_count": {"type": "integer"}, "last_event_time": {"type": "string"}}},
+   "MessageList": {"type": "object", "required": ["messages"], "properties": {"messages": {"type": "array", "items": {"$ref": "#/components/schemas/MessageSummary"}}}},
+   "MessageDetail": {"type": "object", "required": ["from_email", "msg_id", "subject", "to_email", "status", "categories", "unique_args", "asm_group_id", "originating_ip", "events"],
+       "properties": {"from_email": {"type": "string"}, "msg_id": {"type": "string"}, "subject": {"type": "string"}, "to_email": {"type": "string"},
+           "status": {"type": "string", "enum": ["processed", "delivered", "not_delivered"]}, "categories": {"type": "array", "items": {"type": "string"}},
+           "unique_args": strmap, "asm_group_id": {"type": ["integer", "null"]}, "originating_ip": {"type": "string"},
+           "events": {"type": "array", "items": {"type": "object", "required": ["event_name", "processed", "reason", "mx_server", "attempt_num", "payload"],
+               "properties": {"event_name": {"type": "string"}, "processed": {"type": "string"}, "reason": {"type": "string"}, "mx_server": {"type": "string"},
+                   "attempt_num": {"type": "integer"}, "payload": {"type": "object", "description": "The event as the Event Webhook sends it"}}}}}},
    "KeyName": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100}}},
    "Key": {"type": "object", "required": ["api_key_id", "name"], "properties": {"api_key_id": {"type": "string"}, "name": {"type": "string"},
        "scopes": {"type": "array", "items": {"type": "string"}}}},

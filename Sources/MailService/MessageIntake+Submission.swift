@@ -10,11 +10,14 @@ public struct Submission: Sendable {
     public var content: ByteBuffer
     /// Unix seconds before which delivery is not tried (`send_at`), or nil.
     public var notBefore: Int?
+    /// Categories, custom args and group for the message's events.
+    public var tags: MessageTags
 
-    public init(envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil) {
+    public init(envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil, tags: MessageTags = MessageTags()) {
         self.envelope = envelope
         self.content = content
         self.notBefore = notBefore
+        self.tags = tags
     }
 }
 
@@ -87,6 +90,7 @@ extension MessageIntake {
             case .failure(let refusal): return .refused([.content(message: index, refusal)])
             case .success(var message):
                 message.notBefore = submission.notBefore
+                if !submission.tags.isEmpty { message.tags = submission.tags }
                 message.request = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
                 ordinal += submission.envelope.recipients.count
                 messages.append(message)

@@ -4,6 +4,7 @@ import MailAuth
 import MailCore
 import MailStore
 import NIOCore
+import SendGridProtocol
 
 /// Everything that happens to a message between a front end and the durable queue, for SMTP
 /// today and the HTTP send API next: the sender and recipient rules (hosted recipients only at
@@ -233,20 +234,53 @@ public struct MessageIntake: Sendable {
                 id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
                 charge: charge, authenticatedAs: origin.account)
         }
+        // SendGrid's X-SMTPAPI field from our own senders: its categories, custom args and
+        // group go with the message's events; the field itself is removed before signing, so
+        // it never leaves (SendGrid does the same).
+        var cleaned: [UInt8]? = nil
+        var tags = MessageTags()
+        if origin.mayRelay, content.withUnsafeReadableBytes({ HeaderFields.count(named: "X-SMTPAPI", in: $0) }) > 0 {
+            let bytes = Array(content.readableBytesView)
+            let fields = MessageHeader(parsing: bytes).fields(named: "X-SMTPAPI")
+            if let parsed = fields.first.flatMap({ SMTPAPIHeader(value: $0.unfoldedValue) }) {
+                tags = MessageTags(categories: parsed.categories, customArgs: parsed.customArgs, asmGroupID: parsed.asmGroupID)
+            }
+            cleaned = Self.removing(fields, from: bytes)
+        }
         // An Authentication-Results field naming this server that the client wrote itself is a
         // forgery on every path (RFC 8601 §5), submission and trusted relays included: a local
         // recipient's client would believe it. The common case costs one header scan.
         let authservID = authentication?.authservID ?? hostname
         let claimsResults = content.withUnsafeReadableBytes { HeaderFields.count(named: "Authentication-Results", in: $0) } > 0
         if claimsResults {
-            let (cleaned, _) = AuthenticationResults.removingForged(Array(content.readableBytesView), authservID: authservID)
-            let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-            return .success(message(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) })
+            cleaned = AuthenticationResults.removingForged(cleaned ?? Array(content.readableBytesView), authservID: authservID).message
         }
-        // Our own users' mail is signed for its From domain when that domain has a key.
-        let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-        return .success(
-            message(fields: signatures, bodySize: content.readableBytes) { data in content.withUnsafeReadableBytes { data.append(contentsOf: $0) } })
+        var prepared: IncomingMessage
+        if let cleaned {
+            let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+            prepared = message(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) }
+        } else {
+            // Our own users' mail is signed for its From domain when that domain has a key.
+            let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
+            prepared = message(fields: signatures, bodySize: content.readableBytes) { data in
+                content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+            }
+        }
+        prepared.tags = tags
+        return .success(prepared)
+    }
+
+    /// `message` without `fields` (found in it by `MessageHeader`).
+    static func removing(_ fields: [RawHeaderField], from message: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(message.count)
+        var position = 0
+        for field in fields.sorted(by: { $0.raw.startIndex < $1.raw.startIndex }) {
+            out += message[position..<field.raw.startIndex]
+            position = field.raw.endIndex
+        }
+        out += message[position...]
+        return out
     }
 
     /// The durable write of one message or one request's messages; the queue ids, or why not.

@@ -133,6 +133,8 @@ public struct IncomingMessage: Sendable {
     public var notBefore: Int?
     /// The API request this message came from, for its events' `sg_message_id`.
     public var request: SendRequestReference?
+    /// Categories, custom args and suppression group for the message's events.
+    public var tags = MessageTags()
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,

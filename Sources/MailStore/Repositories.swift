@@ -227,8 +227,17 @@ public struct QueueEvent: Hashable, Sendable {
     public var mxHost: String?
     public var tls: String?
     public var reply: String?
+    /// The recipient's position in its message (nil for rows written before it was kept).
+    public var position: Int?
+    /// Which attempt this was (deferred, delivered, bounced).
+    public var attempt: Int?
 
-    public init(id: Int, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?) {
+    public init(
+        id: Int, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?, position: Int? = nil,
+        attempt: Int? = nil
+    ) {
+        self.position = position
+        self.attempt = attempt
         self.id = id
         self.at = at
         self.messageID = messageID

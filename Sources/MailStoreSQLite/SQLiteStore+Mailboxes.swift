@@ -255,7 +255,9 @@ extension SQLiteStore: MailboxRepository {
             try db.execute(
                 sql: "INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)",
                 arguments: [messageID, next, target, original["notify"] as String?, orcpt, at])
-            try insertEvent(db, at: at, messageID: messageID, recipient: target, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil, reply: nil)
+            try insertEvent(
+                db, at: at, messageID: messageID, recipient: target, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil, reply: nil,
+                position: next)
         }
     }
 }

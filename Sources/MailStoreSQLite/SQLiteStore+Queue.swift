@@ -120,14 +120,19 @@ extension SQLiteStore: QueueRepository {
         try db.cachedStatement(
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
-                                     envid, body_type, smtputf8, auth_account, quarantine, content, request_id, request_first_recipient)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     envid, body_type, smtputf8, auth_account, quarantine, content, request_id, request_first_recipient,
+                                     subject, categories, custom_args, asm_group)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
                 q.id, q.messageID, q.from.description, q.size, q.createdAt, q.clientAddress, q.heloName, q.dsnReturn?.rawValue, q.envelopeID,
                 q.bodyType?.rawValue, q.smtpUTF8, q.authenticatedAs, q.quarantine, message.content, message.request?.requestID,
                 message.request?.firstRecipient,
+                // Only our own senders' messages are listed by the activity API: others need no subject row.
+                q.authenticatedAs == nil ? nil : message.content.withUnsafeBytes { HeaderFields.firstValue(named: "Subject", in: $0) }.map { String($0.prefix(998)) },
+                message.tags.categories.isEmpty ? nil : Self.json(message.tags.categories),
+                message.tags.customArgs.isEmpty ? nil : Self.json(message.tags.customArgs), message.tags.asmGroupID,
             ])
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
@@ -143,7 +148,7 @@ extension SQLiteStore: QueueRepository {
                 ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
-                reply: nil)
+                reply: nil, position: position)
         }
     }
 }
@@ -217,7 +222,7 @@ extension SQLiteStore: DeliveryQueue {
                 if outcome.countsAsAttempt {
                     try Self.insertEvent(
                         db, at: at, messageID: outcome.messageID, recipient: outcome.recipient, type: outcome.state.rawValue,
-                        mxHost: outcome.mxHost, tls: outcome.tls, reply: outcome.reply)
+                        mxHost: outcome.mxHost, tls: outcome.tls, reply: outcome.reply, position: outcome.position, countsAttempt: true)
                 }
             }
             for bounce in bounces { try Self.insert(bounce, into: db) }
@@ -271,18 +276,36 @@ extension SQLiteStore: DeliveryQueue {
     public func events(messageID: String) async throws(StoreError) -> [QueueEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE message_id = ? ORDER BY id", arguments: [messageID]).map {
-                QueueEvent(
-                    id: $0["id"], at: $0["at"], messageID: $0["message_id"], recipient: $0["recipient"], type: $0["type"], mxHost: $0["mx_host"],
-                    tls: $0["tls"], reply: $0["reply"])
+                Self.event(from: $0)
             }
         }
     }
 
+    static func event(from row: Row) -> QueueEvent {
+        QueueEvent(
+            id: row["id"], at: row["at"], messageID: row["message_id"], recipient: row["recipient"], type: row["type"], mxHost: row["mx_host"],
+            tls: row["tls"], reply: row["reply"], position: row["position"], attempt: row["attempt"])
+    }
+
+    /// One event row. `countsAttempt`: the row records an attempt, numbered by the recipient's
+    /// attempts so far (read in the same transaction, after the outcome's update).
     static func insertEvent(
-        _ db: Database, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?
+        _ db: Database, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?,
+        position: Int? = nil, countsAttempt: Bool = false
     ) throws {
-        try db.cachedStatement(sql: "INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [at, messageID, recipient, type, mxHost, tls, reply])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply, position, attempt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN ? THEN (SELECT attempts FROM recipients WHERE message_id = ? AND position = ?) END)
+                """
+        ).execute(arguments: [at, messageID, recipient, type, mxHost, tls, reply, position, countsAttempt, messageID, position])
+    }
+
+    /// JSON text of a stored list or map (sorted keys, so equal values store equal text).
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? ""
     }
 }
 

@@ -179,6 +179,21 @@ extension SQLiteStore {
                     CREATE INDEX messages_request ON messages(request_id) WHERE request_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v13-events") { db in
+            // Events name their recipient's position (for sg_message_id) and attempt; messages
+            // keep their subject and the sender's tags for the activity API and webhooks.
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN position INTEGER;
+                    ALTER TABLE events ADD COLUMN attempt INTEGER;
+                    ALTER TABLE messages ADD COLUMN subject TEXT;
+                    ALTER TABLE messages ADD COLUMN categories TEXT;
+                    ALTER TABLE messages ADD COLUMN custom_args TEXT;
+                    ALTER TABLE messages ADD COLUMN asm_group INTEGER;
+                    CREATE INDEX messages_account ON messages(auth_account, created_at) WHERE auth_account IS NOT NULL;
+                    CREATE INDEX events_at ON events(at);
+                    """)
+        }
         return migrator
     }
 }

@@ -173,7 +173,8 @@ public enum TernRuntime {
         // The HTTP API (SendGrid's v3 format) over the same intake, keys and abuse limits.
         let api = WebAPI(
             settings: WebAPISettings(hostname: configuration.hostname, maximumConnections: limits.maxConnections), intake: policy.intake,
-            authenticator: authenticator, limits: abuseLimits, administration: environment.administration, directory: environment.store)
+            authenticator: authenticator, limits: abuseLimits, administration: environment.administration, directory: environment.store,
+            activity: environment.store)
         var httpServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let httpsTLS = listen.https.isEmpty ? nil : try TLSMaterial.serverConfiguration(configuration: configuration)
         for (address, key, tls) in listen.http.map({ ($0, "listen.http", TLSConfiguration?.none) }) + listen.https.map({ ($0, "listen.https", httpsTLS) }) {

@@ -94,7 +94,7 @@ struct MailSendEndpoint {
         let content = ByteBuffer(bytes: message.composed.render(boundary: makeBoundary))
         return Submission(
             envelope: Envelope(reversePath: sender, mailParameters: parameters, recipients: recipients), content: content,
-            notBefore: message.sendAt)
+            notBefore: message.sendAt, tags: MessageTags(categories: body.categories ?? [], customArgs: message.customArgs, asmGroupID: body.asm?.groupID))
     }
 
     /// The request field of recipient `position` (to, then cc, then bcc) of personalization `index`.

@@ -179,6 +179,244 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v3/messages": {
+      "get": {
+        "operationId": "listMessages",
+        "summary": "Recipients of the account's messages, newest first (scope messages.read)",
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000
+            }
+          },
+          {
+            "name": "query",
+            "in": "query",
+            "description": "Conditions KEY=\"VALUE\" joined by AND; keys to_email, from_email, subject, status (processed, delivered, not_delivered), msg_id",
+            "schema": {
+              "type": "string",
+              "maxLength": 2048
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Recipients",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MessageList"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Bad limit or query",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/messages/{msg_id}": {
+      "parameters": [
+        {
+          "name": "msg_id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getMessage",
+        "summary": "One recipient with its events in order (scope messages.read)",
+        "responses": {
+          "200": {
+            "description": "The recipient",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/MessageDetail"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such message of this account",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/stats": {
+      "get": {
+        "operationId": "getStats",
+        "summary": "Metrics per day, week or month, counted from events (scope stats.read)",
+        "parameters": [
+          {
+            "name": "start_date",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+            }
+          },
+          {
+            "name": "end_date",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+            }
+          },
+          {
+            "name": "aggregated_by",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "day",
+                "week",
+                "month"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One entry per period",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/StatsPeriod"
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Bad dates or aggregation",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/v3/api_keys": {
       "get": {
         "operationId": "listApiKeys",
@@ -961,6 +1199,270 @@ enum OpenAPIDocument {
                 "api_keys",
                 "full"
               ]
+            }
+          }
+        }
+      },
+      "Metrics": {
+        "type": "object",
+        "required": [
+          "blocks",
+          "bounce_drops",
+          "bounces",
+          "clicks",
+          "deferred",
+          "delivered",
+          "invalid_emails",
+          "opens",
+          "processed",
+          "requests",
+          "spam_report_drops",
+          "spam_reports",
+          "unique_clicks",
+          "unique_opens",
+          "unsubscribe_drops",
+          "unsubscribes"
+        ],
+        "properties": {
+          "blocks": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "bounce_drops": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "bounces": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "clicks": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "deferred": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "delivered": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "invalid_emails": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "opens": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "processed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "requests": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "spam_report_drops": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "spam_reports": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "unique_clicks": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "unique_opens": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "unsubscribe_drops": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "unsubscribes": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      },
+      "StatsPeriod": {
+        "type": "object",
+        "required": [
+          "date",
+          "stats"
+        ],
+        "properties": {
+          "date": {
+            "type": "string"
+          },
+          "stats": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "metrics"
+              ],
+              "properties": {
+                "metrics": {
+                  "$ref": "#/components/schemas/Metrics"
+                }
+              }
+            }
+          }
+        }
+      },
+      "MessageSummary": {
+        "type": "object",
+        "required": [
+          "from_email",
+          "msg_id",
+          "subject",
+          "to_email",
+          "status",
+          "opens_count",
+          "clicks_count",
+          "last_event_time"
+        ],
+        "properties": {
+          "from_email": {
+            "type": "string"
+          },
+          "msg_id": {
+            "type": "string"
+          },
+          "subject": {
+            "type": "string"
+          },
+          "to_email": {
+            "type": "string"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "processed",
+              "delivered",
+              "not_delivered"
+            ]
+          },
+          "opens_count": {
+            "type": "integer"
+          },
+          "clicks_count": {
+            "type": "integer"
+          },
+          "last_event_time": {
+            "type": "string"
+          }
+        }
+      },
+      "MessageList": {
+        "type": "object",
+        "required": [
+          "messages"
+        ],
+        "properties": {
+          "messages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MessageSummary"
+            }
+          }
+        }
+      },
+      "MessageDetail": {
+        "type": "object",
+        "required": [
+          "from_email",
+          "msg_id",
+          "subject",
+          "to_email",
+          "status",
+          "categories",
+          "unique_args",
+          "asm_group_id",
+          "originating_ip",
+          "events"
+        ],
+        "properties": {
+          "from_email": {
+            "type": "string"
+          },
+          "msg_id": {
+            "type": "string"
+          },
+          "subject": {
+            "type": "string"
+          },
+          "to_email": {
+            "type": "string"
+          },
+          "status": {
+            "type": "string",
+            "enum": [
+              "processed",
+              "delivered",
+              "not_delivered"
+            ]
+          },
+          "categories": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "unique_args": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "string"
+            }
+          },
+          "asm_group_id": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          },
+          "originating_ip": {
+            "type": "string"
+          },
+          "events": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "event_name",
+                "processed",
+                "reason",
+                "mx_server",
+                "attempt_num",
+                "payload"
+              ],
+              "properties": {
+                "event_name": {
+                  "type": "string"
+                },
+                "processed": {
+                  "type": "string"
+                },
+                "reason": {
+                  "type": "string"
+                },
+                "mx_server": {
+                  "type": "string"
+                },
+                "attempt_num": {
+                  "type": "integer"
+                },
+                "payload": {
+                  "type": "object",
+                  "description": "The event as the Event Webhook sends it"
+                }
+              }
             }
           }
         }

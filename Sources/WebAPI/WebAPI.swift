@@ -34,11 +34,13 @@ public struct WebAPI: Sendable {
     let limits: AbuseLimits
     let administration: Administration
     let directory: any DirectoryRepository
+    let activity: any ActivityRepository
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
-        administration: Administration, directory: any DirectoryRepository
+        administration: Administration, directory: any DirectoryRepository, activity: any ActivityRepository
     ) {
+        self.activity = activity
         self.settings = settings
         self.intake = intake
         self.authenticator = authenticator
@@ -56,6 +58,8 @@ public struct WebAPI: Sendable {
         let send = MailSendEndpoint(intake: intake, hostname: settings.hostname)
         v3.post("mail/send") { request, context in try await send.send(request, context) }
         APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
+        ActivityEndpoint(activity: activity).register(on: v3)
+        StatsEndpoint(activity: activity, clock: intake.clock).register(on: v3)
         return router
     }
 

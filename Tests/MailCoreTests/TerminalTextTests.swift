@@ -32,3 +32,20 @@ import Testing
         #expect(shown.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F && !(0x80...0x9F).contains($0.value) || $0 == "\t" })
     }
 }
+
+@Suite struct CalendarDayTests {
+    @Test func daysFromTheCivilCalendar() {
+        #expect(MessageDate.startOfDay(parsing: "1970-01-01") == 0)
+        #expect(MessageDate.startOfDay(parsing: "2026-11-30") == 1_796_083_200 - 86400)
+        #expect(MessageDate.startOfDay(parsing: "2024-02-29") == 1_709_164_800)
+        #expect(MessageDate.startOfDay(parsing: "2023-02-29") == nil)
+        #expect(MessageDate.startOfDay(parsing: "2026-13-01") == nil)
+        #expect(MessageDate.startOfDay(parsing: "2026-1-01") == nil)
+        #expect(MessageDate.startOfDay(parsing: "1969-12-31") == nil)
+        #expect(MessageDate.startOfDay(parsing: "２０２６-01-01") == nil)
+        // Every day of four years round-trips through its text form.
+        for day in stride(from: 1_700_000_000 - 1_700_000_000 % 86400, to: 1_700_000_000 + 4 * 366 * 86400, by: 86400) {
+            #expect(MessageDate.startOfDay(parsing: MessageDate.day(unixSeconds: day)) == day)
+        }
+    }
+}

@@ -38,7 +38,7 @@ import Testing
             settings: AbuseLimits.Settings(authFailuresBeforeDelay: 100, authFailuresBeforeBlock: authFailuresBeforeBlock))
         let api = WebAPI(
             settings: WebAPISettings(hostname: "mx.example.test"), intake: intake, authenticator: AccountAuthenticator(directory: store),
-            limits: limits, administration: admin, directory: store)
+            limits: limits, administration: admin, directory: store, activity: store)
         let app = Application(router: api.router(logger: Logger(label: "test")))
         return Fixture(store: store, admin: admin, app: app, key: key)
     }
@@ -161,7 +161,11 @@ import Testing
                 let document = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
                 #expect(document["openapi"] as? String == "3.1.0")
                 let paths = try #require(document["paths"] as? [String: [String: Any]])
-                #expect(Set(paths.keys) == ["/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}"])
+                #expect(
+                    Set(paths.keys) == [
+                        "/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}", "/v3/messages", "/v3/messages/{msg_id}",
+                        "/v3/stats",
+                    ])
                 #expect(Set(paths["/v3/api_keys/{api_key_id}"]!.keys) == ["parameters", "get", "patch", "put", "delete"])
             }
         }
