@@ -29,6 +29,8 @@ let package = Package(
         // (Tern reads its own TOML) and costs build minutes.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Webhook deliveries (issue 13).
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Layer 0: pure protocol and mail-format code.
@@ -78,6 +80,7 @@ let package = Package(
             name: "MailService",
             dependencies: [
                 "MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", "SendGridProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Layer 1: the delivery engine (scheduler, routing, retries, DSNs) behind protocols.
@@ -147,12 +150,14 @@ let package = Package(
         .target(
             name: "WebAPI",
             dependencies: [
-                "SendGridProtocol", "MailCore", "MailStore", "MailService", "CZlib",
+                "SendGridProtocol", "MailCore", "MailStore", "MailService", "CZlib", "DNSClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -5,6 +5,16 @@ endpoint; the router test and the schemathesis interop test check the served doc
 import json
 import os
 err = {"$ref": "#/components/schemas/Errors"}
+def JSON(schema): return {"application/json": {"schema": schema}}
+FLAGS = ["processed", "delivered", "deferred", "bounce", "dropped", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spam_report"]
+WEBHOOK = {"type": "object", "required": ["id", "enabled", "url", "friendly_name", "created_date", "updated_date", "public_key"] + FLAGS,
+           "properties": dict({"id": {"type": "string"}, "enabled": {"type": "boolean"}, "url": {"type": "string"},
+                               "friendly_name": {"type": ["string", "null"]}, "created_date": {"type": "string"}, "updated_date": {"type": "string"},
+                               "public_key": {"type": "string"}}, **{f: {"type": "boolean"} for f in FLAGS})}
+WEBHOOK_SETTINGS = {"type": "object", "properties": dict({"enabled": {"type": "boolean"}, "url": {"type": "string", "format": "uri"},
+                    "friendly_name": {"type": "string", "maxLength": 100}}, **{f: {"type": "boolean"} for f in FLAGS})}
+WEBHOOK_SETTINGS_NEW = dict(WEBHOOK_SETTINGS, required=["url"])
+SIGNED = {"type": "object", "required": ["id", "public_key"], "properties": {"id": {"type": "string"}, "public_key": {"type": "string"}}}
 METRICS = ["blocks", "bounce_drops", "bounces", "clicks", "deferred", "delivered", "invalid_emails", "opens", "processed", "requests",
            "spam_report_drops", "spam_reports", "unique_clicks", "unique_opens", "unsubscribe_drops", "unsubscribes"]
 def errresp(desc): return {"description": desc, "content": {"application/json": {"schema": err}}}
@@ -49,6 +59,43 @@ doc = {
                      {"name": "aggregated_by", "in": "query", "schema": {"type": "string", "enum": ["day", "week", "month"]}}],
       "responses": dict({"200": {"description": "One entry per period", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/StatsPeriod"}}}}},
                          "400": errresp("Bad dates or aggregation")}, **common)}},
+  "/v3/user/webhooks/event/settings": {
+    "get": {"operationId": "getEventWebhook", "summary": "The account's first event webhook (SendGrid's single-webhook form)",
+      "responses": dict({"200": {"description": "The webhook (disabled and empty when there is none)", "content": JSON(WEBHOOK)}}, **common)},
+    "patch": {"operationId": "patchEventWebhook", "summary": "Change the first webhook, or make it",
+      "requestBody": {"required": True, "content": JSON(WEBHOOK_SETTINGS)},
+      "responses": dict({"200": {"description": "The webhook", "content": JSON(WEBHOOK)}, "201": {"description": "Made", "content": JSON(WEBHOOK)},
+                         "400": errresp("Bad URL or settings"), "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)},
+    "post": {"operationId": "createEventWebhook", "summary": "Add an event webhook (scope webhooks)",
+      "requestBody": {"required": True, "content": JSON(WEBHOOK_SETTINGS_NEW)},
+      "responses": dict({"201": {"description": "The webhook", "content": JSON(WEBHOOK)},
+                         "400": errresp("Bad URL (not http(s), or resolving to a private address) or too many webhooks"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/user/webhooks/event/settings/all": {"get": {"operationId": "listEventWebhooks", "summary": "Every event webhook of the account",
+      "responses": dict({"200": {"description": "Webhooks", "content": JSON({"type": "object", "required": ["max_allowed", "webhooks"],
+          "properties": {"max_allowed": {"type": "integer"}, "webhooks": {"type": "array", "items": WEBHOOK}}})}}, **common)}},
+  "/v3/user/webhooks/event/settings/{id}": {
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getEventWebhookById", "summary": "One webhook",
+      "responses": dict({"200": {"description": "The webhook", "content": JSON(WEBHOOK)}, "404": errresp("No such webhook of this account")}, **common)},
+    "patch": {"operationId": "updateEventWebhook", "summary": "Change a webhook's settings",
+      "requestBody": {"required": True, "content": JSON(WEBHOOK_SETTINGS)},
+      "responses": dict({"200": {"description": "The webhook", "content": JSON(WEBHOOK)}, "400": errresp("Bad URL or settings"),
+                         "404": errresp("No such webhook"), "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)},
+    "delete": {"operationId": "deleteEventWebhook", "summary": "Remove a webhook",
+      "responses": dict({"204": {"description": "Removed"}, "404": errresp("No such webhook")}, **common)}},
+  "/v3/user/webhooks/event/settings/signed/{id}": {
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getSignedEventWebhook", "summary": "The public key batches are verified with (empty when unsigned)",
+      "responses": dict({"200": {"description": "The key", "content": JSON(SIGNED)}, "404": errresp("No such webhook")}, **common)},
+    "patch": {"operationId": "setSignedEventWebhook", "summary": "Sign with a new key, or stop signing",
+      "requestBody": {"required": True, "content": JSON({"type": "object", "required": ["enabled"], "properties": {"enabled": {"type": "boolean"}}})},
+      "responses": dict({"200": {"description": "The key", "content": JSON(SIGNED)}, "400": errresp("enabled missing"), "404": errresp("No such webhook"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/user/webhooks/event/test": {"post": {"operationId": "testEventWebhook", "summary": "Send one sample event to a webhook or URL",
+      "requestBody": {"required": True, "content": JSON({"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"}}})},
+      "responses": dict({"204": {"description": "The receiver answered 2xx"}, "400": errresp("No URL, a refused URL, or the receiver failed"),
+                         "404": errresp("No such webhook"), "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
   "/v3/api_keys": {
     "get": {"operationId": "listApiKeys", "summary": "List the account's live keys (scope api_keys)",
        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
@@ -155,9 +202,10 @@ enum OpenAPIDocument {
             let paths = document["paths"] as? [String: [String: Any]]
         else { return [] }
         let verbs = ["get", "put", "post", "delete", "patch", "head", "options"]
+        // Literal segments win over placeholders (`settings/all` before `settings/{id}`).
         return paths.map { path, item in
             (path.split(separator: "/"), verbs.filter { item[$0] != nil }.map { $0.uppercased() })
-        }
+        }.sorted { $0.segments.filter { $0.first == "{" }.count < $1.segments.filter { $0.first == "{" }.count }
     }()
 
     /// The methods of the documented path `path` matches; nil when it matches none.

@@ -194,6 +194,26 @@ extension SQLiteStore {
                     CREATE INDEX events_at ON events(at);
                     """)
         }
+        migrator.registerMigration("v14-webhooks") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhooks(
+                        id TEXT PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        url TEXT NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        friendly_name TEXT,
+                        events TEXT NOT NULL,
+                        signing_key TEXT,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        cursor INTEGER NOT NULL,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX webhooks_account ON webhooks(account);
+                    """)
+        }
         return migrator
     }
 }

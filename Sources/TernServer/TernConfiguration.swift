@@ -46,6 +46,10 @@ public struct TernConfiguration: Sendable, Equatable {
         public var publicURL = ""
         /// Deliver webhooks to loopback and private addresses (tests; a private network).
         public var allowPrivateWebhooks = false
+        /// Seconds the oldest event of a webhook batch waits for more (SendGrid: within 30 s).
+        public var webhookBatchDelay = 5
+        /// Seconds before the first retry of a failed webhook delivery; doubles, up to 10 minutes.
+        public var webhookRetryDelay = 5
     }
 
     /// Certificate and key in PEM; when both are empty a self-signed pair is made in data_dir.

@@ -171,10 +171,23 @@ public enum TernRuntime {
             }
         }
         // The HTTP API (SendGrid's v3 format) over the same intake, keys and abuse limits.
+        let resolver = TernDNS.resolver(configuration: configuration)
+        let webhookTransport = WebhookHTTPTransport(
+            resolver: resolver, allowPrivate: configuration.http.allowPrivateWebhooks, eventLoopGroup: group)
         let api = WebAPI(
-            settings: WebAPISettings(hostname: configuration.hostname, maximumConnections: limits.maxConnections), intake: policy.intake,
-            authenticator: authenticator, limits: abuseLimits, administration: environment.administration, directory: environment.store,
-            activity: environment.store)
+            settings: WebAPISettings(
+                hostname: configuration.hostname, maximumConnections: limits.maxConnections,
+                allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
+            intake: policy.intake, authenticator: authenticator, limits: abuseLimits, administration: environment.administration,
+            directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
+            resolver: resolver)
+        var webhookLogger = logger
+        webhookLogger[metadataKey: "service"] = "webhooks"
+        let dispatcherLogger = webhookLogger
+        let dispatcher = WebhookDispatcher(
+            store: environment.store, transport: webhookTransport,
+            settings: WebhookDispatcher.Settings(batchDelay: configuration.http.webhookBatchDelay, retryDelay: configuration.http.webhookRetryDelay),
+            log: { dispatcherLogger.warning("\($0)") })
         var httpServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         let httpsTLS = listen.https.isEmpty ? nil : try TLSMaterial.serverConfiguration(configuration: configuration)
         for (address, key, tls) in listen.http.map({ ($0, "listen.http", TLSConfiguration?.none) }) + listen.https.map({ ($0, "listen.https", httpsTLS) }) {
@@ -196,6 +209,7 @@ public enum TernRuntime {
                 services: [
                     .init(service: CheckpointService(checkpointer: checkpointer)),
                     .init(service: DeliveryService(scheduler: scheduler, grace: grace)),
+                    .init(service: WebhookService(dispatcher: dispatcher)),
                     .init(service: ListenerService(channels: channels, smtp: smtp, grace: grace, logger: logger)),
                 ] + httpServices,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

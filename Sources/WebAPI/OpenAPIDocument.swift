@@ -417,6 +417,1501 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v3/user/webhooks/event/settings": {
+      "get": {
+        "operationId": "getEventWebhook",
+        "summary": "The account's first event webhook (SendGrid's single-webhook form)",
+        "responses": {
+          "200": {
+            "description": "The webhook (disabled and empty when there is none)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      },
+      "patch": {
+        "operationId": "patchEventWebhook",
+        "summary": "Change the first webhook, or make it",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "enabled": {
+                    "type": "boolean"
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri"
+                  },
+                  "friendly_name": {
+                    "type": "string",
+                    "maxLength": 100
+                  },
+                  "processed": {
+                    "type": "boolean"
+                  },
+                  "delivered": {
+                    "type": "boolean"
+                  },
+                  "deferred": {
+                    "type": "boolean"
+                  },
+                  "bounce": {
+                    "type": "boolean"
+                  },
+                  "dropped": {
+                    "type": "boolean"
+                  },
+                  "open": {
+                    "type": "boolean"
+                  },
+                  "click": {
+                    "type": "boolean"
+                  },
+                  "unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_resubscribe": {
+                    "type": "boolean"
+                  },
+                  "spam_report": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "201": {
+            "description": "Made",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Bad URL or settings",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body too large",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Unsupported encoding",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      },
+      "post": {
+        "operationId": "createEventWebhook",
+        "summary": "Add an event webhook (scope webhooks)",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "enabled": {
+                    "type": "boolean"
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri"
+                  },
+                  "friendly_name": {
+                    "type": "string",
+                    "maxLength": 100
+                  },
+                  "processed": {
+                    "type": "boolean"
+                  },
+                  "delivered": {
+                    "type": "boolean"
+                  },
+                  "deferred": {
+                    "type": "boolean"
+                  },
+                  "bounce": {
+                    "type": "boolean"
+                  },
+                  "dropped": {
+                    "type": "boolean"
+                  },
+                  "open": {
+                    "type": "boolean"
+                  },
+                  "click": {
+                    "type": "boolean"
+                  },
+                  "unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_resubscribe": {
+                    "type": "boolean"
+                  },
+                  "spam_report": {
+                    "type": "boolean"
+                  }
+                },
+                "required": [
+                  "url"
+                ]
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "The webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Bad URL (not http(s), or resolving to a private address) or too many webhooks",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body too large",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Unsupported encoding",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/user/webhooks/event/settings/all": {
+      "get": {
+        "operationId": "listEventWebhooks",
+        "summary": "Every event webhook of the account",
+        "responses": {
+          "200": {
+            "description": "Webhooks",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "max_allowed",
+                    "webhooks"
+                  ],
+                  "properties": {
+                    "max_allowed": {
+                      "type": "integer"
+                    },
+                    "webhooks": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "required": [
+                          "id",
+                          "enabled",
+                          "url",
+                          "friendly_name",
+                          "created_date",
+                          "updated_date",
+                          "public_key",
+                          "processed",
+                          "delivered",
+                          "deferred",
+                          "bounce",
+                          "dropped",
+                          "open",
+                          "click",
+                          "unsubscribe",
+                          "group_unsubscribe",
+                          "group_resubscribe",
+                          "spam_report"
+                        ],
+                        "properties": {
+                          "id": {
+                            "type": "string"
+                          },
+                          "enabled": {
+                            "type": "boolean"
+                          },
+                          "url": {
+                            "type": "string"
+                          },
+                          "friendly_name": {
+                            "type": [
+                              "string",
+                              "null"
+                            ]
+                          },
+                          "created_date": {
+                            "type": "string"
+                          },
+                          "updated_date": {
+                            "type": "string"
+                          },
+                          "public_key": {
+                            "type": "string"
+                          },
+                          "processed": {
+                            "type": "boolean"
+                          },
+                          "delivered": {
+                            "type": "boolean"
+                          },
+                          "deferred": {
+                            "type": "boolean"
+                          },
+                          "bounce": {
+                            "type": "boolean"
+                          },
+                          "dropped": {
+                            "type": "boolean"
+                          },
+                          "open": {
+                            "type": "boolean"
+                          },
+                          "click": {
+                            "type": "boolean"
+                          },
+                          "unsubscribe": {
+                            "type": "boolean"
+                          },
+                          "group_unsubscribe": {
+                            "type": "boolean"
+                          },
+                          "group_resubscribe": {
+                            "type": "boolean"
+                          },
+                          "spam_report": {
+                            "type": "boolean"
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/user/webhooks/event/settings/{id}": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getEventWebhookById",
+        "summary": "One webhook",
+        "responses": {
+          "200": {
+            "description": "The webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such webhook of this account",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      },
+      "patch": {
+        "operationId": "updateEventWebhook",
+        "summary": "Change a webhook's settings",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "enabled": {
+                    "type": "boolean"
+                  },
+                  "url": {
+                    "type": "string",
+                    "format": "uri"
+                  },
+                  "friendly_name": {
+                    "type": "string",
+                    "maxLength": 100
+                  },
+                  "processed": {
+                    "type": "boolean"
+                  },
+                  "delivered": {
+                    "type": "boolean"
+                  },
+                  "deferred": {
+                    "type": "boolean"
+                  },
+                  "bounce": {
+                    "type": "boolean"
+                  },
+                  "dropped": {
+                    "type": "boolean"
+                  },
+                  "open": {
+                    "type": "boolean"
+                  },
+                  "click": {
+                    "type": "boolean"
+                  },
+                  "unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_unsubscribe": {
+                    "type": "boolean"
+                  },
+                  "group_resubscribe": {
+                    "type": "boolean"
+                  },
+                  "spam_report": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "enabled",
+                    "url",
+                    "friendly_name",
+                    "created_date",
+                    "updated_date",
+                    "public_key",
+                    "processed",
+                    "delivered",
+                    "deferred",
+                    "bounce",
+                    "dropped",
+                    "open",
+                    "click",
+                    "unsubscribe",
+                    "group_unsubscribe",
+                    "group_resubscribe",
+                    "spam_report"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "enabled": {
+                      "type": "boolean"
+                    },
+                    "url": {
+                      "type": "string"
+                    },
+                    "friendly_name": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    },
+                    "created_date": {
+                      "type": "string"
+                    },
+                    "updated_date": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    },
+                    "processed": {
+                      "type": "boolean"
+                    },
+                    "delivered": {
+                      "type": "boolean"
+                    },
+                    "deferred": {
+                      "type": "boolean"
+                    },
+                    "bounce": {
+                      "type": "boolean"
+                    },
+                    "dropped": {
+                      "type": "boolean"
+                    },
+                    "open": {
+                      "type": "boolean"
+                    },
+                    "click": {
+                      "type": "boolean"
+                    },
+                    "unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_unsubscribe": {
+                      "type": "boolean"
+                    },
+                    "group_resubscribe": {
+                      "type": "boolean"
+                    },
+                    "spam_report": {
+                      "type": "boolean"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Bad URL or settings",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body too large",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Unsupported encoding",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "operationId": "deleteEventWebhook",
+        "summary": "Remove a webhook",
+        "responses": {
+          "204": {
+            "description": "Removed"
+          },
+          "404": {
+            "description": "No such webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/user/webhooks/event/settings/signed/{id}": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "operationId": "getSignedEventWebhook",
+        "summary": "The public key batches are verified with (empty when unsigned)",
+        "responses": {
+          "200": {
+            "description": "The key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "public_key"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      },
+      "patch": {
+        "operationId": "setSignedEventWebhook",
+        "summary": "Sign with a new key, or stop signing",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "enabled"
+                ],
+                "properties": {
+                  "enabled": {
+                    "type": "boolean"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "id",
+                    "public_key"
+                  ],
+                  "properties": {
+                    "id": {
+                      "type": "string"
+                    },
+                    "public_key": {
+                      "type": "string"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "enabled missing",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body too large",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Unsupported encoding",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v3/user/webhooks/event/test": {
+      "post": {
+        "operationId": "testEventWebhook",
+        "summary": "Send one sample event to a webhook or URL",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "properties": {
+                  "id": {
+                    "type": "string"
+                  },
+                  "url": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        },
+        "responses": {
+          "204": {
+            "description": "The receiver answered 2xx"
+          },
+          "400": {
+            "description": "No URL, a refused URL, or the receiver failed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No such webhook",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body too large",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "415": {
+            "description": "Unsupported encoding",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "Missing, malformed, unknown or revoked key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key lacks the scope",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "Too many failed authentications",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Errors"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/v3/api_keys": {
       "get": {
         "operationId": "listApiKeys",
@@ -1556,9 +3051,10 @@ enum OpenAPIDocument {
             let paths = document["paths"] as? [String: [String: Any]]
         else { return [] }
         let verbs = ["get", "put", "post", "delete", "patch", "head", "options"]
+        // Literal segments win over placeholders (`settings/all` before `settings/{id}`).
         return paths.map { path, item in
             (path.split(separator: "/"), verbs.filter { item[$0] != nil }.map { $0.uppercased() })
-        }
+        }.sorted { $0.segments.filter { $0.first == "{" }.count < $1.segments.filter { $0.first == "{" }.count }
     }()
 
     /// The methods of the documented path `path` matches; nil when it matches none.

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import Logging
+import DNSClient
 import MailService
 import MailStore
 import NIOCore
@@ -16,8 +17,11 @@ public struct WebAPISettings: Sendable {
     public var maximumConnections: Int
     /// An idle keep-alive connection is closed after this long.
     public var idleTimeout: TimeAmount
+    /// Webhook URLs may resolve to loopback and private addresses (tests, private networks).
+    public var allowPrivateWebhooks: Bool
 
-    public init(hostname: String, maximumConnections: Int = 1000, idleTimeout: TimeAmount = .seconds(60)) {
+    public init(hostname: String, maximumConnections: Int = 1000, idleTimeout: TimeAmount = .seconds(60), allowPrivateWebhooks: Bool = false) {
+        self.allowPrivateWebhooks = allowPrivateWebhooks
         self.hostname = hostname
         self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout
@@ -35,12 +39,19 @@ public struct WebAPI: Sendable {
     let administration: Administration
     let directory: any DirectoryRepository
     let activity: any ActivityRepository
+    let webhooks: any WebhookRepository
+    let webhookTransport: any WebhookTransport
+    let resolver: any DNSResolver
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
-        administration: Administration, directory: any DirectoryRepository, activity: any ActivityRepository
+        administration: Administration, directory: any DirectoryRepository, activity: any ActivityRepository,
+        webhooks: any WebhookRepository, webhookTransport: any WebhookTransport, resolver: any DNSResolver
     ) {
         self.activity = activity
+        self.webhooks = webhooks
+        self.webhookTransport = webhookTransport
+        self.resolver = resolver
         self.settings = settings
         self.intake = intake
         self.authenticator = authenticator
@@ -60,6 +71,9 @@ public struct WebAPI: Sendable {
         APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
         ActivityEndpoint(activity: activity).register(on: v3)
         StatsEndpoint(activity: activity, clock: intake.clock).register(on: v3)
+        WebhookEndpoint(
+            store: webhooks, transport: webhookTransport, resolver: resolver, allowPrivate: settings.allowPrivateWebhooks, clock: intake.clock
+        ).register(on: v3)
         return router
     }
 

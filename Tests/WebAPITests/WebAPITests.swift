@@ -10,6 +10,7 @@ import MailStoreSQLite
 import NIOCore
 import SendGridProtocol
 import Testing
+import DNSClient
 
 @testable import WebAPI
 
@@ -38,7 +39,8 @@ import Testing
             settings: AbuseLimits.Settings(authFailuresBeforeDelay: 100, authFailuresBeforeBlock: authFailuresBeforeBlock))
         let api = WebAPI(
             settings: WebAPISettings(hostname: "mx.example.test"), intake: intake, authenticator: AccountAuthenticator(directory: store),
-            limits: limits, administration: admin, directory: store, activity: store)
+            limits: limits, administration: admin, directory: store, activity: store, webhooks: store, webhookTransport: RecordingTransport(),
+            resolver: ZoneResolver(records: []))
         let app = Application(router: api.router(logger: Logger(label: "test")))
         return Fixture(store: store, admin: admin, app: app, key: key)
     }
@@ -164,7 +166,8 @@ import Testing
                 #expect(
                     Set(paths.keys) == [
                         "/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}", "/v3/messages", "/v3/messages/{msg_id}",
-                        "/v3/stats",
+                        "/v3/stats", "/v3/user/webhooks/event/settings", "/v3/user/webhooks/event/settings/all",
+                        "/v3/user/webhooks/event/settings/{id}", "/v3/user/webhooks/event/settings/signed/{id}", "/v3/user/webhooks/event/test",
                     ])
                 #expect(Set(paths["/v3/api_keys/{api_key_id}"]!.keys) == ["parameters", "get", "patch", "put", "delete"])
             }
@@ -225,6 +228,41 @@ import Testing
             let id = MailSendEndpoint.makeRequestID()
             #expect(id.count == 22)
             #expect(try MailboxAddress(parsing: "\(id).0@mx.example.test").localPart == "\(id).0")
+        }
+    }
+}
+
+/// A webhook transport that records what it was given and answers as told.
+final class RecordingTransport: WebhookTransport, @unchecked Sendable {
+    let lock = NSLock()
+    var posts: [(url: String, body: [UInt8], headers: [(name: String, value: String)])] = []
+    var answer: WebhookPostResult = .answered(status: 200)
+
+    func post(url: String, body: [UInt8], headers: [(name: String, value: String)]) async -> WebhookPostResult {
+        lock.withLock {
+            posts.append((url, body, headers))
+            return answer
+        }
+    }
+}
+
+@Suite struct WebhookURLTests {
+    let zone = ZoneResolver(records: [
+        DNSRecord(name: try! DNSName("hooks.example.com"), type: DNSRecordType.a.rawValue, ttl: 60, data: .a([93, 184, 216, 34])),
+        DNSRecord(name: try! DNSName("rebind.example.com"), type: DNSRecordType.a.rawValue, ttl: 60, data: .a([127, 0, 0, 1])),
+        DNSRecord(name: try! DNSName("inside.example.com"), type: DNSRecordType.a.rawValue, ttl: 60, data: .a([10, 1, 2, 3])),
+    ])
+
+    @Test func publicAddressesOnlyUnlessAllowed() async {
+        #expect(await WebhookURL.check("https://hooks.example.com/in", resolver: zone, allowPrivate: false) == .success(WebhookURL(host: "hooks.example.com", address: "93.184.216.34")))
+        #expect(await WebhookURL.check("http://rebind.example.com/", resolver: zone, allowPrivate: false) == .failure(.privateAddress(host: "rebind.example.com", address: "127.0.0.1")))
+        #expect(await WebhookURL.check("http://inside.example.com/", resolver: zone, allowPrivate: false) == .failure(.privateAddress(host: "inside.example.com", address: "10.1.2.3")))
+        #expect(await WebhookURL.check("http://127.0.0.1:9/x", resolver: zone, allowPrivate: false) == .failure(.privateAddress(host: "127.0.0.1", address: "127.0.0.1")))
+        #expect(await WebhookURL.check("http://[::1]:9/x", resolver: zone, allowPrivate: false) == .failure(.privateAddress(host: "::1", address: "::1")))
+        #expect(await WebhookURL.check("http://127.0.0.1:9/x", resolver: zone, allowPrivate: true) == .success(WebhookURL(host: "127.0.0.1", address: "127.0.0.1")))
+        #expect(await WebhookURL.check("http://nowhere.example.com/", resolver: zone, allowPrivate: true) == .failure(.unresolvable("nowhere.example.com")))
+        for bad in ["ftp://hooks.example.com/", "hooks.example.com/x", "http:///x", "http://user:pw@hooks.example.com/", "https://" + String(repeating: "a", count: 2100)] {
+            #expect(await WebhookURL.check(bad, resolver: zone, allowPrivate: true) == .failure(.malformed), "\(bad)")
         }
     }
 }

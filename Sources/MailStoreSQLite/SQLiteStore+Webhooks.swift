@@ -1,0 +1,102 @@
+import Foundation
+import GRDB
+import MailCore
+import MailStore
+
+extension SQLiteStore: WebhookRepository {
+    public func addWebhook(_ webhook: EventWebhook) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO webhooks(id, account, url, enabled, friendly_name, events, signing_key, created_at, updated_at, cursor,
+                                         failures, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    webhook.id, webhook.account, webhook.url, webhook.enabled, webhook.friendlyName, webhook.events.sorted().joined(separator: " "),
+                    webhook.signingKey, webhook.createdAt, webhook.updatedAt, webhook.cursor, webhook.failures, webhook.nextAttemptAt,
+                ])
+        }
+    }
+
+    public func webhooks(account: String) async throws(StoreError) -> [EventWebhook] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE account = ? ORDER BY created_at, id", arguments: [account]).map(Self.webhook(from:))
+        }
+    }
+
+    public func webhook(id: String) async throws(StoreError) -> EventWebhook? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM webhooks WHERE id = ?", arguments: [id]).map(Self.webhook(from:)) }
+    }
+
+    public func updateWebhookSettings(_ webhook: EventWebhook) async throws(StoreError) -> Bool {
+        try await write { db in
+            try db.execute(
+                sql: """
+                    UPDATE webhooks SET url = ?, enabled = ?, friendly_name = ?, events = ?, signing_key = ?, updated_at = ?,
+                        failures = CASE WHEN url = ? THEN failures ELSE 0 END,
+                        next_attempt_at = CASE WHEN url = ? THEN next_attempt_at ELSE 0 END
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    webhook.url, webhook.enabled, webhook.friendlyName, webhook.events.sorted().joined(separator: " "), webhook.signingKey,
+                    webhook.updatedAt, webhook.url, webhook.url, webhook.id,
+                ])
+            return db.changesCount > 0
+        }
+    }
+
+    public func removeWebhook(id: String) async throws(StoreError) -> Bool {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM webhooks WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+
+    public func dueWebhooks(now: Int) async throws(StoreError) -> [EventWebhook] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM webhooks WHERE enabled AND next_attempt_at <= ? ORDER BY id", arguments: [now])
+                .map(Self.webhook(from:))
+        }
+    }
+
+    public func events(account: String, after cursor: Int, limit: Int) async throws(StoreError) -> [AccountEvent] {
+        try await read { db in
+            // Events ids grow with commit order here (one writer), so a cursor never skips a row.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id AS event_id, e.at, e.recipient, e.type, e.mx_host, e.tls, e.reply, e.attempt, \(Self.activityColumns)
+                    FROM events e JOIN messages m ON m.id = e.message_id JOIN recipients r ON r.message_id = e.message_id AND r.position = e.position
+                    WHERE e.id > ? AND m.auth_account = ? ORDER BY e.id LIMIT ?
+                    """, arguments: [cursor, account, limit])
+            return rows.map { row in
+                let recipient = Self.activity(from: row)
+                let event = QueueEvent(
+                    id: row["event_id"], at: row["at"], messageID: recipient.queueID, recipient: row["recipient"], type: row["type"],
+                    mxHost: row["mx_host"], tls: row["tls"], reply: row["reply"], position: recipient.position, attempt: row["attempt"])
+                return AccountEvent(event: event, recipient: recipient)
+            }
+        }
+    }
+
+    public func recordWebhookDelivery(id: String, cursor: Int, failures: Int, nextAttemptAt: Int) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE webhooks SET cursor = MAX(cursor, ?), failures = ?, next_attempt_at = ? WHERE id = ?",
+                arguments: [cursor, failures, nextAttemptAt, id])
+        }
+    }
+
+    public func lastEventID() async throws(StoreError) -> Int {
+        try await read { db in try Int.fetchOne(db, sql: "SELECT MAX(id) FROM events") ?? 0 }
+    }
+
+    static func webhook(from row: Row) -> EventWebhook {
+        EventWebhook(
+            id: row["id"], account: row["account"], url: row["url"], enabled: row["enabled"], friendlyName: row["friendly_name"],
+            events: Set((row["events"] as String).split(separator: " ").map(String.init)), signingKey: row["signing_key"],
+            createdAt: row["created_at"], updatedAt: row["updated_at"], cursor: row["cursor"], failures: row["failures"],
+            nextAttemptAt: row["next_attempt_at"])
+    }
+}
