@@ -306,13 +306,15 @@ def test_schemathesis_finds_no_5xx_and_every_answer_conforms_to_the_served_docum
     (examples, coverage, fuzzing and stateful phases): no 5xx, every answer's status, headers and
     body conform, schema-violating requests are refused. Excluded: "schema-valid request
     accepted", because SendGrid's cross-field rules (the document's description lists them) make
-    some schema-valid requests a correct 400."""
+    some schema-valid requests a correct 400. The webhook operations are left out here: generated
+    URLs include public IP literals, which Tern would dial (tests talk to loopback only); they
+    are exercised with real receivers in test_http_webhooks.py."""
     import os
     import subprocess
     binary = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".venv", "bin", "schemathesis")
     result = subprocess.run(
         [binary, "run", f"{api.http_url}/v3/openapi.json", "-H", f"Authorization: Bearer {api.key}", "--checks", "all",
-         "--exclude-checks", "positive_data_acceptance", "-n", "25", "--generation-deterministic", "--request-timeout", "20"],
+         "--exclude-checks", "positive_data_acceptance", "--exclude-path-regex", "^/v3/user/webhooks", "-n", "25", "--generation-deterministic", "--request-timeout", "20"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
