@@ -58,7 +58,7 @@ public struct AddedUser: Sendable, Equatable {
 /// Hosted domains with their DKIM keys, users with every credential form, API keys, plans,
 /// aliases and quotas: what the CLI, the HTTP API and the dashboard change, in one place.
 public struct Administration: Sendable {
-    public typealias Store = DirectoryRepository & SigningKeyRepository & MailboxRepository
+    public typealias Store = DirectoryRepository & SigningKeyRepository & MailboxRepository & SuppressionRepository
 
     let store: any Store
     /// The MX host name the domain records point at.
@@ -324,6 +324,35 @@ public struct Administration: Sendable {
         guard try await run({ () async throws(StoreError) in try await store.revokeAPIKey(id: id, at: now) }) else {
             throw .notFound("no active key \(id)")
         }
+    }
+
+    // MARK: - Suppressions
+
+    /// The entries of one of an account's lists (`.group` with `group`), newest first.
+    public func suppressions(of email: String, list: SuppressionList, group: Int = 0) async throws(AdministrationError) -> [Suppression] {
+        let account = try Self.address(email)
+        return try await run { () async throws(StoreError) in
+            try await store.suppressions(account: account, list: list, groupID: group, email: nil, from: nil, to: nil, limit: 100_000, offset: 0)
+        }
+    }
+
+    /// Puts `address` on a list of `account` (mail to it is then dropped, blocks excepted).
+    public func suppress(_ address: String, for email: String, list: SuppressionList, group: Int = 0) async throws(AdministrationError) -> String {
+        let account = try Self.address(email)
+        guard (try? MailboxAddress(parsing: address, allowUTF8: true)) != nil else { throw .invalid("\(address) is not a valid address") }
+        if list == .group, group <= 0 { throw .invalid("a group entry needs --group ID") }
+        let entry = Suppression(account: account, list: list, groupID: list == .group ? group : 0, email: address, createdAt: clock(), reason: "added by an administrator")
+        try await run { () async throws(StoreError) in try await store.addSuppressions([entry]) }
+        return entry.email
+    }
+
+    /// Takes `address` off a list of `account`.
+    public func unsuppress(_ address: String, for email: String, list: SuppressionList, group: Int = 0) async throws(AdministrationError) {
+        let account = try Self.address(email)
+        let removed = try await run { () async throws(StoreError) in
+            try await store.removeSuppressions(account: account, list: list, groupID: list == .group ? group : 0, emails: [address])
+        }
+        guard removed > 0 else { throw .notFound("\(address) is not on \(account)'s \(list.rawValue) list") }
     }
 
     // MARK: - Aliases

@@ -12,8 +12,13 @@ public struct Submission: Sendable {
     public var notBefore: Int?
     /// Categories, custom args and group for the message's events.
     public var tags: MessageTags
+    /// Suppression lists this message ignores (`mail_settings.bypass_*`).
+    public var bypass: SuppressionBypass
 
-    public init(envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil, tags: MessageTags = MessageTags()) {
+    public init(
+        envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil, tags: MessageTags = MessageTags(), bypass: SuppressionBypass = []
+    ) {
+        self.bypass = bypass
         self.envelope = envelope
         self.content = content
         self.notBefore = notBefore
@@ -91,6 +96,7 @@ extension MessageIntake {
             case .success(var message):
                 message.notBefore = submission.notBefore
                 if !submission.tags.isEmpty { message.tags = submission.tags }
+                applySuppressions(&message, account: account, bypass: submission.bypass)
                 message.request = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
                 ordinal += submission.envelope.recipients.count
                 messages.append(message)

@@ -29,6 +29,8 @@ public struct MessageIntake: Sendable {
     public var authentication: MessageAuthentication?
     /// Hosted mailboxes, for the quota check of a whole message; nil skips it.
     public var mailboxes: (any MailboxRepository)?
+    /// Accounts' suppression lists: their recipients are dropped, not sent; nil checks none.
+    public var suppressions: (any SuppressionRepository)?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -180,7 +182,9 @@ public struct MessageIntake: Sendable {
         guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
             switch prepared(envelope, content: content, withProtocol: withProtocol, origin: origin, now: now) {
             case .failure(let refusal): completion(.failure(refusal))
-            case .success(let message): enqueue([message], account: origin.account) { completion($0.map { $0[0] }) }
+            case .success(var message):
+                if let account = origin.account { applySuppressions(&message, account: account, bypass: []) }
+                enqueue([message], account: origin.account) { completion($0.map { $0[0] }) }
             }
             return
         }
@@ -268,6 +272,20 @@ public struct MessageIntake: Sendable {
         }
         prepared.tags = tags
         return .success(prepared)
+    }
+
+    /// Marks the recipients of an account's message that are on its suppression lists (the
+    /// global ones and the message's group) as dropped, with SendGrid's reason, unless
+    /// `bypass` ignores that list. One indexed read per recipient; none without lists.
+    func applySuppressions(_ message: inout IncomingMessage, account: String, bypass: SuppressionBypass) {
+        guard let suppressions, bypass != .all else { return }
+        let addresses = message.envelope.recipients.map { $0.path.mailbox?.description.lowercased() ?? "" }
+        guard let found = try? suppressions.suppressedAddresses(account: account, addresses: addresses, group: message.tags.asmGroupID),
+            !found.isEmpty
+        else { return }
+        for (position, address) in addresses.enumerated() {
+            if let list = found[address], !bypass.ignores(list), let reason = list.dropReason { message.dropped[position] = reason }
+        }
     }
 
     /// `message` without `fields` (found in it by `MessageHeader`).

@@ -80,11 +80,14 @@ public struct DailyEvents: Hashable, Sendable {
     public var day: Int
     public var counts: [String: Int]
     public var bounceReplies: [String]
+    /// The reasons of the day's drops (SendGrid's: "Bounced Address", …).
+    public var dropReasons: [String]
 
-    public init(day: Int, counts: [String: Int] = [:], bounceReplies: [String] = []) {
+    public init(day: Int, counts: [String: Int] = [:], bounceReplies: [String] = [], dropReasons: [String] = []) {
         self.day = day
         self.counts = counts
         self.bounceReplies = bounceReplies
+        self.dropReasons = dropReasons
     }
 }
 

@@ -41,6 +41,8 @@ public enum RecipientState: String, Hashable, Sendable, CaseIterable {
     case deferred
     case delivered
     case bounced
+    /// Not sent: the address is on a suppression list (SendGrid's `dropped`).
+    case dropped
 }
 
 /// One recipient row of the queue.
@@ -135,6 +137,9 @@ public struct IncomingMessage: Sendable {
     public var request: SendRequestReference?
     /// Categories, custom args and suppression group for the message's events.
     public var tags = MessageTags()
+    /// Recipients (by position) that are on a suppression list: stored as dropped with the
+    /// reason, never sent.
+    public var dropped: [Int: String] = [:]
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,

@@ -77,7 +77,7 @@ extension SQLiteStore: ActivityRepository {
                 db,
                 sql: """
                     SELECT (e.at / 86400) * 86400 AS day, e.type, COUNT(*) AS n FROM events e JOIN messages m ON m.id = e.message_id
-                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type != 'bounced' GROUP BY day, e.type
+                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type NOT IN ('bounced', 'dropped') GROUP BY day, e.type
                     """, arguments: [account, from, to])
             for row in counted {
                 let day: Int = row["day"]
@@ -86,13 +86,18 @@ extension SQLiteStore: ActivityRepository {
             let bounces = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT (e.at / 86400) * 86400 AS day, e.reply FROM events e JOIN messages m ON m.id = e.message_id
-                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type = 'bounced'
+                    SELECT (e.at / 86400) * 86400 AS day, e.type, e.reply FROM events e JOIN messages m ON m.id = e.message_id
+                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type IN ('bounced', 'dropped')
                     """, arguments: [account, from, to])
             for row in bounces {
                 let day: Int = row["day"]
-                days[day, default: DailyEvents(day: day)].counts["bounced", default: 0] += 1
-                days[day, default: DailyEvents(day: day)].bounceReplies.append((row["reply"] as String?) ?? "")
+                let type: String = row["type"]
+                days[day, default: DailyEvents(day: day)].counts[type, default: 0] += 1
+                if type == "bounced" {
+                    days[day, default: DailyEvents(day: day)].bounceReplies.append((row["reply"] as String?) ?? "")
+                } else {
+                    days[day, default: DailyEvents(day: day)].dropReasons.append((row["reply"] as String?) ?? "")
+                }
             }
             return days.values.sorted { $0.day < $1.day }
         }

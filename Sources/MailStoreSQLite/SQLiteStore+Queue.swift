@@ -137,19 +137,28 @@ extension SQLiteStore: QueueRepository {
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
         for (position, recipient) in q.recipients.enumerated() {
+            // A suppressed recipient is stored as dropped, with its reason: never sent, no DSN.
+            let drop = message.dropped[position]
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at)
-                    VALUES (?, ?, ?, 'queued', ?, ?, ?)
+                    INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
-                    q.id, position, recipient.address, recipient.notify?.description, recipient.originalRecipient?.description, due,
+                    q.id, position, recipient.address, drop == nil ? "queued" : "dropped", recipient.notify?.description,
+                    recipient.originalRecipient?.description, drop == nil ? due : nil, drop,
                 ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
                 reply: nil, position: position)
+            if let drop {
+                try insertEvent(
+                    db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.dropped.rawValue, mxHost: nil,
+                    tls: nil, reply: drop, position: position)
+            }
         }
+        if !message.dropped.isEmpty { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
     }
 }
 
@@ -219,6 +228,9 @@ extension SQLiteStore: DeliveryQueue {
                 if !outcome.expansion.isEmpty {
                     try Self.insertExpansion(db, messageID: outcome.messageID, position: outcome.position, targets: outcome.expansion, at: at)
                 }
+                if outcome.state == .bounced, let reply = outcome.reply, let list = SuppressionList.forFailure(reply: reply) {
+                    try Self.suppressFailed(db, messageID: outcome.messageID, address: outcome.recipient, list: list, reply: reply, at: at)
+                }
                 if outcome.countsAsAttempt {
                     try Self.insertEvent(
                         db, at: at, messageID: outcome.messageID, recipient: outcome.recipient, type: outcome.state.rawValue,
@@ -232,12 +244,22 @@ extension SQLiteStore: DeliveryQueue {
         }
     }
 
+    /// A permanent failure of an account's message puts the address on that account's bounces,
+    /// blocks or invalid_emails list, in the transaction that records the failure.
+    static func suppressFailed(_ db: Database, messageID: String, address: String, list: SuppressionList, reply: String, at: Int) throws {
+        guard let account = try String.fetchOne(db.cachedStatement(sql: "SELECT auth_account FROM messages WHERE id = ?"), arguments: [messageID])
+        else { return }
+        try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO suppressions(account, list, group_id, email, created_at, reason, status) VALUES (?, ?, 0, ?, ?, ?, ?)"
+        ).execute(arguments: [account, list.rawValue, address.lowercased(), at, reply, EnhancedStatusText(reply: reply)?.description])
+    }
+
     /// Overwrites a message's content once nothing refers to it: every recipient delivered or
     /// bounced (bounces are their own messages by then) and no mailbox entry. With
     /// `secure_delete` on, SQLite zeroes the freed pages, so the bytes do not linger in the file.
     static func deleteContentIfUnreferenced(_ db: Database, messageID: String, at: Int) throws {
         let pending = try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced') LIMIT 1"),
+            db.cachedStatement(sql: "SELECT 1 FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'dropped') LIMIT 1"),
             arguments: [messageID]) ?? false
         guard !pending else { return }
         let held = try Bool.fetchOne(

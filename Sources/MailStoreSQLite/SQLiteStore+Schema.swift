@@ -214,6 +214,31 @@ extension SQLiteStore {
                     CREATE INDEX webhooks_account ON webhooks(account);
                     """)
         }
+        migrator.registerMigration("v15-suppressions") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE suppressions(
+                        account TEXT NOT NULL,
+                        list TEXT NOT NULL,
+                        group_id INTEGER NOT NULL DEFAULT 0,
+                        email TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        reason TEXT,
+                        status TEXT,
+                        PRIMARY KEY(account, email, list, group_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX suppressions_list ON suppressions(account, list, group_id, created_at);
+                    CREATE TABLE suppression_groups(
+                        id INTEGER PRIMARY KEY,
+                        account TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        description TEXT NOT NULL,
+                        is_default INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX suppression_groups_account ON suppression_groups(account);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,5 @@
+import MailCore
+
 /// What the store knows about one event, in the terms SendGrid's event shape needs.
 public struct EventFacts: Hashable, Sendable {
     public var id: Int
@@ -98,7 +100,7 @@ public enum EventPayload {
             object["reason"] = .string(facts.reply ?? "")
             object["bounce_classification"] = .string(classification)
         case "dropped":
-            object["reason"] = .string(facts.dropReason ?? "Invalid")
+            object["reason"] = .string(facts.dropReason ?? facts.reply ?? "Invalid")
         default:
             break
         }
@@ -115,14 +117,7 @@ public enum EventPayload {
     }
 
     /// The enhanced status code (RFC 3463) of a reply line, e.g. "5.1.1" in "550 5.1.1 …".
-    public static func enhancedStatus(in reply: String) -> String? {
-        let words = reply.split(separator: " ", maxSplits: 2)
-        guard words.count >= 2 else { return nil }
-        let parts = words[1].split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, ["2", "4", "5"].contains(parts[0]), parts.dropFirst().allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isNumber) })
-        else { return nil }
-        return String(words[1])
-    }
+    public static func enhancedStatus(in reply: String) -> String? { EnhancedStatusText(reply: reply)?.description }
 
     /// SendGrid's bounce classification of an enhanced status code (RFC 3463 §3.3–3.9).
     public static func bounceClassification(status: String) -> String {

@@ -33,7 +33,7 @@ public struct StatsMetrics: Hashable, Sendable, Encodable {
 
     /// Metrics from Tern's event counts (`queued`, `delivered`, `deferred`, `bounced`, …) and
     /// the replies of the bounces (blocked and bounced are told apart as in events).
-    public init(counts: [String: Int], bounceReplies: [String]) {
+    public init(counts: [String: Int], bounceReplies: [String], dropReasons: [String] = []) {
         processed = counts["queued"] ?? 0
         delivered = counts["delivered"] ?? 0
         deferred = counts["deferred"] ?? 0
@@ -41,8 +41,17 @@ public struct StatsMetrics: Hashable, Sendable, Encodable {
             let classification = EventPayload.bounceClassification(status: EventPayload.enhancedStatus(in: reply) ?? "5.0.0")
             if classification == "Reputation" || classification == "Content" { blocks += 1 } else { bounces += 1 }
         }
-        // SendGrid counts a request per recipient: processed ones and dropped ones.
-        requests = processed + (counts["dropped"] ?? 0)
+        for reason in dropReasons {
+            switch reason {
+            case "Bounced Address": bounceDrops += 1
+            case "Spam Reporting Address": spamReportDrops += 1
+            case "Unsubscribed Address": unsubscribeDrops += 1
+            default: invalidEmails += 1
+            }
+        }
+        // SendGrid counts a request per recipient. A dropped recipient here was processed
+        // first (its message was accepted), so requests are the processed ones.
+        requests = processed
     }
 
     public static func + (lhs: StatsMetrics, rhs: StatsMetrics) -> StatsMetrics {

@@ -121,6 +121,7 @@ public enum TernRuntime {
             hasFreeSpace: { probe.hasRoom() })
         policy.authentication = authentication
         policy.mailboxes = environment.store
+        policy.intake.suppressions = environment.store
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
         // AUTH from the same client, and connection caps cover all listeners together.
@@ -180,7 +181,7 @@ public enum TernRuntime {
                 allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
             intake: policy.intake, authenticator: authenticator, limits: abuseLimits, administration: environment.administration,
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
-            resolver: resolver)
+            resolver: resolver, suppressions: environment.store)
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

@@ -151,7 +151,7 @@ struct ActivityEndpoint {
     static func status(_ state: RecipientState) -> String {
         switch state {
         case .delivered: "delivered"
-        case .bounced: "not_delivered"
+        case .bounced, .dropped: "not_delivered"
         case .queued, .delivering, .deferred: "processed"
         }
     }

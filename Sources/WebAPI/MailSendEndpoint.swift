@@ -94,7 +94,19 @@ struct MailSendEndpoint {
         let content = ByteBuffer(bytes: message.composed.render(boundary: makeBoundary))
         return Submission(
             envelope: Envelope(reversePath: sender, mailParameters: parameters, recipients: recipients), content: content,
-            notBefore: message.sendAt, tags: MessageTags(categories: body.categories ?? [], customArgs: message.customArgs, asmGroupID: body.asm?.groupID))
+            notBefore: message.sendAt, tags: MessageTags(categories: body.categories ?? [], customArgs: message.customArgs, asmGroupID: body.asm?.groupID),
+            bypass: bypass(body.mailSettings))
+    }
+
+    /// The suppression lists `mail_settings` tells this request to ignore.
+    static func bypass(_ settings: MailSendRequest.MailSettings?) -> SuppressionBypass {
+        guard let settings else { return [] }
+        if settings.bypassListManagement?.enable == true { return .all }
+        var bypass: SuppressionBypass = []
+        if settings.bypassBounceManagement?.enable == true { bypass.insert(.bounces) }
+        if settings.bypassSpamManagement?.enable == true { bypass.insert(.spamReports) }
+        if settings.bypassUnsubscribeManagement?.enable == true { bypass.insert(.unsubscribes) }
+        return bypass
     }
 
     /// The request field of recipient `position` (to, then cc, then bcc) of personalization `index`.

@@ -49,7 +49,7 @@ struct StatsEndpoint {
         }
         guard errors.isEmpty, let start else { throw APIFailure(.badRequest, errors) }
         let days = try await activity.dailyEvents(account: key.user, from: start, to: end + 86400)
-        let byDay = Dictionary(uniqueKeysWithValues: days.map { ($0.day, StatsMetrics(counts: $0.counts, bounceReplies: $0.bounceReplies)) })
+        let byDay = Dictionary(uniqueKeysWithValues: days.map { ($0.day, StatsMetrics(counts: $0.counts, bounceReplies: $0.bounceReplies, dropReasons: $0.dropReasons)) })
         var periods: [(label: Int, metrics: StatsMetrics)] = []
         for day in stride(from: start, through: end, by: 86400) {
             let metrics = byDay[day] ?? StatsMetrics()

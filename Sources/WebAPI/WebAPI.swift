@@ -42,12 +42,15 @@ public struct WebAPI: Sendable {
     let webhooks: any WebhookRepository
     let webhookTransport: any WebhookTransport
     let resolver: any DNSResolver
+    let suppressions: any SuppressionRepository
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
         administration: Administration, directory: any DirectoryRepository, activity: any ActivityRepository,
-        webhooks: any WebhookRepository, webhookTransport: any WebhookTransport, resolver: any DNSResolver
+        webhooks: any WebhookRepository, webhookTransport: any WebhookTransport, resolver: any DNSResolver,
+        suppressions: any SuppressionRepository
     ) {
+        self.suppressions = suppressions
         self.activity = activity
         self.webhooks = webhooks
         self.webhookTransport = webhookTransport
@@ -74,6 +77,7 @@ public struct WebAPI: Sendable {
         WebhookEndpoint(
             store: webhooks, transport: webhookTransport, resolver: resolver, allowPrivate: settings.allowPrivateWebhooks, clock: intake.clock
         ).register(on: v3)
+        SuppressionEndpoint(store: suppressions, clock: intake.clock).register(on: v3)
         return router
     }
 

@@ -40,7 +40,7 @@ import DNSClient
         let api = WebAPI(
             settings: WebAPISettings(hostname: "mx.example.test"), intake: intake, authenticator: AccountAuthenticator(directory: store),
             limits: limits, administration: admin, directory: store, activity: store, webhooks: store, webhookTransport: RecordingTransport(),
-            resolver: ZoneResolver(records: []))
+            resolver: ZoneResolver(records: []), suppressions: store)
         let app = Application(router: api.router(logger: Logger(label: "test")))
         return Fixture(store: store, admin: admin, app: app, key: key)
     }
