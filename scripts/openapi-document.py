@@ -6,6 +6,13 @@ import json
 import os
 err = {"$ref": "#/components/schemas/Errors"}
 def JSON(schema): return {"application/json": {"schema": schema}}
+LISTS = ["bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes"]
+SUPPRESSION = {"type": "object", "required": ["created", "email"], "properties": {"created": {"type": "integer"}, "email": {"type": "string"},
+               "reason": {"type": "string"}, "status": {"type": "string"}, "ip": {"type": "string"}}}
+RECIPIENTS = {"type": "object", "required": ["recipient_emails"], "properties": {"recipient_emails": {"type": "array", "minItems": 1, "maxItems": 1000,
+              "items": {"type": "string", "format": "email"}}}}
+GROUP = {"type": "object", "required": ["id", "name", "description", "is_default"], "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+         "description": {"type": "string"}, "is_default": {"type": "boolean"}, "unsubscribes": {"type": "integer"}}}
 FLAGS = ["processed", "delivered", "deferred", "bounce", "dropped", "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spam_report"]
 WEBHOOK = {"type": "object", "required": ["id", "enabled", "url", "friendly_name", "created_date", "updated_date", "public_key"] + FLAGS,
            "properties": dict({"id": {"type": "string"}, "enabled": {"type": "boolean"}, "url": {"type": "string"},
@@ -96,6 +103,71 @@ doc = {
       "requestBody": {"required": True, "content": JSON({"type": "object", "properties": {"id": {"type": "string"}, "url": {"type": "string"}}})},
       "responses": dict({"204": {"description": "The receiver answered 2xx"}, "400": errresp("No URL, a refused URL, or the receiver failed"),
                          "404": errresp("No such webhook"), "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/suppression/{list}": {
+    "parameters": [{"name": "list", "in": "path", "required": True, "schema": {"type": "string", "enum": LISTS}}],
+    "get": {"operationId": "listSuppressions", "summary": "One global list, newest first (scope suppressions)",
+      "parameters": [{"name": "start_time", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}},
+                     {"name": "end_time", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}},
+                     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 1000000}},
+                     {"name": "email", "in": "query", "schema": {"type": "string"}}],
+      "responses": dict({"200": {"description": "Entries", "content": JSON({"type": "array", "items": SUPPRESSION})}, "400": errresp("Bad parameters"),
+                         "404": errresp("No such list")}, **common)},
+    "delete": {"operationId": "deleteSuppressions", "summary": "Remove some entries, or all",
+      "requestBody": {"required": True, "content": JSON({"type": "object", "properties": {"delete_all": {"type": "boolean"},
+          "emails": {"type": "array", "maxItems": 1000, "items": {"type": "string"}}}})},
+      "responses": dict({"204": {"description": "Removed"}, "400": errresp("Neither delete_all nor emails"), "404": errresp("No such list"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/suppression/{list}/{email}": {
+    "parameters": [{"name": "list", "in": "path", "required": True, "schema": {"type": "string", "enum": LISTS}},
+                   {"name": "email", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getSuppression", "summary": "One address's entry (an empty array when it is not listed)",
+      "responses": dict({"200": {"description": "Entries", "content": JSON({"type": "array", "items": SUPPRESSION})}, "404": errresp("No such list")}, **common)},
+    "delete": {"operationId": "deleteSuppression", "summary": "Take an address off the list",
+      "responses": dict({"204": {"description": "Removed"}, "404": errresp("Not listed")}, **common)}},
+  "/v3/asm/suppressions/global": {"post": {"operationId": "addGlobalUnsubscribes", "summary": "Unsubscribe addresses from everything",
+      "requestBody": {"required": True, "content": JSON(RECIPIENTS)},
+      "responses": dict({"201": {"description": "Added", "content": JSON(RECIPIENTS)}, "400": errresp("Bad addresses"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/asm/suppressions/global/{email}": {
+    "parameters": [{"name": "email", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getGlobalUnsubscribe", "summary": "{recipient_email} when unsubscribed, {} otherwise",
+      "responses": dict({"200": {"description": "The entry", "content": JSON({"type": "object", "properties": {"recipient_email": {"type": "string"}}})},
+                         "404": errresp("Bad address")}, **common)},
+    "delete": {"operationId": "deleteGlobalUnsubscribe", "summary": "Subscribe an address again",
+      "responses": dict({"204": {"description": "Removed"}, "404": errresp("Bad address")}, **common)}},
+  "/v3/asm/groups": {
+    "get": {"operationId": "listGroups", "summary": "Suppression groups",
+      "responses": dict({"200": {"description": "Groups", "content": JSON({"type": "array", "items": GROUP})}}, **common)},
+    "post": {"operationId": "createGroup", "summary": "A new suppression group",
+      "requestBody": {"required": True, "content": JSON({"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 30},
+          "description": {"type": "string", "maxLength": 100}, "is_default": {"type": "boolean"}}})},
+      "responses": dict({"201": {"description": "The group", "content": JSON(GROUP)}, "400": errresp("Bad name or too many groups"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/asm/groups/{group}": {
+    "parameters": [{"name": "group", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "get": {"operationId": "getGroup", "summary": "One group",
+      "responses": dict({"200": {"description": "The group", "content": JSON(GROUP)}, "404": errresp("No such group")}, **common)},
+    "patch": {"operationId": "updateGroup", "summary": "Change a group",
+      "requestBody": {"required": True, "content": JSON({"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 30},
+          "description": {"type": "string", "maxLength": 100}, "is_default": {"type": "boolean"}}})},
+      "responses": dict({"200": {"description": "The group", "content": JSON(GROUP)}, "400": errresp("Bad name"), "404": errresp("No such group"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)},
+    "delete": {"operationId": "deleteGroup", "summary": "Remove a group and its unsubscribes",
+      "responses": dict({"204": {"description": "Removed"}, "404": errresp("No such group")}, **common)}},
+  "/v3/asm/groups/{group}/suppressions": {
+    "parameters": [{"name": "group", "in": "path", "required": True, "schema": {"type": "integer"}}],
+    "get": {"operationId": "listGroupSuppressions", "summary": "The group's unsubscribed addresses",
+      "responses": dict({"200": {"description": "Addresses", "content": JSON({"type": "array", "items": {"type": "string"}})}, "404": errresp("No such group")}, **common)},
+    "post": {"operationId": "addGroupSuppressions", "summary": "Unsubscribe addresses from the group",
+      "requestBody": {"required": True, "content": JSON(RECIPIENTS)},
+      "responses": dict({"201": {"description": "Added", "content": JSON(RECIPIENTS)}, "400": errresp("Bad addresses"), "404": errresp("No such group"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding")}, **common)}},
+  "/v3/asm/groups/{group}/suppressions/{email}": {
+    "parameters": [{"name": "group", "in": "path", "required": True, "schema": {"type": "integer"}},
+                   {"name": "email", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "delete": {"operationId": "deleteGroupSuppression", "summary": "Subscribe an address to the group again",
+      "responses": dict({"204": {"description": "Removed"}, "404": errresp("No such group")}, **common)}},
   "/v3/api_keys": {
     "get": {"operationId": "listApiKeys", "summary": "List the account's live keys (scope api_keys)",
        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],
