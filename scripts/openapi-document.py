@@ -6,6 +6,9 @@ import json
 import os
 err = {"$ref": "#/components/schemas/Errors"}
 def JSON(schema): return {"application/json": {"schema": schema}}
+SANDBOX = {"type": "object", "required": ["id", "from_email", "to", "subject", "created", "size", "raw"], "properties": {"id": {"type": "string"},
+           "from_email": {"type": "string"}, "to": {"type": "array", "items": {"type": "string"}}, "subject": {"type": "string"},
+           "created": {"type": "string"}, "size": {"type": "integer"}, "raw": {"type": "string"}}}
 LISTS = ["bounces", "blocks", "spam_reports", "invalid_emails", "unsubscribes"]
 SUPPRESSION = {"type": "object", "required": ["created", "email"], "properties": {"created": {"type": "integer"}, "email": {"type": "string"},
                "reason": {"type": "string"}, "status": {"type": "string"}, "ip": {"type": "string"}}}
@@ -168,6 +171,19 @@ doc = {
                    {"name": "email", "in": "path", "required": True, "schema": {"type": "string"}}],
     "delete": {"operationId": "deleteGroupSuppression", "summary": "Subscribe an address to the group again",
       "responses": dict({"204": {"description": "Removed"}, "404": errresp("No such group")}, **common)}},
+  "/v3/sandbox/messages": {"get": {"operationId": "listSandboxMessages", "summary": "The sandbox inbox, newest first (scope messages.read)",
+      "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+      "responses": dict({"200": {"description": "Messages", "content": JSON({"type": "object", "required": ["messages"],
+          "properties": {"messages": {"type": "array", "items": SANDBOX}}})}, "400": errresp("Bad limit")}, **common)}},
+  "/v3/sandbox/messages/{id}": {
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getSandboxMessage", "summary": "One sandbox message",
+      "responses": dict({"200": {"description": "The message", "content": JSON(SANDBOX)}, "404": errresp("No such message")}, **common)}},
+  "/v3/sandbox/messages/{id}/raw": {
+    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+    "get": {"operationId": "getSandboxMessageSource", "summary": "The message as stored (DKIM-signed)",
+      "responses": dict({"200": {"description": "The source", "content": {"message/rfc822": {"schema": {"type": "string"}}}},
+                         "404": errresp("No such message")}, **common)}},
   "/v3/api_keys": {
     "get": {"operationId": "listApiKeys", "summary": "List the account's live keys (scope api_keys)",
        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1}}],

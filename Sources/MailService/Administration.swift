@@ -58,7 +58,7 @@ public struct AddedUser: Sendable, Equatable {
 /// Hosted domains with their DKIM keys, users with every credential form, API keys, plans,
 /// aliases and quotas: what the CLI, the HTTP API and the dashboard change, in one place.
 public struct Administration: Sendable {
-    public typealias Store = DirectoryRepository & SigningKeyRepository & MailboxRepository & SuppressionRepository
+    public typealias Store = DirectoryRepository & SigningKeyRepository & MailboxRepository & SuppressionRepository & SandboxRepository
 
     let store: any Store
     /// The MX host name the domain records point at.
@@ -291,8 +291,8 @@ public struct Administration: Sendable {
 
     /// Makes an API key for a user; returns its text, the only time it exists outside the
     /// client (only SHA-256 of its secret is stored), and its row.
-    public func createAPIKey(for email: String, name: String = "", scopes: Set<APIScope> = [.full]) async throws(AdministrationError)
-        -> (text: String, record: APIKeyRecord)
+    public func createAPIKey(for email: String, name: String = "", scopes: Set<APIScope> = [.full], sandbox: Bool = false)
+        async throws(AdministrationError) -> (text: String, record: APIKeyRecord)
     {
         let address = try Self.address(email)
         guard !scopes.isEmpty else { throw .invalid("a key needs at least one scope") }
@@ -300,7 +300,8 @@ public struct Administration: Sendable {
         let live = try await run { () async throws(StoreError) in try await store.listAPIKeys(user: address) }.filter { $0.revokedAt == nil }
         guard live.count < Self.maximumAPIKeys else { throw .invalid("\(address) has \(Self.maximumAPIKeys) keys; revoke one first") }
         let key = APIKey.generate()
-        let record = APIKeyRecord(id: key.id, user: address, name: name, secretHash: key.secretHash, createdAt: clock(), scopes: scopes)
+        let record = APIKeyRecord(
+            id: key.id, user: address, name: name, secretHash: key.secretHash, createdAt: clock(), scopes: scopes, sandbox: sandbox)
         try await run { () async throws(StoreError) in try await store.addAPIKey(record) }
         return (key.text, record)
     }
@@ -324,6 +325,27 @@ public struct Administration: Sendable {
         guard try await run({ () async throws(StoreError) in try await store.revokeAPIKey(id: id, at: now) }) else {
             throw .notFound("no active key \(id)")
         }
+    }
+
+    // MARK: - Sandbox
+
+    /// Makes every message of `email` (over SMTP and HTTP) go to its sandbox inbox, or not.
+    public func setSandboxed(_ email: String, _ sandboxed: Bool) async throws(AdministrationError) {
+        let address = try Self.address(email)
+        try await run { () async throws(StoreError) in try await store.setSandboxed(user: address, sandboxed) }
+    }
+
+    public func sandboxMessages(of email: String, limit: Int = sandboxInboxSize) async throws(AdministrationError) -> [SandboxMessage] {
+        let address = try Self.address(email)
+        return try await run { () async throws(StoreError) in try await store.sandboxMessages(account: address, limit: limit) }
+    }
+
+    public func sandboxContent(of email: String, id: String) async throws(AdministrationError) -> [UInt8] {
+        let address = try Self.address(email)
+        guard let content = try await run({ () async throws(StoreError) in try await store.sandboxContent(account: address, id: id) }) else {
+            throw .notFound("\(address) has no sandbox message \(id)")
+        }
+        return content
     }
 
     // MARK: - Suppressions

@@ -31,6 +31,8 @@ public struct MessageIntake: Sendable {
     public var mailboxes: (any MailboxRepository)?
     /// Accounts' suppression lists: their recipients are dropped, not sent; nil checks none.
     public var suppressions: (any SuppressionRepository)?
+    /// Which accounts are sandboxes (their mail is kept, never sent); nil: none is.
+    public var sandboxes: (any SandboxRepository)?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -271,6 +273,10 @@ public struct MessageIntake: Sendable {
             }
         }
         prepared.tags = tags
+        // A sandbox key, or a sandbox account on any path: kept in its inbox, never sent.
+        if let account = origin.account {
+            prepared.sandbox = origin.sandbox || ((try? sandboxes?.isSandboxed(user: account)) ?? false)
+        }
         return .success(prepared)
     }
 

@@ -14,6 +14,8 @@ public struct MessageOrigin: Sendable, Equatable {
     public var atMX: Bool
     /// The front end's connection (0: none); work started for it is cancelled with it.
     public var connectionID: UInt64
+    /// The credential used is a sandbox key: the message is kept, never sent.
+    public var sandbox = false
 
     public init(
         clientAddress: String, heloName: String = "", account: String? = nil, isTrusted: Bool = false, atMX: Bool, connectionID: UInt64 = 0

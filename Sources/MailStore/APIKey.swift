@@ -60,10 +60,14 @@ public struct APIKeyRecord: Hashable, Sendable {
     public var revokedAt: Int?
     /// What the key may do over the HTTP API; as the SMTP password any key may send.
     public var scopes: Set<APIScope>
+    /// Mail the key sends over the HTTP API goes to the account's sandbox inbox, never out.
+    public var sandbox: Bool
 
     public init(
-        id: String, user: String, name: String, secretHash: String, createdAt: Int, revokedAt: Int? = nil, scopes: Set<APIScope> = [.full]
+        id: String, user: String, name: String, secretHash: String, createdAt: Int, revokedAt: Int? = nil, scopes: Set<APIScope> = [.full],
+        sandbox: Bool = false
     ) {
+        self.sandbox = sandbox
         self.scopes = scopes
         self.id = id
         self.user = user

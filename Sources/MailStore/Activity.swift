@@ -33,11 +33,14 @@ public struct RecipientActivity: Hashable, Sendable {
     public var tags: MessageTags
     public var account: String?
     public var clientAddress: String?
+    /// Kept in the sandbox inbox, never sent.
+    public var sandbox: Bool
 
     public init(
         queueID: String, sgMessageID: String, position: Int, from: String, to: String, subject: String?, messageIDHeader: String?,
-        state: RecipientState, createdAt: Int, lastEventAt: Int, tags: MessageTags, account: String?, clientAddress: String?
+        state: RecipientState, createdAt: Int, lastEventAt: Int, tags: MessageTags, account: String?, clientAddress: String?, sandbox: Bool = false
     ) {
+        self.sandbox = sandbox
         self.queueID = queueID
         self.sgMessageID = sgMessageID
         self.position = position

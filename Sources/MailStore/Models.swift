@@ -140,6 +140,8 @@ public struct IncomingMessage: Sendable {
     /// Recipients (by position) that are on a suppression list: stored as dropped with the
     /// reason, never sent.
     public var dropped: [Int: String] = [:]
+    /// Kept in the account's sandbox inbox: every recipient final at once, nothing sent.
+    public var sandbox = false
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,

@@ -10,7 +10,7 @@ extension SQLiteStore: ActivityRepository {
 
     static let activityColumns = """
         m.id AS queue_id, \(sgMessageIDColumn) AS sg_message_id, r.position, m.reverse_path, r.address, m.subject, m.message_id,
-        r.state, m.created_at, m.categories, m.custom_args, m.asm_group, m.auth_account, m.client_address,
+        r.state, m.created_at, m.categories, m.custom_args, m.asm_group, m.auth_account, m.client_address, m.sandbox,
         (SELECT MAX(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position) AS last_event_at
         """
 
@@ -109,7 +109,7 @@ extension SQLiteStore: ActivityRepository {
             to: row["address"], subject: row["subject"], messageIDHeader: row["message_id"],
             state: RecipientState(rawValue: row["state"]) ?? .queued, createdAt: row["created_at"],
             lastEventAt: (row["last_event_at"] as Int?) ?? row["created_at"], tags: tags(from: row), account: row["auth_account"],
-            clientAddress: row["client_address"])
+            clientAddress: row["client_address"], sandbox: row["sandbox"])
     }
 
     static func tags(from row: Row) -> MessageTags {

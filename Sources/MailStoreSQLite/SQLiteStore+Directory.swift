@@ -112,8 +112,8 @@ extension SQLiteStore: DirectoryRepository {
                 throw StoreError.notFound("user \(key.user)")
             }
             try db.execute(
-                sql: "INSERT INTO api_keys(id, user, name, secret_hash, created_at, scopes) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [key.id, key.user, key.name, key.secretHash, key.createdAt, key.scopes.stored])
+                sql: "INSERT INTO api_keys(id, user, name, secret_hash, created_at, scopes, sandbox) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [key.id, key.user, key.name, key.secretHash, key.createdAt, key.scopes.stored, key.sandbox])
         }
     }
 
@@ -215,7 +215,7 @@ extension SQLiteStore: DirectoryRepository {
     static func apiKey(from row: Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row["id"], user: row["user"], name: row["name"], secretHash: row["secret_hash"], createdAt: row["created_at"],
-            revokedAt: row["revoked_at"], scopes: Set(stored: row["scopes"]))
+            revokedAt: row["revoked_at"], scopes: Set(stored: row["scopes"]), sandbox: row["sandbox"])
     }
 
     static func user(from row: Row) -> MailUser {

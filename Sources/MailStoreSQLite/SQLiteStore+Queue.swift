@@ -121,8 +121,8 @@ extension SQLiteStore: QueueRepository {
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
                                      envid, body_type, smtputf8, auth_account, quarantine, content, request_id, request_first_recipient,
-                                     subject, categories, custom_args, asm_group)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     subject, categories, custom_args, asm_group, sandbox)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -132,13 +132,15 @@ extension SQLiteStore: QueueRepository {
                 // Only our own senders' messages are listed by the activity API: others need no subject row.
                 q.authenticatedAs == nil ? nil : message.content.withUnsafeBytes { HeaderFields.firstValue(named: "Subject", in: $0) }.map { String($0.prefix(998)) },
                 message.tags.categories.isEmpty ? nil : Self.json(message.tags.categories),
-                message.tags.customArgs.isEmpty ? nil : Self.json(message.tags.customArgs), message.tags.asmGroupID,
+                message.tags.customArgs.isEmpty ? nil : Self.json(message.tags.customArgs), message.tags.asmGroupID, message.sandbox,
             ])
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
         for (position, recipient) in q.recipients.enumerated() {
             // A suppressed recipient is stored as dropped, with its reason: never sent, no DSN.
+            // A sandbox message's recipients are final at once: kept, never sent.
             let drop = message.dropped[position]
+            let state = drop != nil ? "dropped" : message.sandbox ? "delivered" : "queued"
             try db.cachedStatement(
                 sql: """
                     INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply)
@@ -146,8 +148,8 @@ extension SQLiteStore: QueueRepository {
                     """
             ).execute(
                 arguments: [
-                    q.id, position, recipient.address, drop == nil ? "queued" : "dropped", recipient.notify?.description,
-                    recipient.originalRecipient?.description, drop == nil ? due : nil, drop,
+                    q.id, position, recipient.address, state, recipient.notify?.description,
+                    recipient.originalRecipient?.description, state == "queued" ? due : nil, drop ?? (message.sandbox ? Self.sandboxReply : nil),
                 ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
@@ -156,9 +158,14 @@ extension SQLiteStore: QueueRepository {
                 try insertEvent(
                     db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.dropped.rawValue, mxHost: nil,
                     tls: nil, reply: drop, position: position)
+            } else if message.sandbox {
+                try insertEvent(
+                    db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.delivered.rawValue, mxHost: "sandbox",
+                    tls: nil, reply: Self.sandboxReply, position: position)
             }
         }
-        if !message.dropped.isEmpty { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
+        if message.sandbox, let account = q.authenticatedAs { try pruneSandbox(db, account: account) }
+        if !message.dropped.isEmpty, !message.sandbox { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
     }
 }
 
@@ -244,6 +251,20 @@ extension SQLiteStore: DeliveryQueue {
         }
     }
 
+    static let sandboxReply = "250 2.0.0 Kept in the sandbox inbox; not sent"
+
+    /// An account's sandbox inbox keeps its newest `sandboxInboxSize` messages.
+    static func pruneSandbox(_ db: Database, account: String) throws {
+        let old = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT id FROM messages WHERE sandbox AND auth_account = ? ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?"),
+            arguments: [account, sandboxInboxSize])
+        for id in old {
+            try db.execute(sql: "DELETE FROM recipients WHERE message_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM events WHERE message_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM messages WHERE id = ?", arguments: [id])
+        }
+    }
+
     /// A permanent failure of an account's message puts the address on that account's bounces,
     /// blocks or invalid_emails list, in the transaction that records the failure.
     static func suppressFailed(_ db: Database, messageID: String, address: String, list: SuppressionList, reply: String, at: Int) throws {
@@ -258,6 +279,8 @@ extension SQLiteStore: DeliveryQueue {
     /// bounced (bounces are their own messages by then) and no mailbox entry. With
     /// `secure_delete` on, SQLite zeroes the freed pages, so the bytes do not linger in the file.
     static func deleteContentIfUnreferenced(_ db: Database, messageID: String, at: Int) throws {
+        // A sandbox inbox keeps its messages' content until they are pruned.
+        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT sandbox FROM messages WHERE id = ?"), arguments: [messageID]) == true { return }
         let pending = try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM recipients WHERE message_id = ? AND state NOT IN ('delivered', 'bounced', 'dropped') LIMIT 1"),
             arguments: [messageID]) ?? false

@@ -239,6 +239,15 @@ extension SQLiteStore {
                     CREATE INDEX suppression_groups_account ON suppression_groups(account);
                     """)
         }
+        migrator.registerMigration("v16-sandbox") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE api_keys ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE users ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN sandbox INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX messages_sandbox ON messages(auth_account, created_at) WHERE sandbox;
+                    """)
+        }
         return migrator
     }
 }

@@ -23,6 +23,8 @@ public struct EventFacts: Hashable, Sendable {
     public var asmGroupID: Int?
     /// Why a `dropped` message was not sent (SendGrid's reason strings).
     public var dropReason: String?
+    /// The message went to a sandbox inbox: its events say `"sandbox": true`.
+    public var sandbox = false
 
     public init(
         id: Int, at: Int, kind: String, email: String, sgMessageID: String, smtpID: String? = nil, reply: String? = nil, mxHost: String? = nil,
@@ -66,7 +68,7 @@ public enum EventPayload {
     /// Keys of SendGrid's own; a custom arg with one of these names does not replace it.
     static let reservedKeys: Set<String> = [
         "email", "timestamp", "event", "sg_event_id", "sg_message_id", "smtp-id", "category", "asm_group_id", "response", "attempt", "ip",
-        "tls", "type", "status", "reason", "bounce_classification", "useragent", "url",
+        "tls", "type", "status", "reason", "bounce_classification", "useragent", "url", "sandbox",
     ]
 
     /// The event as a JSON object; nil for a type that is not reported.
@@ -84,6 +86,7 @@ public enum EventPayload {
         if facts.categories.count == 1 { object["category"] = .string(facts.categories[0]) }
         if facts.categories.count > 1 { object["category"] = .array(facts.categories.map(JSONValue.string)) }
         if let group = facts.asmGroupID { object["asm_group_id"] = .int(group) }
+        if facts.sandbox { object["sandbox"] = .bool(true) }
         switch name {
         case "deferred":
             object["response"] = .string(facts.reply ?? "")

@@ -122,6 +122,7 @@ public enum TernRuntime {
         policy.authentication = authentication
         policy.mailboxes = environment.store
         policy.intake.suppressions = environment.store
+        policy.intake.sandboxes = environment.store
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
         // AUTH from the same client, and connection caps cover all listeners together.
@@ -181,7 +182,7 @@ public enum TernRuntime {
                 allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
             intake: policy.intake, authenticator: authenticator, limits: abuseLimits, administration: environment.administration,
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
-            resolver: resolver, suppressions: environment.store)
+            resolver: resolver, suppressions: environment.store, sandboxes: environment.store)
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

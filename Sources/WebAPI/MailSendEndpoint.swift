@@ -32,7 +32,8 @@ struct MailSendEndpoint {
         for (index, message) in messages.enumerated() {
             submissions.append(try Self.submission(message, personalization: index, in: body))
         }
-        let origin = MessageOrigin(clientAddress: context.clientAddress, account: key.user, atMX: false)
+        var origin = MessageOrigin(clientAddress: context.clientAddress, account: key.user, atMX: false)
+        origin.sandbox = key.sandbox
         let result = await intake.submit(
             submissions, withProtocol: context.overTLS ? "HTTPS" : "HTTP", origin: origin, request: requestID, store: !body.isSandbox)
         var headers = rateLimitHeaders(account: key.user)

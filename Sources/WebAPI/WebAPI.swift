@@ -43,13 +43,15 @@ public struct WebAPI: Sendable {
     let webhookTransport: any WebhookTransport
     let resolver: any DNSResolver
     let suppressions: any SuppressionRepository
+    let sandboxes: any SandboxRepository
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
         administration: Administration, directory: any DirectoryRepository, activity: any ActivityRepository,
         webhooks: any WebhookRepository, webhookTransport: any WebhookTransport, resolver: any DNSResolver,
-        suppressions: any SuppressionRepository
+        suppressions: any SuppressionRepository, sandboxes: any SandboxRepository
     ) {
+        self.sandboxes = sandboxes
         self.suppressions = suppressions
         self.activity = activity
         self.webhooks = webhooks
@@ -78,6 +80,7 @@ public struct WebAPI: Sendable {
             store: webhooks, transport: webhookTransport, resolver: resolver, allowPrivate: settings.allowPrivateWebhooks, clock: intake.clock
         ).register(on: v3)
         SuppressionEndpoint(store: suppressions, clock: intake.clock).register(on: v3)
+        SandboxEndpoint(store: sandboxes).register(on: v3)
         return router
     }
 

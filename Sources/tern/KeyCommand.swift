@@ -20,6 +20,8 @@ struct KeyCommand: ParsableCommand {
             help: "What the key may do over the HTTP API (repeat for several): \(APIScope.allCases.map(\.rawValue).joined(separator: ", ")). Default: full."
         )
         var scopes: [String] = []
+        @Flag(help: "Mail sent with this key over the HTTP API is kept in the account's sandbox inbox, never sent.")
+        var sandbox = false
 
         func validate() throws {
             for scope in scopes where APIScope(name: scope) == nil {
@@ -30,7 +32,7 @@ struct KeyCommand: ParsableCommand {
         func run() async throws {
             let chosen: Set<APIScope> = scopes.isEmpty ? [.full] : Set(scopes.compactMap(APIScope.init(name:)))
             let key = try await options.administer { admin throws(AdministrationError) in
-                try await admin.createAPIKey(for: email, name: name, scopes: chosen).text
+                try await admin.createAPIKey(for: email, name: name, scopes: chosen, sandbox: sandbox).text
             }
             // DESIGN.md: the key alone on standard output.
             print(key)
@@ -50,7 +52,7 @@ struct KeyCommand: ParsableCommand {
                     keys.map { key -> [String: Any] in
                         [
                             "id": key.id, "name": key.name, "created_at": MessageDate.rfc3339(unixSeconds: key.createdAt),
-                            "scopes": key.scopes.sorted().map(\.rawValue),
+                            "scopes": key.scopes.sorted().map(\.rawValue), "sandbox": key.sandbox,
                             "revoked_at": key.revokedAt.map { MessageDate.rfc3339(unixSeconds: $0) } as Any? ?? NSNull(),
                         ]
                     })

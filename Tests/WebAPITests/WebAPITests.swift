@@ -40,7 +40,7 @@ import DNSClient
         let api = WebAPI(
             settings: WebAPISettings(hostname: "mx.example.test"), intake: intake, authenticator: AccountAuthenticator(directory: store),
             limits: limits, administration: admin, directory: store, activity: store, webhooks: store, webhookTransport: RecordingTransport(),
-            resolver: ZoneResolver(records: []), suppressions: store)
+            resolver: ZoneResolver(records: []), suppressions: store, sandboxes: store)
         let app = Application(router: api.router(logger: Logger(label: "test")))
         return Fixture(store: store, admin: admin, app: app, key: key)
     }
@@ -170,7 +170,8 @@ import DNSClient
                         "/v3/user/webhooks/event/settings/{id}", "/v3/user/webhooks/event/settings/signed/{id}", "/v3/user/webhooks/event/test",
                         "/v3/suppression/{list}", "/v3/suppression/{list}/{email}", "/v3/asm/suppressions/global",
                         "/v3/asm/suppressions/global/{email}", "/v3/asm/groups", "/v3/asm/groups/{group}", "/v3/asm/groups/{group}/suppressions",
-                        "/v3/asm/groups/{group}/suppressions/{email}",
+                        "/v3/asm/groups/{group}/suppressions/{email}", "/v3/sandbox/messages", "/v3/sandbox/messages/{id}",
+                        "/v3/sandbox/messages/{id}/raw",
                     ])
                 #expect(Set(paths["/v3/api_keys/{api_key_id}"]!.keys) == ["parameters", "get", "patch", "put", "delete"])
             }
