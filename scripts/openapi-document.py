@@ -42,6 +42,9 @@ doc = {
  "paths": {
   "/v3/openapi.json": {"get": {"operationId": "openapi", "security": [], "summary": "This document",
       "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+  "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus metrics (text format 0.0.4); off with [http] metrics = false",
+      "responses": {"200": {"description": "Every counter, meter and histogram, and the queue and webhook backlog read at scrape time",
+                            "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
   "/v3/mail/send": {"post": {"operationId": "mailSend", "summary": "Send mail (scope mail.send)",
       "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MailSend"}}}},
       "responses": dict({

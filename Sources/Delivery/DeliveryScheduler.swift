@@ -471,6 +471,7 @@ public actor DeliveryScheduler {
                 messageID: message.id, position: recipient.position, recipient: recipient.address, state: decision.state,
                 reply: reply.singleLine, nextAttemptAt: decision.nextAttemptAt, mxHost: details?.peerName, tls: details?.tlsVersion)
             if decision.expired { outcome.reply = "\(reply.singleLine) (gave up: in the queue longer than the maximum queue age)" }
+            if decision.state == .delivered { DeliveryMetrics.delivered(afterSeconds: now - message.createdAt) }
             switch decision.notice {
             case .none: break
             case .failure: failed.append(report(.failed))
@@ -512,6 +513,7 @@ public actor DeliveryScheduler {
             let batch = pending.take()
             do {
                 try await store.record(batch.outcomes, bounces: batch.bounces, at: clock.now())
+                DeliveryMetrics.recorded(batch.outcomes)
                 pending.written()
                 noteActivity()
                 release(batch.outcomes)

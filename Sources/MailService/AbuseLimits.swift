@@ -124,7 +124,8 @@ public final class AbuseLimits: Sendable {
     }
 
     /// Records a failed login: how long to hold the answer, and whether the client is now blocked.
-    public func loginFailed(from address: String, now: ContinuousClock.Instant = .now) -> FailurePenalty {
+    public func loginFailed(from address: String, protocol name: String, now: ContinuousClock.Instant = .now) -> FailurePenalty {
+        ServiceMetrics.authFailure(protocol: name)
         let key = ClientKey(address: address)
         let settings = self.settings
         return failures.withLock { table in

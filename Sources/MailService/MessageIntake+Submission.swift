@@ -107,7 +107,9 @@ extension MessageIntake {
             queue.enqueue(group: messages) { continuation.resume(returning: $0) }
         }
         switch result {
-        case .success: return .accepted(messages.map(\.id))
+        case .success:
+            Self.countEvents(messages)
+            return .accepted(messages.map(\.id))
         case .failure(.limitReached(let limit)): return .refused([.request(.limitReached(limit, account: account))])
         case .failure(.full): return .refused([.request(.insufficientStorage)])
         case .failure: return .refused([.request(.storageFailed)])

@@ -280,6 +280,12 @@ public struct MessageIntake: Sendable {
         return .success(prepared)
     }
 
+    /// `processed` and `dropped` events of stored messages, for `/metrics`.
+    static func countEvents(_ messages: [IncomingMessage]) {
+        ServiceMetrics.events("processed", count: messages.reduce(0) { $0 + $1.envelope.recipients.count })
+        ServiceMetrics.events("dropped", count: messages.reduce(0) { $0 + $1.dropped.count })
+    }
+
     /// Marks the recipients of an account's message that are on its suppression lists (the
     /// global ones and the message's group) as dropped, with SendGrid's reason, unless
     /// `bypass` ignores that list. One indexed read per recipient; none without lists.
@@ -314,7 +320,9 @@ public struct MessageIntake: Sendable {
         let ids = messages.map(\.id)
         let done: @Sendable (Result<Void, StoreError>) -> Void = { result in
             switch result {
-            case .success: completion(.success(ids))
+            case .success:
+                Self.countEvents(messages)
+                completion(.success(ids))
             case .failure(.limitReached(let limit)): completion(.failure(.limitReached(limit, account: account ?? "")))
             case .failure(.full): completion(.failure(.insufficientStorage))
             case .failure: completion(.failure(.storageFailed))

@@ -189,6 +189,7 @@ public final class WebhookDispatcher: Sendable {
         let result = await transport.post(url: webhook.url, body: body, headers: headers)
         if case .answered(let status) = result, (200..<300).contains(status) {
             try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0)
+            ServiceMetrics.webhookDelivery(result: "delivered", events: batch.payloads.count)
             return
         }
         let reason =
@@ -199,8 +200,10 @@ public final class WebhookDispatcher: Sendable {
         if now - oldest >= settings.retention {
             log("webhook \(webhook.id) of \(webhook.account): gave up \(batch.payloads.count) events older than \(settings.retention) s (\(reason))")
             try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0)
+            ServiceMetrics.webhookDelivery(result: "given_up", events: batch.payloads.count)
             return
         }
+        ServiceMetrics.webhookDelivery(result: "failed", events: batch.payloads.count)
         let failures = webhook.failures + 1
         let delay = min(settings.maximumRetryDelay, settings.retryDelay << min(failures - 1, 20))
         log("webhook \(webhook.id) of \(webhook.account): delivery failed (\(reason)); retry \(failures) in \(delay) s")

@@ -100,3 +100,33 @@ extension SQLiteStore: WebhookRepository {
             nextAttemptAt: row["next_attempt_at"])
     }
 }
+
+extension SQLiteStore {
+    /// Recipients waiting or in flight, by state (the final states are history, not queue).
+    /// Each count walks the state index only, so a scrape costs the size of the queue.
+    public func activeRecipientCounts() async throws(StoreError) -> [RecipientState: Int] {
+        try await read { db in
+            var counts: [RecipientState: Int] = [.queued: 0, .delivering: 0, .deferred: 0]
+            for state in counts.keys {
+                counts[state] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM recipients WHERE state = ?", arguments: [state.rawValue]) ?? 0
+            }
+            return counts
+        }
+    }
+
+    /// Events not yet handed to the enabled webhooks that want them, summed over webhooks.
+    public func webhookBacklog() async throws(StoreError) -> Int {
+        try await read { db in
+            var total = 0
+            for row in try Row.fetchAll(db, sql: "SELECT account, cursor FROM webhooks WHERE enabled") {
+                total += try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM events e JOIN messages m ON m.id = e.message_id
+                        WHERE e.id > ? AND m.auth_account = ? AND e.type != 'delivering'
+                        """, arguments: [row["cursor"] as Int, row["account"] as String]) ?? 0
+            }
+            return total
+        }
+    }
+}

@@ -182,7 +182,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
                 drive(step)
             case .authenticationAbandoned:
                 exchange = nil
-                let penalty = limits.loginFailed(from: client)
+                let penalty = limits.loginFailed(from: client, protocol: "pop3")
                 logger.notice("pop3 authentication abandoned", metadata: ["client": "\(client)", "blocked": "\(penalty.blocked)"])
             case .openMaildrop(let user):
                 openMaildrop(user)
@@ -245,7 +245,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
     private func finishAuthentication(_ account: String?) {
         guard let context else { return }
         guard let account else {
-            let penalty = limits.loginFailed(from: client)
+            let penalty = limits.loginFailed(from: client, protocol: "pop3")
             logger.notice("pop3 authentication failed", metadata: ["client": "\(client)", "blocked": "\(penalty.blocked)"])
             waiting = true
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)

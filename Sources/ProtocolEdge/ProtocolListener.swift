@@ -1,5 +1,6 @@
 import Logging
 import MailService
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -78,7 +79,9 @@ public struct ProtocolListener: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let client = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let listener = address.configurationKey
                     if let refused = limits.openConnection(from: client) {
+                        ServiceMetrics.connection(listener: listener, refused: true)
                         logger.notice(
                             "connection refused",
                             metadata: ["client": "\(client)", "limit": "\(refused)", "service": "\(address.configurationKey)"])
@@ -87,7 +90,13 @@ public struct ProtocolListener: Sendable {
                         channel.writeAndFlush(out).whenComplete { _ in channel.close(promise: nil) }
                         return
                     }
-                    channel.closeFuture.whenComplete { _ in limits.closeConnection(from: client) }
+                    ServiceMetrics.connection(listener: listener, refused: false)
+                    let open = ServiceMetrics.openConnections(listener: listener)
+                    open.increment()
+                    channel.closeFuture.whenComplete { _ in
+                        limits.closeConnection(from: client)
+                        open.decrement()
+                    }
                     let sync = channel.pipeline.syncOperations
                     if let tlsContext { try sync.addHandler(NIOSSLServerHandler(context: tlsContext)) }
                     try sync.addHandler(makeHandler(channel, client))

@@ -57,7 +57,9 @@ public struct ReceivingPolicy: SMTPPolicy {
         let promise = eventLoop.makePromise(of: Result<String, StoreRefusal>.self)
         var origin = connection.origin
         origin.heloName = trace.heloName
+        let listener = connection.listener.rawValue
         intake.accept(envelope, content: content, withProtocol: trace.withProtocol, origin: origin) { result in
+            if case .success = result { ServiceMetrics.accepted(listener: listener) }
             promise.succeed(result.mapError(StoreRefusal.init))
         }
         return promise.futureResult

@@ -160,7 +160,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 // after the server's first SCRAM message would probe user names for free. The
                 // session has answered 501; a client that is now blocked is refused at its next AUTH.
                 exchange = nil
-                let penalty = limits.loginFailed(from: connection.clientAddress)
+                let penalty = limits.loginFailed(from: connection.clientAddress, protocol: "smtp")
                 logger.notice(
                     "authentication abandoned", metadata: ["client": "\(connection.clientAddress)", "blocked": "\(penalty.blocked)"])
             case .startTLS:
@@ -202,7 +202,7 @@ final class SMTPConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .invalidCredentials, .authorizationDenied: reply = .authenticationFailed
             }
             // Every failure counts, malformed and cancelled ones too.
-            let penalty = limits.loginFailed(from: connection.clientAddress)
+            let penalty = limits.loginFailed(from: connection.clientAddress, protocol: "smtp")
             logger.notice(
                 "authentication failed",
                 metadata: ["client": "\(connection.clientAddress)", "reason": "\(error)", "blocked": "\(penalty.blocked)"])

@@ -46,6 +46,9 @@ public struct TernConfiguration: Sendable, Equatable {
         public var publicURL = ""
         /// Deliver webhooks to loopback and private addresses (tests; a private network).
         public var allowPrivateWebhooks = false
+        /// Serve Prometheus metrics at `/metrics` on the HTTP listeners (no key: keep those on
+        /// loopback or a private network, or turn this off).
+        public var metrics = true
         /// Seconds the oldest event of a webhook batch waits for more (SendGrid: within 30 s).
         public var webhookBatchDelay = 5
         /// Seconds before the first retry of a failed webhook delivery; doubles, up to 10 minutes.

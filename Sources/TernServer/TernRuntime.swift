@@ -97,6 +97,8 @@ public struct TernEnvironment: Sendable {
 public enum TernRuntime {
     public static func serve(configuration: TernConfiguration, logger: Logger) async throws {
         let environment = try TernEnvironment(configuration: configuration)
+        // Before any counter exists, so every one of them reaches the Prometheus registry.
+        let metrics = MetricsExport(store: environment.store)
         let tlsContext = try TLSMaterial.serverContext(configuration: configuration)
         let checkpointer: WALCheckpointer
         do {
@@ -176,13 +178,14 @@ public enum TernRuntime {
         let resolver = TernDNS.resolver(configuration: configuration)
         let webhookTransport = WebhookHTTPTransport(
             resolver: resolver, allowPrivate: configuration.http.allowPrivateWebhooks, eventLoopGroup: group)
-        let api = WebAPI(
+        var api = WebAPI(
             settings: WebAPISettings(
                 hostname: configuration.hostname, maximumConnections: limits.maxConnections,
                 allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
             intake: policy.intake, authenticator: authenticator, limits: abuseLimits, administration: environment.administration,
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
             resolver: resolver, suppressions: environment.store, sandboxes: environment.store)
+        if configuration.http.metrics { api.metrics = { await metrics.render() } }
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

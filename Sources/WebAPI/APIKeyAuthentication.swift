@@ -17,7 +17,7 @@ struct APIKeyAuthentication: RouterMiddleware {
             throw APIFailure(.tooManyRequests, "Too many failed authentications from this address; try again later")
         }
         guard let text = Self.bearerToken(request.headers[.authorization]), let key = authenticator.apiKey(text: text) else {
-            let penalty = limits.loginFailed(from: client)
+            let penalty = limits.loginFailed(from: client, protocol: "http")
             if penalty.delay > .zero { try? await Task.sleep(for: penalty.delay) }
             var failure = APIFailure.unauthorized
             failure.headers[.wwwAuthenticate] = "Bearer"

@@ -38,7 +38,8 @@ struct MailSendEndpoint {
             submissions, withProtocol: context.overTLS ? "HTTPS" : "HTTP", origin: origin, request: requestID, store: !body.isSandbox)
         var headers = rateLimitHeaders(account: key.user)
         switch result {
-        case .accepted:
+        case .accepted(let ids):
+            if !ids.isEmpty { ServiceMetrics.accepted(listener: context.overTLS ? "https" : "http", messages: ids.count) }
             // Sandbox mode: everything was checked, nothing was stored (SendGrid answers 200).
             if body.isSandbox { return Response(status: .ok, headers: headers) }
             headers[HTTPField.Name("X-Message-Id")!] = requestID

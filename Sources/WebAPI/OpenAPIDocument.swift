@@ -46,6 +46,25 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/metrics": {
+      "get": {
+        "operationId": "metrics",
+        "security": [],
+        "summary": "Prometheus metrics (text format 0.0.4); off with [http] metrics = false",
+        "responses": {
+          "200": {
+            "description": "Every counter, meter and histogram, and the queue and webhook backlog read at scrape time",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
     "/v3/mail/send": {
       "post": {
         "operationId": "mailSend",

@@ -44,6 +44,8 @@ public struct WebAPI: Sendable {
     let resolver: any DNSResolver
     let suppressions: any SuppressionRepository
     let sandboxes: any SandboxRepository
+    /// The Prometheus text of `/metrics`; nil serves no metrics.
+    public var metrics: (@Sendable () async -> String)?
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
@@ -70,6 +72,15 @@ public struct WebAPI: Sendable {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: APIErrorMiddleware(overTLS: overTLS, logger: logger))
         router.get("/v3/openapi.json") { _, _ in OpenAPIDocument.response() }
+        if let metrics {
+            // Prometheus text exposition format 0.0.4; no key: listen on loopback or a private
+            // network, or put a proxy in front.
+            router.get("/metrics") { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(string: await metrics())))
+            }
+        }
         let v3 = router.group("v3").add(middleware: APIKeyAuthentication(authenticator: authenticator, limits: limits))
         let send = MailSendEndpoint(intake: intake, hostname: settings.hostname)
         v3.post("mail/send") { request, context in try await send.send(request, context) }
@@ -111,26 +122,39 @@ struct APIErrorMiddleware: RouterMiddleware {
         var context = context
         context.overTLS = overTLS
         do {
-            return try await next(request, context)
-        } catch let failure as APIFailure {
+            let response = try await next(request, context)
+            ServiceMetrics.apiRequest(endpoint: context.endpointPath ?? "unmatched", status: Int(response.status.code))
+            return response
+        } catch {
+            let failure = translate(error, request)
+            ServiceMetrics.apiRequest(endpoint: context.endpointPath ?? "unmatched", status: Int(failure.status.code))
             throw failure
+        }
+    }
+
+    /// Every failure as SendGrid's error body.
+    func translate(_ error: any Error, _ request: Request) -> APIFailure {
+        do {
+            throw error
+        } catch let failure as APIFailure {
+            return failure
         } catch let error as HTTPError {
             switch error.status {
             case .notFound:
                 // A documented path with another method is a 405 naming the methods it has
                 // (RFC 9110 §15.5.6), not a missing resource.
-                guard let allowed = OpenAPIDocument.allowedMethods(path: request.uri.path) else { throw APIFailure.notFound }
+                guard let allowed = OpenAPIDocument.allowedMethods(path: request.uri.path) else { return APIFailure.notFound }
                 var failure = APIFailure(.methodNotAllowed, "method not allowed")
                 failure.headers[.allow] = allowed.joined(separator: ", ")
-                throw failure
-            case .methodNotAllowed: throw APIFailure(.methodNotAllowed, "method not allowed")
-            default: throw APIFailure(error.status, error.body ?? error.status.reasonPhrase)
+                return failure
+            case .methodNotAllowed: return APIFailure(.methodNotAllowed, "method not allowed")
+            default: return APIFailure(error.status, error.body ?? error.status.reasonPhrase)
             }
         } catch let error as any HTTPResponseError {
-            throw APIFailure(error.status, error.status.reasonPhrase)
+            return APIFailure(error.status, error.status.reasonPhrase)
         } catch {
             logger.error("HTTP API request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            throw APIFailure(.internalServerError, "internal error")
+            return APIFailure(.internalServerError, "internal error")
         }
     }
 }

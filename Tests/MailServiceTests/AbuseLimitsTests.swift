@@ -14,7 +14,7 @@ import Testing
 
     @Test func authFailuresSlowThenBlock() {
         let limits = limits(delayAfter: 3, blockAfter: 6)
-        let answers = (0..<6).map { limits.loginFailed(from: "192.0.2.1", now: t0 + .seconds($0)) }
+        let answers = (0..<6).map { limits.loginFailed(from: "192.0.2.1", protocol: "smtp", now: t0 + .seconds($0)) }
         #expect(answers.map(\.delay) == [.zero, .zero, .zero, .seconds(1), .seconds(2), .seconds(3)])
         #expect(answers.map(\.blocked) == [false, false, false, false, false, true])
         #expect(limits.loginBlocked(from: "192.0.2.1", now: t0 + .seconds(4 * 60)))
@@ -25,11 +25,11 @@ import Testing
     @Test func delayIsCappedAndWindowExpires() {
         let limits = limits(delayAfter: 1, blockAfter: 100)
         var last = Duration.zero
-        for i in 0..<20 { last = limits.loginFailed(from: "a", now: t0 + .seconds(i)).delay }
+        for i in 0..<20 { last = limits.loginFailed(from: "a", protocol: "smtp", now: t0 + .seconds(i)).delay }
         #expect(last == .seconds(5))
-        #expect(limits.loginFailed(from: "a", now: t0 + .seconds(30 * 60)).delay == .zero)  // a new window
+        #expect(limits.loginFailed(from: "a", protocol: "smtp", now: t0 + .seconds(30 * 60)).delay == .zero)  // a new window
         limits.loginSucceeded(from: "a")
-        #expect(limits.loginFailed(from: "a", now: t0 + .seconds(31 * 60)).delay == .zero)
+        #expect(limits.loginFailed(from: "a", protocol: "smtp", now: t0 + .seconds(31 * 60)).delay == .zero)
     }
 
     @Test func connectionRatePerMinute() {
@@ -51,9 +51,9 @@ import Testing
     /// One IPv6 host holds a /64: its other addresses share its count; the next /64 does not.
     @Test func ipv6ClientsAreCountedBySlash64() {
         let limits = limits(delayAfter: 1, blockAfter: 3)
-        _ = limits.loginFailed(from: "2001:db8:1:2::1", now: t0)
-        _ = limits.loginFailed(from: "2001:db8:1:2:aaaa::7", now: t0)
-        #expect(limits.loginFailed(from: "2001:db8:1:2:ffff:ffff:ffff:ffff", now: t0).blocked)
+        _ = limits.loginFailed(from: "2001:db8:1:2::1", protocol: "smtp", now: t0)
+        _ = limits.loginFailed(from: "2001:db8:1:2:aaaa::7", protocol: "smtp", now: t0)
+        #expect(limits.loginFailed(from: "2001:db8:1:2:ffff:ffff:ffff:ffff", protocol: "smtp", now: t0).blocked)
         #expect(limits.loginBlocked(from: "2001:db8:1:2::99", now: t0 + .seconds(1)))
         #expect(!limits.loginBlocked(from: "2001:db8:1:3::1", now: t0 + .seconds(1)))
         let capped = self.limits(perClient: 1)
@@ -74,9 +74,9 @@ import Testing
     @Test func failureTableIsBounded() {
         let limits = limits(delayAfter: 1, blockAfter: 1000)
         for i in 0..<(AbuseLimits.maximumTrackedClients + 10) {
-            _ = limits.loginFailed(from: "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)", now: t0)
+            _ = limits.loginFailed(from: "10.\(i >> 16 & 255).\(i >> 8 & 255).\(i & 255)", protocol: "smtp", now: t0)
         }
         // The last address is still counted, so the table kept working after it was emptied.
-        #expect(limits.loginFailed(from: "10.1.134.169", now: t0).delay == .seconds(1))
+        #expect(limits.loginFailed(from: "10.1.134.169", protocol: "smtp", now: t0).delay == .seconds(1))
     }
 }

@@ -165,7 +165,7 @@ import DNSClient
                 let paths = try #require(document["paths"] as? [String: [String: Any]])
                 #expect(
                     Set(paths.keys) == [
-                        "/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}", "/v3/messages", "/v3/messages/{msg_id}",
+                        "/metrics", "/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}", "/v3/messages", "/v3/messages/{msg_id}",
                         "/v3/stats", "/v3/user/webhooks/event/settings", "/v3/user/webhooks/event/settings/all",
                         "/v3/user/webhooks/event/settings/{id}", "/v3/user/webhooks/event/settings/signed/{id}", "/v3/user/webhooks/event/test",
                         "/v3/suppression/{list}", "/v3/suppression/{list}/{email}", "/v3/asm/suppressions/global",

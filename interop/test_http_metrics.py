@@ -1,0 +1,76 @@
+"""`/metrics` read by the Prometheus project's own text parser (prometheus-client): after mail
+over SMTP and HTTP, deliveries, and failed logins, each counter says what happened.
+"""
+import smtplib
+import time
+import urllib.request
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import PASSWORD, USER, free_port
+from peers import ScriptedMX
+from test_http_activity import settled
+from test_http_api import DEST, request
+
+
+@pytest.fixture
+def sink():
+    mx = ScriptedMX("127.0.0.1", free_port())
+    yield mx
+    mx.stop()
+
+
+def scrape(api):
+    with urllib.request.urlopen(api.http_url + "/metrics", timeout=30) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        text = resp.read().decode()
+    samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0)
+
+
+def test_metrics_count_what_happened(tern_factory, sink):
+    extra = (f'[delivery]\nallow_private_destinations = true\n'
+             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
+    api = tern_factory(extra_config=extra)
+    api.key = api.cli("key", "create", USER).stdout.strip()
+    with smtplib.SMTP("127.0.0.1", api.submission_port) as s:
+        s.starttls()
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            s.login(USER, "wrong-password")
+        s.login(USER, PASSWORD)
+        s.sendmail(USER, [f"a@{DEST}", f"b@{DEST}"], f"From: {USER}\r\nSubject: smtp\r\n\r\nx\r\n")
+    status, _, _ = request(api, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"c@{DEST}"}]}], "from": {"email": USER}, "subject": "s",
+        "content": [{"type": "text/plain", "value": "x"}]})
+    assert status == 202
+    status, _, _ = request(api, "GET", "/v3/api_keys", key="tern_bad")
+    assert status == 401
+    settled(api, 3)
+
+    samples = scrape(api)
+    assert value(samples, "tern_messages_accepted_total", listener="submission") == 1
+    assert value(samples, "tern_messages_accepted_total", listener="http") == 1
+    assert value(samples, "tern_events_total", type="processed") == 3
+    assert value(samples, "tern_events_total", type="delivered") == 3
+    assert value(samples, "tern_delivery_attempts_total", result="delivered") == 3
+    assert value(samples, "tern_delivery_latency_seconds_count") == 3
+    # smtplib tries each offered mechanism in turn: one failure per mechanism tried.
+    assert value(samples, "tern_auth_failures_total", protocol="smtp") >= 1
+    assert value(samples, "tern_auth_failures_total", protocol="http") == 1
+    assert value(samples, "tern_http_requests_total", endpoint="/v3/mail/send", status="202") == 1
+    assert value(samples, "tern_http_requests_total", endpoint="/v3/api_keys", status="401") == 1
+    assert value(samples, "tern_connections_total", listener="listen.submission", result="accepted") == 1
+    assert value(samples, "tern_connections_open", listener="listen.submission") == 0
+    assert ("tern_queue_recipients", (("state", "queued"),)) in samples
+    assert value(samples, "tern_queue_recipients", state="deferred") == 0
+    assert ("tern_webhook_backlog_events", ()) in samples
+    # Counters only go up: a second scrape agrees.
+    assert value(scrape(api), "tern_events_total", type="processed") == 3
