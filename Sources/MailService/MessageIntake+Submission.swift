@@ -14,6 +14,8 @@ public struct Submission: Sendable {
     public var tags: MessageTags
     /// Suppression lists this message ignores (`mail_settings.bypass_*`).
     public var bypass: SuppressionBypass
+    /// Kept with the message for later use (`batch_id`, `tracking_settings`), as JSON.
+    public var sendOptions: String?
 
     public init(
         envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil, tags: MessageTags = MessageTags(), bypass: SuppressionBypass = []
@@ -96,6 +98,7 @@ extension MessageIntake {
             case .success(var message):
                 message.notBefore = submission.notBefore
                 if !submission.tags.isEmpty { message.tags = submission.tags }
+                message.sendOptions = submission.sendOptions
                 applySuppressions(&message, account: account, bypass: submission.bypass)
                 message.request = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
                 ordinal += submission.envelope.recipients.count

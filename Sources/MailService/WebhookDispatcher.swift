@@ -36,9 +36,15 @@ public enum WebhookSignature {
 
     /// The signature of `timestamp` + `body`, or nil for a key that does not read.
     public static func sign(body: [UInt8], timestamp: String, key stored: String) -> String? {
-        guard let key = privateKey(stored), let signature = try? key.signature(for: Array(timestamp.utf8) + body) else { return nil }
+        guard let key = privateKey(stored), let signature = try? key.signature(for: signedBytes(body: body, timestamp: timestamp)) else {
+            return nil
+        }
         return signature.derRepresentation.base64EncodedString()
     }
+
+    /// What is signed: the timestamp's text followed by the raw body, as SendGrid's verifiers
+    /// rebuild it (`timestamp + payload`).
+    public static func signedBytes(body: [UInt8], timestamp: String) -> [UInt8] { Array(timestamp.utf8) + body }
 
     static func privateKey(_ stored: String) -> P256.Signing.PrivateKey? {
         Data(base64Encoded: stored).flatMap { try? P256.Signing.PrivateKey(rawRepresentation: $0) }

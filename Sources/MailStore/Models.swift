@@ -142,6 +142,8 @@ public struct IncomingMessage: Sendable {
     public var dropped: [Int: String] = [:]
     /// Kept in the account's sandbox inbox: every recipient final at once, nothing sent.
     public var sandbox = false
+    /// What the send API asked beyond the message (`batch_id`, `tracking_settings`), as JSON.
+    public var sendOptions: String?
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,

@@ -121,8 +121,8 @@ extension SQLiteStore: QueueRepository {
             sql: """
                 INSERT INTO messages(id, message_id, reverse_path, size, created_at, client_address, helo, dsn_ret,
                                      envid, body_type, smtputf8, auth_account, quarantine, content, request_id, request_first_recipient,
-                                     subject, categories, custom_args, asm_group, sandbox)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     subject, categories, custom_args, asm_group, sandbox, send_options)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(
             arguments: [
@@ -133,6 +133,7 @@ extension SQLiteStore: QueueRepository {
                 q.authenticatedAs == nil ? nil : message.content.withUnsafeBytes { HeaderFields.firstValue(named: "Subject", in: $0) }.map { String($0.prefix(998)) },
                 message.tags.categories.isEmpty ? nil : Self.json(message.tags.categories),
                 message.tags.customArgs.isEmpty ? nil : Self.json(message.tags.customArgs), message.tags.asmGroupID, message.sandbox,
+                message.sendOptions,
             ])
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
@@ -290,6 +291,11 @@ extension SQLiteStore: DeliveryQueue {
         guard !held else { return }
         try db.cachedStatement(sql: "UPDATE messages SET content = X'', content_deleted_at = ? WHERE id = ? AND content_deleted_at IS NULL")
             .execute(arguments: [at, messageID])
+    }
+
+    /// What the send API kept with a message (`batch_id`, `tracking_settings`), as JSON.
+    public func sendOptions(id: String) async throws(StoreError) -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT send_options FROM messages WHERE id = ?", arguments: [id]) }
     }
 
     /// When the content was deleted (nil while it is kept).

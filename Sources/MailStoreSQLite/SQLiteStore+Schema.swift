@@ -248,6 +248,9 @@ extension SQLiteStore {
                     CREATE INDEX messages_sandbox ON messages(auth_account, created_at) WHERE sandbox;
                     """)
         }
+        migrator.registerMigration("v17-send-options") { db in
+            try db.execute(sql: "ALTER TABLE messages ADD COLUMN send_options TEXT")
+        }
         return migrator
     }
 }

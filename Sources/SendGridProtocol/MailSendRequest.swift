@@ -1,3 +1,5 @@
+import Foundation
+
 /// The body of SendGrid's `POST /v3/mail/send`, as its public API reference describes it. Fields
 /// Tern does not act on yet (tracking settings, templates) are kept so they can be stored.
 public struct MailSendRequest: Codable, Sendable, Hashable {
@@ -131,6 +133,9 @@ public struct MailSendRequest: Codable, Sendable, Hashable {
     public var asm: ASM?
     public var ipPoolName: String?
     public var mailSettings: MailSettings?
+    /// Kept as sent: click and open tracking, subscription and Google Analytics settings (the
+    /// engagement issue applies them).
+    public var trackingSettings: JSONValue?
 
     enum CodingKeys: String, CodingKey {
         case personalizations, from, subject, content, attachments, headers, categories, asm
@@ -142,6 +147,7 @@ public struct MailSendRequest: Codable, Sendable, Hashable {
         case batchID = "batch_id"
         case ipPoolName = "ip_pool_name"
         case mailSettings = "mail_settings"
+        case trackingSettings = "tracking_settings"
     }
 
     public init(
@@ -153,6 +159,18 @@ public struct MailSendRequest: Codable, Sendable, Hashable {
         self.subject = subject
         self.content = content
         self.attachments = attachments
+    }
+
+    /// What the queue keeps of a request beyond the message itself (`batch_id`,
+    /// `tracking_settings`), as JSON text with sorted keys; nil when there is none.
+    public var sendOptions: String? {
+        var options: [String: JSONValue] = [:]
+        if let batchID { options["batch_id"] = .string(batchID) }
+        if let trackingSettings { options["tracking_settings"] = trackingSettings }
+        guard !options.isEmpty else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(options)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// `mail_settings.sandbox_mode.enable`: validate everything, send nothing, answer 200.

@@ -94,10 +94,12 @@ struct MailSendEndpoint {
         // RFC 6531: an address outside ASCII needs SMTPUTF8 on the way out.
         parameters.smtpUTF8 = ([message.from.email] + message.recipients).contains { !$0.allSatisfy(\.isASCII) }
         let content = ByteBuffer(bytes: message.composed.render(boundary: makeBoundary))
-        return Submission(
+        var submission = Submission(
             envelope: Envelope(reversePath: sender, mailParameters: parameters, recipients: recipients), content: content,
             notBefore: message.sendAt, tags: MessageTags(categories: body.categories ?? [], customArgs: message.customArgs, asmGroupID: body.asm?.groupID),
             bypass: bypass(body.mailSettings))
+        submission.sendOptions = body.sendOptions
+        return submission
     }
 
     /// The suppression lists `mail_settings` tells this request to ignore.

@@ -180,4 +180,23 @@ import Testing
         tampered[1] ^= 1
         #expect(!publicKey.isValidSignature(ecdsa, for: Data(timestamp.utf8) + Data(tampered)))
     }
+
+    /// A vector made with Python's `cryptography` (the library SendGrid's Python verifier uses):
+    /// the private scalar 0x0102…20 gives this SubjectPublicKeyInfo, and a signature made there
+    /// over timestamp + body verifies against the bytes Tern signs.
+    @Test func signatureTestVector() throws {
+        let stored = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="
+        let expectedPublic =
+            "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEUVw9brnjlrkE0/7Kf1T9zQzB6Ze/N13KUVrQpsO0A19FNr46UPMY+/mlR1kCoiFQK+8NV+CMU7LMClbxfZ+TVA=="
+        #expect(WebhookSignature.publicKey(of: stored) == expectedPublic)
+        let body = Array(#"[{"email":"example@test.com","event":"processed","sg_event_id":"tern-1","sg_message_id":"X.0","timestamp":1796000000}]"#.utf8)
+        let python = "MEUCIQCyRxNetMEEyJk+fiLWh3qT0mCLDcaBkPHnY23vvCQjTgIgW0GewabB+ywgYtNH8ZjOmmZpnU7Xip0g6YjvkDEklCo="
+        let publicKey = try P256.Signing.PublicKey(derRepresentation: Data(base64Encoded: expectedPublic)!)
+        let signed = WebhookSignature.signedBytes(body: body, timestamp: "1796000000")
+        #expect(publicKey.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: Data(base64Encoded: python)!), for: signed))
+        #expect(!publicKey.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: Data(base64Encoded: python)!), for: signed.dropFirst()))
+        // Tern's own signature of the same bytes verifies with the same public key.
+        let ours = try #require(WebhookSignature.sign(body: body, timestamp: "1796000000", key: stored))
+        #expect(publicKey.isValidSignature(try P256.Signing.ECDSASignature(derRepresentation: Data(base64Encoded: ours)!), for: signed))
+    }
 }

@@ -118,6 +118,27 @@ import DNSClient
         }
     }
 
+    @Test func trackingSettingsAndBatchIDAreKeptWithTheMessage() async throws {
+        let f = try await fresh()
+        let body = #"""
+            {"personalizations":[{"to":[{"email":"bob@dest.test"}]}],"from":{"email":"alice@example.test"},"subject":"Hi",
+             "content":[{"type":"text/plain","value":"Hello"}],"batch_id":"B-1",
+             "tracking_settings":{"click_tracking":{"enable":true,"enable_text":false},"open_tracking":{"enable":true,"substitution_tag":"%open%"},
+                                  "ganalytics":{"utm_source":"x","weight":1.5}}}
+            """#
+        try await f.app.test(.router) { client in
+            try await client.execute(
+                uri: "/v3/mail/send", method: .post, headers: [.authorization: "Bearer \(f.key)"], body: ByteBuffer(string: body)
+            ) { #expect($0.status == .accepted) }
+        }
+        let id = try #require(try await f.store.listQueue().first?.id)
+        let options = try #require(try await f.store.sendOptions(id: id))
+        #expect(
+            options
+                == #"{"batch_id":"B-1","tracking_settings":{"click_tracking":{"enable":true,"enable_text":false},"ganalytics":{"utm_source":"x","weight":1.5},"open_tracking":{"enable":true,"substitution_tag":"%open%"}}}"#
+        )
+    }
+
     @Test func validationAndRefusalsNameTheirFields() async throws {
         let f = try await fresh()
         let headers: HTTPFields = [.authorization: "Bearer \(f.key)"]
