@@ -137,6 +137,11 @@ def test_signed_batches_in_order_through_an_outage_and_a_restart(tern_factory, s
     gone = next(e for e in mail_events if e["event"] == "bounce")
     assert gone["type"] == "bounce" and gone["status"] == "5.1.1" and gone["sg_message_id"] == f"{request_id}.2"
     assert len({e["sg_event_id"] for e in mail_events}) == len(mail_events)
+    # The bounce listed the address: the next message to it is dropped, and the webhook says so.
+    drop_request = send(api, "gone")
+    events = receiver.wait_for(lambda events: any(e["event"] == "dropped" for e in events))
+    dropped = next(e for e in events if e["event"] == "dropped")
+    assert dropped["reason"] == "Bounced Address" and dropped["sg_message_id"] == f"{drop_request}.0"
 
     # The receiver goes away; mail goes on; Tern restarts while it is away; nothing is lost.
     receiver.stop()
