@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "MailAuthForFuzzing", targets: ["MailAuth"]),
         .library(name: "DNSClientForFuzzing", targets: ["DNSClient"]),
         .library(name: "MailCoreForFuzzing", targets: ["MailCore"]),
+        .library(name: "SendGridProtocolForFuzzing", targets: ["SendGridProtocol", "MailCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

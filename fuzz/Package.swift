@@ -24,6 +24,7 @@ let package = Package(
         .executableTarget(name: "FuzzMailAuth", dependencies: ["FuzzDriver", .product(name: "MailAuthForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzDNSMessage", dependencies: ["FuzzDriver", .product(name: "DNSClientForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzMailCore", dependencies: ["FuzzDriver", .product(name: "MailCoreForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzSendAPI", dependencies: ["FuzzDriver", .product(name: "SendGridProtocolForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzBodyReader",
             dependencies: ["FuzzDriver", .product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
