@@ -13,20 +13,27 @@ struct APIKeyAuthentication: RouterMiddleware {
 
     func handle(_ request: Request, context: APIRequestContext, next: (Request, APIRequestContext) async throws -> Response) async throws -> Response {
         let client = context.clientAddress
+        // No key at all is not a guess: 401, not counted. A key that is presented and wrong
+        // counts as a failed login, and a client past the limit gets 429 until the block ends.
+        guard let text = Self.bearerToken(request.headers[.authorization]) else { throw Self.unauthorized }
         if limits.loginBlocked(from: client) {
             throw APIFailure(.tooManyRequests, "Too many failed authentications from this address; try again later")
         }
-        guard let text = Self.bearerToken(request.headers[.authorization]), let key = authenticator.apiKey(text: text) else {
+        guard let key = authenticator.apiKey(text: text) else {
             let penalty = limits.loginFailed(from: client, protocol: "http")
             if penalty.delay > .zero { try? await Task.sleep(for: penalty.delay) }
-            var failure = APIFailure.unauthorized
-            failure.headers[.wwwAuthenticate] = "Bearer"
-            throw failure
+            throw Self.unauthorized
         }
         limits.loginSucceeded(from: client)
         var context = context
         context.key = key
         return try await next(request, context)
+    }
+
+    static var unauthorized: APIFailure {
+        var failure = APIFailure.unauthorized
+        failure.headers[.wwwAuthenticate] = "Bearer"
+        return failure
     }
 
     /// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1).

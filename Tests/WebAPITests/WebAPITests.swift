@@ -80,6 +80,11 @@ import DNSClient
     @Test func repeatedFailuresBlockTheClientLikeSMTPAuth() async throws {
         let f = try await fresh(authFailuresBeforeBlock: 3)
         try await f.app.test(.router) { client in
+            // Requests without a key are not counted.
+            for _ in 0..<5 {
+                try await client.execute(uri: "/v3/api_keys", method: .get) { #expect($0.status == .unauthorized) }
+            }
+            try await client.execute(uri: "/v3/api_keys", method: .get, headers: [.authorization: "Bearer \(f.key)"]) { #expect($0.status == .ok) }
             for _ in 0..<3 {
                 try await client.execute(uri: "/v3/api_keys", method: .get, headers: [.authorization: "Bearer wrong"]) { #expect($0.status == .unauthorized) }
             }
@@ -87,6 +92,8 @@ import DNSClient
             try await client.execute(uri: "/v3/api_keys", method: .get, headers: [.authorization: "Bearer \(f.key)"]) { response in
                 #expect(response.status == .tooManyRequests)
             }
+            // A request without a key is no guess: still a plain 401.
+            try await client.execute(uri: "/v3/api_keys", method: .get) { #expect($0.status == .unauthorized) }
         }
     }
 
