@@ -74,3 +74,29 @@ def test_metrics_count_what_happened(tern_factory, sink):
     assert ("tern_webhook_backlog_events", ()) in samples
     # Counters only go up: a second scrape agrees.
     assert value(scrape(api), "tern_events_total", type="processed") == 3
+
+
+def test_http_connections_count_in_the_shared_abuse_limits(tern_factory):
+    """One client's connections over SMTP and HTTP together are capped by
+    `max_connections_per_ip`: past it a new HTTP connection is closed at once, and counted."""
+    import socket
+    api = tern_factory(extra_config="[limits]\nmax_connections_per_ip = 3\n")
+    held = [socket.create_connection(("127.0.0.1", api.smtp_port), timeout=10)]
+    assert held[0].recv(512).startswith(b"220")
+    held += [socket.create_connection(("127.0.0.1", api.http_port), timeout=10) for _ in range(2)]
+    time.sleep(0.3)
+    extra = socket.create_connection(("127.0.0.1", api.http_port), timeout=10)
+    try:
+        extra.sendall(b"GET /v3/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert extra.recv(512) == b""  # closed without an answer
+    except ConnectionResetError:
+        pass
+    extra.close()
+    # One place freed: the same client is served again, and the refusal was counted.
+    held.pop().close()
+    time.sleep(0.3)
+    samples = scrape(api)
+    assert value(samples, "tern_connections_total", listener="listen.http", result="refused") == 1
+    assert value(samples, "tern_connections_total", listener="listen.smtp", result="accepted") == 1
+    for connection in held:
+        connection.close()

@@ -180,8 +180,7 @@ public enum TernRuntime {
             resolver: resolver, allowPrivate: configuration.http.allowPrivateWebhooks, eventLoopGroup: group)
         var api = WebAPI(
             settings: WebAPISettings(
-                hostname: configuration.hostname, maximumConnections: limits.maxConnections,
-                allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
+                hostname: configuration.hostname, allowPrivateWebhooks: configuration.http.allowPrivateWebhooks),
             intake: policy.intake, authenticator: authenticator, limits: abuseLimits, administration: environment.administration,
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
             resolver: resolver, suppressions: environment.store, sandboxes: environment.store)

@@ -13,17 +13,14 @@ import ServiceLifecycle
 /// Settings of the HTTP listeners.
 public struct WebAPISettings: Sendable {
     public var hostname: String
-    /// Connections at once per listener; beyond it new connections wait in the backlog.
-    public var maximumConnections: Int
     /// An idle keep-alive connection is closed after this long.
     public var idleTimeout: TimeAmount
     /// Webhook URLs may resolve to loopback and private addresses (tests, private networks).
     public var allowPrivateWebhooks: Bool
 
-    public init(hostname: String, maximumConnections: Int = 1000, idleTimeout: TimeAmount = .seconds(60), allowPrivateWebhooks: Bool = false) {
+    public init(hostname: String, idleTimeout: TimeAmount = .seconds(60), allowPrivateWebhooks: Bool = false) {
         self.allowPrivateWebhooks = allowPrivateWebhooks
         self.hostname = hostname
-        self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout
     }
 }
@@ -99,13 +96,15 @@ public struct WebAPI: Sendable {
     public func service(
         host: String, port: Int, tls: TLSConfiguration?, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) throws -> some Service {
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: settings.idleTimeout))
+        let limits = self.limits
+        let listener = tls == nil ? "listen.http" : "listen.https"
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionLimitHandler(limits: limits, listener: listener)], idleTimeout: settings.idleTimeout))
         let server = try tls.map { try HTTPServerBuilder.tls(http1, tlsConfiguration: $0) } ?? http1
         return Application(
             router: router(overTLS: tls != nil, logger: logger), server: server,
-            configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(settings.maximumConnections)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }
