@@ -48,6 +48,8 @@ let package = Package(
         ),
         // Layer 0: the POP3 protocol core (RFC 1939, 2449, 2595, 5034).
         .target(name: "POP3Protocol", dependencies: ["MailCore"]),
+        // Layer 0: the IMAP protocol core (issue 14; RFC 9051 with RFC 3501 compatibility).
+        .target(name: "IMAPProtocol", dependencies: ["MailCore"]),
         // SendGrid's v3 wire format (issue 13): request and error types, validation. Pure.
         .target(name: "SendGridProtocol", dependencies: ["MailCore"]),
         // Layer 1: DNS wire format, resolver protocol and routing decisions.
@@ -200,6 +202,7 @@ let package = Package(
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "MailCore"]),
         .testTarget(name: "SendGridProtocolTests", dependencies: ["SendGridProtocol", "MailCore"]),
+        .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol", "MailCore"]),
         .testTarget(
             name: "WebAPITests",
             dependencies: [
