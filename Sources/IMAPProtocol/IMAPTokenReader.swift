@@ -22,6 +22,20 @@ public struct IMAPTokenReader: Sendable {
 
     func fail(_ what: String) -> Failure { .expected(what, at: position) }
 
+    /// A failure naming what was expected here, for parsers built on the reader.
+    public func failure(_ what: String) -> Failure { fail(what) }
+
+    /// The keyword the last successful `take` consumed, upper-cased.
+    public private(set) var lastKeyword = ""
+
+    /// One or more bytes that `accept` allows, consumed.
+    public mutating func run(while accept: (UInt8) -> Bool, _ what: String) throws(Failure) -> [UInt8] {
+        let start = position
+        while let byte = peek, accept(byte) { position += 1 }
+        guard position > start else { throw fail(what) }
+        return Array(bytes[start..<position])
+    }
+
     /// One exact byte.
     public mutating func expect(_ byte: UInt8) throws(Failure) {
         guard peek == byte else { throw fail("\"\(Character(Unicode.Scalar(byte)))\"") }
@@ -44,6 +58,7 @@ public struct IMAPTokenReader: Sendable {
         let next = position + wanted.count < bytes.count ? bytes[position + wanted.count] : nil
         if let next, Self.isAtomChar(next), Self.isAtomChar(wanted.last!) { return false }
         position += wanted.count
+        lastKeyword = keyword.uppercased()
         return true
     }
 
