@@ -24,6 +24,7 @@ let package = Package(
         .executableTarget(name: "FuzzMailAuth", dependencies: ["FuzzDriver", .product(name: "MailAuthForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzDNSMessage", dependencies: ["FuzzDriver", .product(name: "DNSClientForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzMailCore", dependencies: ["FuzzDriver", .product(name: "MailCoreForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzIMAPCommand", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzSendAPI", dependencies: ["FuzzDriver", .product(name: "SendGridProtocolForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzBodyReader",

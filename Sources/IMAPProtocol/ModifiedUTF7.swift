@@ -30,16 +30,20 @@ public enum ModifiedUTF7 {
     }
 
     /// The name a modified UTF-7 form stands for; nil when it is not valid modified UTF-7
-    /// (bytes outside printable ASCII, a bad base64 run, stray bits, broken surrogates, or a run
-    /// that encodes printable ASCII, which must stand for itself).
+    /// (bytes outside printable ASCII, a bad base64 run, stray bits, broken surrogates, a run
+    /// that encodes printable ASCII, which must stand for itself, or two runs back to back).
     public static func decode(_ text: String) -> String? {
         var out = ""
         var bytes = Array(text.utf8)[...]
+        // One name has one spelling: two runs back to back ("&AOQ-&APY-") are one run written
+        // twice, and are refused as Dovecot refuses them.
+        var afterRun = false
         while let byte = bytes.first {
             guard byte >= 0x20 && byte <= 0x7E else { return nil }
             bytes = bytes.dropFirst()
             guard byte == UInt8(ascii: "&") else {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
+                afterRun = false
                 continue
             }
             guard let end = bytes.firstIndex(of: UInt8(ascii: "-")) else { return nil }
@@ -47,8 +51,11 @@ public enum ModifiedUTF7 {
             bytes = bytes[(end + 1)...]
             if run.isEmpty {
                 out += "&"
+                afterRun = false
                 continue
             }
+            guard !afterRun else { return nil }
+            afterRun = true
             guard let decoded = unbase64(run), decoded.count % 2 == 0, !decoded.isEmpty else { return nil }
             let units = stride(from: 0, to: decoded.count, by: 2).map { UInt16(decoded[$0]) << 8 | UInt16(decoded[$0 + 1]) }
             var iterator = units.makeIterator()

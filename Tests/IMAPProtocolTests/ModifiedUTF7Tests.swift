@@ -29,6 +29,7 @@ import Testing
         "&AB-",  // leftover bits that are not zero / an odd byte
         "caf\u{e9}",  // raw 8-bit
         "&ZeVnLIqe=-",  // padding is not used
+        "&AOQ-&APY-",  // two runs back to back: "&AOQA9g-" is the one spelling
     ])
     func rejectsWhatIsNotModifiedUTF7(text: String) {
         #expect(ModifiedUTF7.decode(text) == nil)
