@@ -37,9 +37,9 @@ def listening(port):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free for TCP and UDP, never handed out before in this run."""
+    from peers import free_port_on
+    return free_port_on("127.0.0.1")
 
 
 class Tern:

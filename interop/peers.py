@@ -37,20 +37,30 @@ postlog   unix-dgram n - n - 1 postlogd
 """
 
 
+_handed_out = set()
+
+
 def free_port_on(*hosts):
-    """A port free on every one of `hosts` (MX peers share `delivery.smtp_port`)."""
-    for _ in range(100):
+    """A port free on every one of `hosts` (MX peers share `delivery.smtp_port`), for TCP and
+    UDP both (dnsmasq listens on both), and never handed out before in this test run: a port
+    just closed is often the next one the kernel picks, and two servers of one test must not
+    be given the same."""
+    for _ in range(200):
         with socket.socket() as s:
             s.bind((hosts[0], 0))
             port = s.getsockname()[1]
+        if port in _handed_out:
+            continue
         ok = True
-        for host in hosts[1:]:
-            with socket.socket() as t:
-                try:
-                    t.bind((host, port))
-                except OSError:
-                    ok = False
+        for host in hosts:
+            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+                with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as t:
+                    try:
+                        t.bind((host, port))
+                    except OSError:
+                        ok = False
         if ok:
+            _handed_out.add(port)
             return port
     raise RuntimeError("no common free port")
 
@@ -72,9 +82,7 @@ class DNSServer:
     def __init__(self, directory, mx=(), hosts=(), extra=()):
         if shutil.which("dnsmasq") is None and not os.path.exists("/usr/sbin/dnsmasq"):
             raise AssertionError("dnsmasq is not installed (the test command installs dnsmasq-base)")
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port_on("127.0.0.1")
         args = [
             "dnsmasq", "--no-daemon", f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces",
             "--no-resolv", "--no-hosts", "--user=root", f"--pid-file={directory}/dnsmasq.pid", "--local=/test/",
