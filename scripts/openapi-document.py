@@ -268,7 +268,23 @@ doc = {
    "CreatedKey": {"type": "object", "required": ["api_key", "api_key_id", "name", "scopes"], "properties": {"api_key": {"type": "string"},
        "api_key_id": {"type": "string"}, "name": {"type": "string"}, "scopes": {"type": "array", "items": {"type": "string"}}}},
   }}}
-text = json.dumps(doc, indent=2, sort_keys=False)
+def compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# One line per path and per schema: readable in a diff, and the generated Swift file stays
+# short (the document is data, not code).
+def section(mapping):
+    return "{\n" + ",\n".join(f"    {compact(key)}: {compact(value)}" for key, value in mapping.items()) + "\n  }"
+
+
+text = ("{\n" + ",\n".join(
+    f"  {compact(key)}: " + (section(value) if key == "paths" else
+                              "{\n    \"securitySchemes\": " + compact(value["securitySchemes"]) + ",\n    \"schemas\": "
+                              + section(value["schemas"]).replace("\n    ", "\n      ").replace("\n  }", "\n    }") + "\n  }"
+                              if key == "components" else compact(value))
+    for key, value in doc.items()) + "\n}")
+json.loads(text)  # the document is still one valid JSON text
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Sources", "WebAPI", "OpenAPIDocument.swift"), "w").write('''import Foundation
 import Hummingbird
 
