@@ -17,6 +17,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TERN = os.environ.get("TERN_BIN", os.path.join(ROOT, ".build", "debug", "tern"))
 DOMAIN = "example.test"
+# The outside domain the HTTP tests send to: statically routed to the `sink` MX on loopback.
+DEST = "dest.test"
 USER = f"alice@{DOMAIN}"
 PASSWORD = "s3cret-pass"
 
@@ -168,6 +170,32 @@ def tern_factory():
 @pytest.fixture
 def tern(tern_factory):
     return tern_factory()
+
+
+@pytest.fixture
+def sink(request):
+    """An aiosmtpd MX on loopback for DEST. A test module's `RCPT_RULE(address, attempt)`
+    decides its RCPT replies (accept all without one)."""
+    from peers import ScriptedMX
+
+    mx = ScriptedMX("127.0.0.1", free_port(), rcpt=getattr(request.module, "RCPT_RULE", None))
+    yield mx
+    mx.stop()
+
+
+def routed_tern(tern_factory, sink, extra="", start=True):
+    """A Tern that delivers DEST to `sink` (retrying after 1 s), with an API key of USER in
+    `.key`; `extra` is more configuration after the [delivery] table."""
+    delivery = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
+                f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
+    server = tern_factory(extra_config=delivery + extra, start=start)
+    server.key = server.cli("key", "create", USER).stdout.strip()
+    return server
+
+
+@pytest.fixture
+def api(tern_factory, sink):
+    return routed_tern(tern_factory, sink)
 
 
 class RawSMTP:

@@ -6,11 +6,8 @@ import json
 import smtplib
 import time
 
-import pytest
-
-from conftest import PASSWORD, USER, free_port
-from peers import ScriptedMX
-from test_http_api import DEST, parse, request, verify_dkim, wait_messages
+from conftest import DEST, PASSWORD, USER
+from test_http_api import request, verify_dkim
 
 
 def rule(address, attempt):
@@ -24,20 +21,9 @@ def rule(address, attempt):
     return "250 OK"
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port(), rcpt=rule)
-    yield mx
-    mx.stop()
+RCPT_RULE = rule
 
 
-@pytest.fixture
-def api(tern_factory, sink):
-    extra = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
-    server = tern_factory(extra_config=extra)
-    server.key = server.cli("key", "create", USER).stdout.strip()
-    return server
 
 
 def settled(api, count, timeout=30):
@@ -122,7 +108,7 @@ def test_events_activity_and_stats_follow_what_the_mx_did(api, sink):
     status, _, body = request(api, "GET", "/v3/stats?start_date=2026-02-30")
     assert status == 400 and body["errors"][0]["field"] == "start_date"
     # Another account sees none of it.
-    api.cli("user", "add", f"carol@example.test", "--password-stdin", input="carol-pass-123\n")
+    api.cli("user", "add", "carol@example.test", "--password-stdin", input="carol-pass-123\n")
     carol = api.cli("key", "create", "carol@example.test").stdout.strip()
     status, _, body = request(api, "GET", "/v3/messages?limit=100", key=carol)
     assert status == 200 and body["messages"] == []

@@ -18,28 +18,14 @@ import pytest
 from python_http_client.exceptions import BadRequestsError, ForbiddenError, UnauthorizedError
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (Attachment, Bcc, Category, Cc, ContentId, CustomArg, Disposition, FileContent,
-                                   FileName, FileType, From, HtmlContent, Mail, MailSettings, Personalization,
-                                   PlainTextContent, SandBoxMode, To)
+                                   FileName, FileType, From, Mail, MailSettings, Personalization, SandBoxMode, To)
 
-from conftest import DOMAIN, PASSWORD, USER, free_port
-from peers import ScriptedMX
-
-DEST = "dest.test"
-
-
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port())
-    yield mx
-    mx.stop()
+from conftest import DEST, PASSWORD, USER, routed_tern
 
 
 @pytest.fixture
 def api(tern_factory, sink):
-    extra = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
-    server = tern_factory(extra_config=extra)
-    server.key = server.cli("key", "create", USER).stdout.strip()
+    server = routed_tern(tern_factory, sink)
     server.client = SendGridAPIClient(api_key=server.key, host=server.http_url)
     return server
 

@@ -4,7 +4,6 @@ operation has no curl call here, so a new endpoint cannot go untested.
 """
 import json
 import os
-import re
 import subprocess
 import tempfile
 import time
@@ -12,17 +11,10 @@ import urllib.parse
 
 import pytest
 
-from conftest import USER, free_port
-from peers import ScriptedMX
-from test_http_api import DEST
+from conftest import DEST, USER, free_port, routed_tern
 from test_http_webhooks import Receiver
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port())
-    yield mx
-    mx.stop()
 
 
 @pytest.fixture
@@ -54,9 +46,7 @@ def curl(base, method, path, key=None, body=None, insecure=False):
 
 def test_every_documented_operation_answers_curl(tern_factory, sink, receiver):
     https_port = free_port()
-    extra = (f'[delivery]\nallow_private_destinations = true\nroutes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n'
-             f'[http]\nallow_private_webhooks = true\nwebhook_batch_delay = "1s"\n')
-    api = tern_factory(extra_config=extra, start=False)
+    api = routed_tern(tern_factory, sink, '[http]\nallow_private_webhooks = true\nwebhook_batch_delay = "1s"\n', start=False)
     # An https listener too (a TOML table appears once: add the key to the generated [listen]).
     with open(api.config) as f:
         text = f.read()
@@ -66,7 +56,7 @@ def test_every_documented_operation_answers_curl(tern_factory, sink, receiver):
     deadline = time.time() + 30
     while time.time() < deadline and subprocess.run(["curl", "-sk", "-o", "/dev/null", f"https://127.0.0.1:{https_port}/v3/openapi.json"]).returncode != 0:
         time.sleep(0.2)
-    key = api.cli("key", "create", USER).stdout.strip()
+    key = api.key
     sandbox_key = api.cli("key", "create", USER, "--sandbox").stdout.strip()
     base = api.http_url
     covered = set()

@@ -8,17 +8,11 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import PASSWORD, USER, free_port
-from peers import ScriptedMX
+from conftest import DEST, PASSWORD, USER
 from test_http_activity import settled
-from test_http_api import DEST, request
+from test_http_api import request
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port())
-    yield mx
-    mx.stop()
 
 
 def scrape(api):
@@ -36,11 +30,7 @@ def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))), 0)
 
 
-def test_metrics_count_what_happened(tern_factory, sink):
-    extra = (f'[delivery]\nallow_private_destinations = true\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
-    api = tern_factory(extra_config=extra)
-    api.key = api.cli("key", "create", USER).stdout.strip()
+def test_metrics_count_what_happened(api):
     with smtplib.SMTP("127.0.0.1", api.submission_port) as s:
         s.starttls()
         with pytest.raises(smtplib.SMTPAuthenticationError):

@@ -7,29 +7,13 @@ import smtplib
 import time
 import urllib.request
 
-import pytest
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import Mail
 
-from conftest import PASSWORD, USER, free_port
-from peers import ScriptedMX
-from test_http_api import DEST, request, verify_dkim
+from conftest import DEST, PASSWORD, USER
+from test_http_api import request, verify_dkim
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port())
-    yield mx
-    mx.stop()
-
-
-@pytest.fixture
-def api(tern_factory, sink):
-    extra = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
-    server = tern_factory(extra_config=extra)
-    server.key = server.cli("key", "create", USER).stdout.strip()
-    return server
 
 
 def raw(api, path, key):

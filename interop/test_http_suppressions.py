@@ -6,28 +6,13 @@ import smtplib
 import time
 import urllib.parse
 
-import pytest
-
-from conftest import PASSWORD, USER, free_port
-from peers import ScriptedMX
+from conftest import DEST, PASSWORD, USER
 from test_http_activity import rule, settled
-from test_http_api import DEST, request
+from test_http_api import request
+
+RCPT_RULE = rule
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port(), rcpt=rule)
-    yield mx
-    mx.stop()
-
-
-@pytest.fixture
-def api(tern_factory, sink):
-    extra = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n')
-    server = tern_factory(extra_config=extra)
-    server.key = server.cli("key", "create", USER).stdout.strip()
-    return server
 
 
 def send(api, to, **extra):
@@ -59,7 +44,7 @@ def test_bounces_are_listed_and_dropped_until_removed(api, sink):
     attempts_before = sink.attempts.get(gone, 0)
 
     request_id = send(api, [gone, good])
-    messages = settled(api, 3)
+    settled(api, 3)
     assert arrived(sink, good) == 1 and sink.attempts.get(gone, 0) == attempts_before  # never dialled for gone
     dropped = last_event(api, f"{request_id}.0")
     assert dropped["event"] == "dropped" and dropped["reason"] == "Bounced Address"

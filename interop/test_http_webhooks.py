@@ -11,10 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sendgrid.helpers.eventwebhook import EventWebhook
 
-from conftest import USER, free_port
-from peers import ScriptedMX
+from conftest import DEST, USER, free_port, routed_tern
 from test_http_activity import rule
-from test_http_api import DEST, request
+from test_http_api import request
+
+RCPT_RULE = rule
 
 
 class Receiver:
@@ -76,11 +77,6 @@ def by_recipient(events):
     return out
 
 
-@pytest.fixture
-def sink():
-    mx = ScriptedMX("127.0.0.1", free_port(), rcpt=rule)
-    yield mx
-    mx.stop()
 
 
 @pytest.fixture
@@ -94,12 +90,9 @@ def receiver():
 
 
 def make_tern(tern_factory, sink, private=True):
-    extra = (f'[delivery]\nallow_private_destinations = true\nretry_schedule = ["1s"]\n'
-             f'routes = {{ "{DEST}" = "127.0.0.1:{sink.controller.port}" }}\n'
-             f'[http]\nallow_private_webhooks = {"true" if private else "false"}\nwebhook_batch_delay = "1s"\nwebhook_retry_delay = "1s"\n')
-    server = tern_factory(extra_config=extra)
-    server.key = server.cli("key", "create", USER).stdout.strip()
-    return server
+    return routed_tern(
+        tern_factory, sink,
+        f'[http]\nallow_private_webhooks = {"true" if private else "false"}\nwebhook_batch_delay = "1s"\nwebhook_retry_delay = "1s"\n')
 
 
 def send(api, *locals_):
