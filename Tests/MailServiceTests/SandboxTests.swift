@@ -11,12 +11,8 @@ import Testing
 /// thousand.
 @Suite struct SandboxTests {
     func fresh() async throws -> (SQLiteStore, MessageIntake, Administration) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-sandbox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
-        let admin = Administration(store: store, hostname: "mx.example.test", planNames: ["free"], keepsCRAMSecrets: false)
-        _ = try await admin.addDomain("example.test", dkim: .ed25519)
-        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        let account = try await HostedAccount(prefix: "sandbox")
+        let (store, admin) = (account.store, account.admin)
         var intake = MessageIntake(
             hostname: "mx.example.test", directory: store, queue: store, plans: ["free": PlanLimits()], clock: { 1_796_000_000 }, hasFreeSpace: { true })
         intake.sandboxes = store

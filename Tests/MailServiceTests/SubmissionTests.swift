@@ -16,12 +16,8 @@ import Testing
     }
 
     func fresh(daily: Int = 100, now: Int = 1_796_000_000) async throws -> Fixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-submit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
-        let admin = Administration(store: store, hostname: "mx.example.test", planNames: ["free"], keepsCRAMSecrets: false)
-        _ = try await admin.addDomain("example.test", dkim: .ed25519)
-        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        let account = try await HostedAccount(prefix: "submit")
+        let store = account.store
         let intake = MessageIntake(
             hostname: "mx.example.test", directory: store, queue: store, plans: ["free": PlanLimits(dailyMessages: daily)], clock: { now },
             hasFreeSpace: { true })

@@ -18,12 +18,8 @@ import Testing
     }
 
     func fresh() async throws -> Fixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-supp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
-        let admin = Administration(store: store, hostname: "mx.example.test", planNames: ["free"], keepsCRAMSecrets: false)
-        _ = try await admin.addDomain("example.test", dkim: .ed25519)
-        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        let account = try await HostedAccount(prefix: "supp")
+        let (store, admin) = (account.store, account.admin)
         _ = try await admin.addUser("bob@example.test", password: "pw-123456")
         var intake = MessageIntake(
             hostname: "mx.example.test", directory: store, queue: store, plans: ["free": PlanLimits(dailyMessages: 100)], clock: { 1_796_000_000 },

@@ -64,12 +64,8 @@ import Testing
     }
 
     func fresh(events: Set<String> = ["processed", "delivered", "deferred", "bounce"], signed: Bool = false) async throws -> Fixture {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-hooks-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
-        let admin = Administration(store: store, hostname: "mx.example.test", planNames: ["free"], keepsCRAMSecrets: false)
-        _ = try await admin.addDomain("example.test", dkim: .ed25519)
-        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        let account = try await HostedAccount(prefix: "hooks")
+        let store = account.store
         let transport = Transport()
         let clock = Clock()
         let key = signed ? WebhookSignature.makeKey() : nil
