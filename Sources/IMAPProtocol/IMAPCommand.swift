@@ -30,15 +30,15 @@ public struct IMAPCommand: Hashable, Sendable {
         case authenticate(mechanism: String, initialResponse: [UInt8]?)
         case login(username: [UInt8], password: [UInt8])
         case enable([String])
-        case select(mailbox: [UInt8], condstore: Bool)
-        case examine(mailbox: [UInt8], condstore: Bool)
+        case select(mailbox: [UInt8], SelectParameters)
+        case examine(mailbox: [UInt8], SelectParameters)
         case create(mailbox: [UInt8])
         case delete(mailbox: [UInt8])
         case rename(from: [UInt8], to: [UInt8])
         case subscribe(mailbox: [UInt8])
         case unsubscribe(mailbox: [UInt8])
-        /// The basic LIST form (reference and one pattern); LIST-EXTENDED comes with the session.
-        case list(reference: [UInt8], pattern: [UInt8])
+        /// LIST with RFC 5258's selection and return options (RFC 9051 §6.3.9).
+        case list(ListCommand)
         case lsub(reference: [UInt8], pattern: [UInt8])
         case namespace
         case status(mailbox: [UInt8], items: [StatusItem])
@@ -48,10 +48,90 @@ public struct IMAPCommand: Hashable, Sendable {
         case unselect
         case expunge
         case uidExpunge(SequenceSet)
+        case fetch(SequenceSet, attributes: [FetchAttribute], changedSince: UInt64?, vanished: Bool, uid: Bool)
+        case store(SequenceSet, StoreFlags, unchangedSince: UInt64?, uid: Bool)
+        case search(SearchCommand, uid: Bool)
+        /// APPEND (RFC 9051 §6.3.12): flags, INTERNALDATE (Unix seconds), the message.
+        case append(mailbox: [UInt8], flags: [String], date: Int?, message: [UInt8])
+        case getQuota(root: [UInt8])
+        case getQuotaRoot(mailbox: [UInt8])
+        case setQuota(root: [UInt8])
         case copy(SequenceSet, mailbox: [UInt8], uid: Bool)
         case move(SequenceSet, mailbox: [UInt8], uid: Bool)
         /// RFC 2971: field/value pairs, or nil for `ID NIL`.
         case id([IDField]?)
+    }
+
+    /// SELECT/EXAMINE parameters: CONDSTORE (RFC 7162 §3.1.8) and QRESYNC (§3.2.5).
+    public struct SelectParameters: Hashable, Sendable {
+        public var condstore: Bool
+        public var qresync: QResync?
+
+        public init(condstore: Bool = false, qresync: QResync? = nil) {
+            self.condstore = condstore
+            self.qresync = qresync
+        }
+    }
+
+    /// `QRESYNC (uidvalidity modseq [known-uids] [(seq-match-data)])`.
+    public struct QResync: Hashable, Sendable {
+        public var uidValidity: UInt32
+        public var modSeq: UInt64
+        public var knownUIDs: SequenceSet?
+        public var sequenceMatch: (sequences: SequenceSet, uids: SequenceSet)?
+
+        public init(uidValidity: UInt32, modSeq: UInt64, knownUIDs: SequenceSet? = nil, sequenceMatch: (SequenceSet, SequenceSet)? = nil) {
+            self.uidValidity = uidValidity
+            self.modSeq = modSeq
+            self.knownUIDs = knownUIDs
+            self.sequenceMatch = sequenceMatch.map { (sequences: $0.0, uids: $0.1) }
+        }
+
+        public static func == (a: Self, b: Self) -> Bool {
+            a.uidValidity == b.uidValidity && a.modSeq == b.modSeq && a.knownUIDs == b.knownUIDs
+                && a.sequenceMatch?.sequences == b.sequenceMatch?.sequences && a.sequenceMatch?.uids == b.sequenceMatch?.uids
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(uidValidity)
+            hasher.combine(modSeq)
+        }
+    }
+
+    /// LIST (RFC 5258): selection options, one or more patterns, return options.
+    public struct ListCommand: Hashable, Sendable {
+        public var reference: [UInt8]
+        public var patterns: [[UInt8]]
+        /// Upper-cased: SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE.
+        public var selection: [String]
+        /// Upper-cased: SUBSCRIBED, CHILDREN, SPECIAL-USE; STATUS items separately.
+        public var returns: [String]
+        public var status: [StatusItem]?
+
+        public init(reference: [UInt8], patterns: [[UInt8]], selection: [String] = [], returns: [String] = [], status: [StatusItem]? = nil) {
+            self.reference = reference
+            self.patterns = patterns
+            self.selection = selection
+            self.returns = returns
+            self.status = status
+        }
+    }
+
+    /// STORE's data item (RFC 9051 §6.4.6): replace, add or remove these flags.
+    public struct StoreFlags: Hashable, Sendable {
+        public enum Operation: Hashable, Sendable {
+            case replace, add, remove
+        }
+
+        public var operation: Operation
+        public var silent: Bool
+        public var flags: [String]
+
+        public init(operation: Operation, silent: Bool, flags: [String]) {
+            self.operation = operation
+            self.silent = silent
+            self.flags = flags
+        }
     }
 
     public struct IDField: Hashable, Sendable {

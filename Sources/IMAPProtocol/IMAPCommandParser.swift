@@ -27,7 +27,10 @@ public enum IMAPCommandParser {
             }
             if r.take("COPY") { return try copyOrMove(&r, move: false, uid: true) }
             if r.take("MOVE") { return try copyOrMove(&r, move: true, uid: true) }
-            throw r.failure("COPY, MOVE or EXPUNGE after UID")
+            if r.take("FETCH") { return try fetch(&r, uid: true) }
+            if r.take("STORE") { return try store(&r, uid: true) }
+            if r.take("SEARCH") { return .search(try search(&r), uid: true) }
+            throw r.failure("COPY, MOVE, FETCH, STORE, SEARCH or EXPUNGE after UID")
         }
         for (name, kind) in [
             ("CAPABILITY", IMAPCommand.Kind.capability), ("NOOP", .noop), ("LOGOUT", .logout), ("STARTTLS", .startTLS),
@@ -66,15 +69,12 @@ public enum IMAPCommandParser {
             let examine = r.lastKeyword == "EXAMINE"
             try r.space()
             let mailbox = try r.astring()
-            var condstore = false
+            var parameters = IMAPCommand.SelectParameters()
             if r.peek == 0x20 {
                 try r.space()
-                // select-params (RFC 4466): only CONDSTORE is known here; QRESYNC comes later.
-                let parameters = try r.list(allowEmpty: false, maximum: 10) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) in try r.atom().uppercased() }
-                guard parameters == ["CONDSTORE"] else { throw r.failure("(CONDSTORE)") }
-                condstore = true
+                parameters = try selectParameters(&r)
             }
-            return examine ? .examine(mailbox: mailbox, condstore: condstore) : .select(mailbox: mailbox, condstore: condstore)
+            return examine ? .examine(mailbox: mailbox, parameters) : .select(mailbox: mailbox, parameters)
         }
         for (name, make) in [
             ("CREATE", { IMAPCommand.Kind.create(mailbox: $0) }), ("DELETE", { .delete(mailbox: $0) }), ("SUBSCRIBE", { .subscribe(mailbox: $0) }),
@@ -89,24 +89,41 @@ public enum IMAPCommandParser {
             try r.space()
             return .rename(from: from, to: try r.astring())
         }
-        if r.take("LIST") || r.take("LSUB") {
-            let lsub = r.lastKeyword == "LSUB"
+        if r.take("LSUB") {
             try r.space()
             let reference = try r.astring()
             try r.space()
-            let pattern = try listMailbox(&r)
-            return lsub ? .lsub(reference: reference, pattern: pattern) : .list(reference: reference, pattern: pattern)
+            return .lsub(reference: reference, pattern: try listMailbox(&r))
         }
+        if r.take("LIST") { return .list(try list(&r)) }
         if r.take("STATUS") {
             try r.space()
             let mailbox = try r.astring()
             try r.space()
-            let items = try r.list(allowEmpty: false, maximum: 20) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) in
-                let name = try r.atom().uppercased()
-                guard let item = IMAPCommand.StatusItem(rawValue: name) else { throw r.failure("a STATUS item") }
-                return item
+            return .status(mailbox: mailbox, items: try statusItems(&r))
+        }
+        if r.take("FETCH") { return try fetch(&r, uid: false) }
+        if r.take("STORE") { return try store(&r, uid: false) }
+        if r.take("SEARCH") { return .search(try search(&r), uid: false) }
+        if r.take("APPEND") { return try append(&r) }
+        if r.take("GETQUOTAROOT") {
+            try r.space()
+            return .getQuotaRoot(mailbox: try r.astring())
+        }
+        if r.take("GETQUOTA") {
+            try r.space()
+            return .getQuota(root: try r.astring())
+        }
+        if r.take("SETQUOTA") {
+            try r.space()
+            let root = try r.astring()
+            try r.space()
+            _ = try r.list { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> UInt64 in
+                _ = try r.atom()
+                try r.space()
+                return try r.number64()
             }
-            return .status(mailbox: mailbox, items: items)
+            return .setQuota(root: root)
         }
         if r.take("COPY") { return try copyOrMove(&r, move: false, uid: false) }
         if r.take("MOVE") { return try copyOrMove(&r, move: true, uid: false) }
@@ -128,6 +145,92 @@ public enum IMAPCommandParser {
             return .id(fields)
         }
         throw r.failure("a known command")
+    }
+
+    static func statusItems(_ r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> [IMAPCommand.StatusItem] {
+        try r.list(allowEmpty: false, maximum: 20) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> IMAPCommand.StatusItem in
+            let name = try r.atom().uppercased()
+            guard let item = IMAPCommand.StatusItem(rawValue: name) else { throw r.failure("a STATUS item") }
+            return item
+        }
+    }
+
+    /// `(CONDSTORE)` and/or `(QRESYNC (uidvalidity modseq [known-uids] [(seqs uids)]))`.
+    static func selectParameters(_ r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> IMAPCommand.SelectParameters {
+        var parameters = IMAPCommand.SelectParameters()
+        _ = try r.list(allowEmpty: false, maximum: 4) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> Bool in
+            if r.take("CONDSTORE") {
+                parameters.condstore = true
+                return true
+            }
+            guard r.take("QRESYNC") else { throw r.failure("CONDSTORE or QRESYNC") }
+            try r.space()
+            parameters.qresync = try qresync(&r)
+            return true
+        }
+        return parameters
+    }
+
+    static func qresync(_ r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> IMAPCommand.QResync {
+        try r.expect(UInt8(ascii: "("))
+        let validity = try r.nonZeroNumber()
+        try r.space()
+        let modSeq = try r.number64()
+        var known: SequenceSet?
+        var match: (SequenceSet, SequenceSet)?
+        if r.peek == 0x20 {
+            try r.space()
+            if r.peek != UInt8(ascii: "(") {
+                known = try r.sequenceSet()
+                if r.peek == 0x20 { try r.space() }
+            }
+            if r.peek == UInt8(ascii: "(") {
+                try r.expect(UInt8(ascii: "("))
+                let sequences = try r.sequenceSet()
+                try r.space()
+                let uids = try r.sequenceSet()
+                try r.expect(UInt8(ascii: ")"))
+                match = (sequences, uids)
+            }
+        }
+        try r.expect(UInt8(ascii: ")"))
+        return IMAPCommand.QResync(uidValidity: validity, modSeq: modSeq, knownUIDs: known, sequenceMatch: match)
+    }
+
+    /// LIST [(selection)] reference (pattern | (patterns)) [RETURN (options)] (RFC 5258 §3).
+    static func list(_ r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> IMAPCommand.ListCommand {
+        try r.space()
+        var selection: [String] = []
+        if r.peek == UInt8(ascii: "(") {
+            selection = try r.list(maximum: 10) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> String in try r.atom().uppercased() }
+            try r.space()
+        }
+        let reference = try r.astring()
+        try r.space()
+        var patterns: [[UInt8]]
+        if r.peek == UInt8(ascii: "(") {
+            patterns = try r.list(allowEmpty: false, maximum: 50) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> [UInt8] in try listMailbox(&r) }
+        } else {
+            patterns = [try listMailbox(&r)]
+        }
+        var returns: [String] = []
+        var status: [IMAPCommand.StatusItem]?
+        if r.peek == 0x20 {
+            try r.space()
+            guard r.take("RETURN") else { throw r.failure("RETURN") }
+            try r.space()
+            _ = try r.list(maximum: 10) { (r: inout IMAPTokenReader) throws(IMAPTokenReader.Failure) -> Bool in
+                let option = try r.atom().uppercased()
+                if option == "STATUS" {
+                    try r.space()
+                    status = try statusItems(&r)
+                } else {
+                    returns.append(option)
+                }
+                return true
+            }
+        }
+        return IMAPCommand.ListCommand(reference: reference, patterns: patterns, selection: selection, returns: returns, status: status)
     }
 
     static func copyOrMove(_ r: inout IMAPTokenReader, move: Bool, uid: Bool) throws(IMAPTokenReader.Failure) -> IMAPCommand.Kind {

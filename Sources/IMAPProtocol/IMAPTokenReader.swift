@@ -62,6 +62,34 @@ public struct IMAPTokenReader: Sendable {
         return true
     }
 
+    /// Whether `prefix` (case-insensitive) comes next, whatever follows it; consumed if so.
+    /// For items whose name runs into a bracket, like `BODY[`.
+    public mutating func takePrefix(_ prefix: String) -> Bool {
+        let wanted = Array(prefix.utf8)
+        guard position + wanted.count <= bytes.count else { return false }
+        for (offset, byte) in wanted.enumerated() where Self.upper(bytes[position + offset]) != Self.upper(byte) { return false }
+        position += wanted.count
+        return true
+    }
+
+    /// Restores an earlier position (a parser that read ahead and must give it back).
+    public mutating func rewind(to position: Int) { self.position = position }
+
+    /// A 63-bit number (RFC 7162 `mod-sequence-value`: 1 to 2^63 - 1).
+    public mutating func number64() throws(Failure) -> UInt64 {
+        let start = position
+        var value: UInt64 = 0
+        while let byte = peek, byte >= 0x30 && byte <= 0x39, position - start < 19 {
+            value = value * 10 + UInt64(byte - 0x30)
+            position += 1
+        }
+        guard position > start, value <= UInt64(Int64.max), !(peek.map { $0 >= 0x30 && $0 <= 0x39 } ?? false) else {
+            position = start
+            throw fail("a number")
+        }
+        return value
+    }
+
     /// `atom`: one or more ATOM-CHARs.
     public mutating func atom() throws(Failure) -> String {
         let start = position

@@ -17,13 +17,13 @@ import Testing
             ("a LOGIN alice \"s3cr\\\"et\"", .login(username: b("alice"), password: b("s3cr\"et"))),
             ("a LOGIN {5}\r\nalice {6}\r\nsecret", .login(username: b("alice"), password: b("secret"))),
             ("a ENABLE CONDSTORE UTF8=ACCEPT", .enable(["CONDSTORE", "UTF8=ACCEPT"])),
-            ("a SELECT INBOX", .select(mailbox: b("INBOX"), condstore: false)),
-            ("a SELECT \"Sent Items\" (CONDSTORE)", .select(mailbox: b("Sent Items"), condstore: true)),
-            ("a EXAMINE Entw&APw-rfe", .examine(mailbox: b("Entw&APw-rfe"), condstore: false)),
+            ("a SELECT INBOX", .select(mailbox: b("INBOX"), IMAPCommand.SelectParameters())),
+            ("a SELECT \"Sent Items\" (CONDSTORE)", .select(mailbox: b("Sent Items"), IMAPCommand.SelectParameters(condstore: true))),
+            ("a EXAMINE Entw&APw-rfe", .examine(mailbox: b("Entw&APw-rfe"), IMAPCommand.SelectParameters())),
             ("a CREATE Archive/2026", .create(mailbox: b("Archive/2026"))), ("a DELETE Old", .delete(mailbox: b("Old"))),
             ("a RENAME Old New", .rename(from: b("Old"), to: b("New"))),
             ("a SUBSCRIBE Lists", .subscribe(mailbox: b("Lists"))), ("a UNSUBSCRIBE Lists", .unsubscribe(mailbox: b("Lists"))),
-            ("a LIST \"\" *", .list(reference: b(""), pattern: b("*"))), ("a LIST \"\" %/%", .list(reference: b(""), pattern: b("%/%"))),
+            ("a LIST \"\" *", .list(IMAPCommand.ListCommand(reference: b(""), patterns: [b("*")]))), ("a LIST \"\" %/%", .list(IMAPCommand.ListCommand(reference: b(""), patterns: [b("%/%")]))),
             ("a LSUB \"\" \"*\"", .lsub(reference: b(""), pattern: b("*"))), ("a NAMESPACE", .namespace),
             ("a STATUS INBOX (MESSAGES UIDNEXT unseen SIZE)", .status(mailbox: b("INBOX"), items: [.messages, .uidNext, .unseen, .size])),
             ("a IDLE", .idle), ("a CHECK", .check), ("a CLOSE", .close), ("a UNSELECT", .unselect), ("a EXPUNGE", .expunge),
@@ -42,7 +42,7 @@ import Testing
 
     @Test(arguments: [
         "a NOOP extra", "a  NOOP", "a NOOP\n", "a SELECT", "a SELECT INBOX (QRESYNC)", "a LOGIN alice", "a STATUS INBOX (FOO)",
-        "a STATUS INBOX ()", "a UID FETCH 1 FLAGS", "a COPY 0 X", "a FROB", "a ID (\"name\")", "a ENABLE", "a AUTHENTICATE PLAIN ab!c",
+        "a STATUS INBOX ()", "a UID FOO 1 FLAGS", "a COPY 0 X", "a FROB", "a ID (\"name\")", "a ENABLE", "a AUTHENTICATE PLAIN ab!c",
         "a RENAME Old",
     ])
     func malformedCommandsAreBadWithTheirTag(text: String) {
@@ -72,7 +72,7 @@ import Testing
         }
         #expect(commands == [
             IMAPCommand(tag: "t1", kind: .login(username: b("alice"), password: b("secret"))),
-            IMAPCommand(tag: "t2", kind: .select(mailbox: b("INBOX"), condstore: false)),
+            IMAPCommand(tag: "t2", kind: .select(mailbox: b("INBOX"), IMAPCommand.SelectParameters())),
         ])
     }
 }

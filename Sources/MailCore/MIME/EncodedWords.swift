@@ -60,3 +60,78 @@ public enum EncodedWords {
         return quoted + "\""
     }
 }
+
+extension EncodedWords {
+    /// Decodes RFC 2047 encoded-words in `text` (B and Q; UTF-8, US-ASCII and ISO-8859-1; a
+    /// word in another charset stays as it is). White space between two adjacent encoded-words
+    /// is dropped (§6.2). For matching, not for display: invalid UTF-8 becomes U+FFFD.
+    public static func decode(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        var pendingSpace: [UInt8] = []
+        var lastWasEncoded = false
+        while i < bytes.count {
+            if bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D || bytes[i] == 0x0A {
+                pendingSpace.append(bytes[i])
+                i += 1
+                continue
+            }
+            if let (decoded, end) = encodedWord(bytes, at: i) {
+                if !lastWasEncoded { out += pendingSpace }
+                pendingSpace = []
+                out += decoded
+                lastWasEncoded = true
+                i = end
+                continue
+            }
+            out += pendingSpace
+            pendingSpace = []
+            lastWasEncoded = false
+            out.append(bytes[i])
+            i += 1
+        }
+        out += pendingSpace
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `=?charset?enc?text?=` at `start`: its decoded UTF-8 and where it ends.
+    static func encodedWord(_ bytes: [UInt8], at start: Int) -> ([UInt8], Int)? {
+        guard start + 8 <= bytes.count, bytes[start] == UInt8(ascii: "="), bytes[start + 1] == UInt8(ascii: "?") else { return nil }
+        var fields: [Range<Int>] = []
+        var fieldStart = start + 2
+        var i = fieldStart
+        while i < bytes.count, i - start < 76 * 4 {
+            let byte = bytes[i]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A { return nil }
+            if byte == UInt8(ascii: "?") {
+                if fields.count == 2 {
+                    guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "=") else { return nil }
+                    fields.append(fieldStart..<i)
+                    break
+                }
+                fields.append(fieldStart..<i)
+                fieldStart = i + 1
+            }
+            i += 1
+        }
+        guard fields.count == 3 else { return nil }
+        var charset = String(decoding: bytes[fields[0]], as: UTF8.self).lowercased()
+        if let star = charset.firstIndex(of: "*") { charset = String(charset[..<star]) }  // RFC 2231 §5 language
+        let encoding = String(decoding: bytes[fields[1]], as: UTF8.self).lowercased()
+        let payload = bytes[fields[2]]
+        let raw: [UInt8]
+        switch encoding {
+        case "b": raw = TransferDecoding.base64(payload)
+        case "q": raw = TransferDecoding.quotedPrintable(payload.map { $0 == UInt8(ascii: "_") ? 0x20 : $0 })
+        default: return nil
+        }
+        let end = fields[2].upperBound + 2
+        switch charset {
+        case "utf-8", "utf8", "us-ascii": return (raw, end)
+        case "iso-8859-1", "latin1", "iso8859-1", "windows-1252":
+            return (Array(String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) })).utf8), end)
+        default: return nil
+        }
+    }
+}

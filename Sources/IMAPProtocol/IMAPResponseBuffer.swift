@@ -1,0 +1,75 @@
+/// Builds server responses (RFC 9051 §7) byte by byte. Strings are written in the smallest
+/// form the grammar allows for their content: an atom where the caller asks for one, a quoted
+/// string when every octet may be quoted, else a literal. UTF-8 goes in quoted strings only
+/// when the client enabled UTF8=ACCEPT or IMAP4rev2 (RFC 9051 §9 `quoted-char`); for a rev1
+/// client it is sent as a literal, which may carry any octet but NUL.
+public struct IMAPResponseBuffer: Sendable {
+    public private(set) var bytes: [UInt8] = []
+    /// Whether 8-bit text may appear in quoted strings.
+    public var utf8Quoted: Bool
+
+    public init(utf8Quoted: Bool = false, capacity: Int = 256) {
+        self.utf8Quoted = utf8Quoted
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public mutating func raw(_ data: some Sequence<UInt8>) { bytes.append(contentsOf: data) }
+    public mutating func byte(_ byte: UInt8) { bytes.append(byte) }
+    public mutating func space() { bytes.append(0x20) }
+    public mutating func crlf() { bytes.append(contentsOf: [0x0D, 0x0A]) }
+    public mutating func number(_ n: some BinaryInteger) { raw(String(n)) }
+    public mutating func reset() { bytes.removeAll(keepingCapacity: true) }
+
+    public mutating func string(_ text: String) { string(Array(text.utf8)) }
+
+    /// A quoted string when the content allows it, else a literal (`literal8` for NUL).
+    public mutating func string(_ data: [UInt8]) {
+        if data.count <= 1024, Self.quotable(data, utf8: utf8Quoted) {
+            bytes.append(UInt8(ascii: "\""))
+            for byte in data {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                bytes.append(byte)
+            }
+            bytes.append(UInt8(ascii: "\""))
+        } else {
+            literal(data)
+        }
+    }
+
+    public mutating func nstring(_ data: [UInt8]?) {
+        guard let data else { return raw("NIL") }
+        string(data)
+    }
+
+    /// A literal; `~{n}` (literal8, RFC 3516) when the data holds NUL.
+    public mutating func literal(_ data: some Collection<UInt8>) {
+        if data.contains(0) { bytes.append(UInt8(ascii: "~")) }
+        raw("{\(data.count)}\r\n")
+        bytes.append(contentsOf: data)
+    }
+
+    /// A mailbox name (`mailbox` is an astring): an atom when it is one, else a string.
+    public mutating func astring(_ data: [UInt8]) {
+        if !data.isEmpty, data.allSatisfy({ IMAPTokenReader.isAtomChar($0) || $0 == UInt8(ascii: "]") }) {
+            bytes.append(contentsOf: data)
+        } else {
+            string(data)
+        }
+    }
+
+    /// Whether `data` fits in a quoted string: no CR, LF or NUL, and 8-bit only as valid UTF-8
+    /// when allowed.
+    static func quotable(_ data: [UInt8], utf8: Bool) -> Bool {
+        var high = false
+        for byte in data {
+            if byte == 0x0D || byte == 0x0A || byte == 0 { return false }
+            if byte >= 0x80 {
+                guard utf8 else { return false }
+                high = true
+            }
+        }
+        if high { return String(validating: data, as: UTF8.self) != nil }
+        return true
+    }
+}
