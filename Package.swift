@@ -132,6 +132,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "IMAPServer",
+            dependencies: [
+                "IMAPProtocol", "MailCore", "MailStore", "SASL", "MailService", "ProtocolEdge",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "POP3Server",
             dependencies: [
                 "POP3Protocol", "MailStore", "SASL", "MailService", "ProtocolEdge",
@@ -176,7 +186,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
-                "MailAuth", "POP3Server", "MailService", "ProtocolEdge", "WebAPI",
+                "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -33,7 +33,8 @@ public struct IMAPCommandFramer: Sendable {
         case literalTooLarge(tag: String?, mustClose: Bool)
     }
 
-    public let limits: Limits
+    /// Raised after login: a client that has not logged in may send only small literals.
+    public var limits: Limits
     /// The command being assembled (from its tag).
     private var command: [UInt8] = []
     /// Octets of the current line so far.

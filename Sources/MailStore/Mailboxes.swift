@@ -77,6 +77,93 @@ public protocol MailboxRepository: Sendable {
     func removeAlias(_ address: String) async throws(StoreError) -> Bool
     func aliases() async throws(StoreError) -> [(address: String, targets: [String])]
     func setCatchAll(domain: String, target: String?) async throws(StoreError)
+
+    // IMAP (RFC 9051): folders, subscriptions, flags, copies, and what changed since a MODSEQ.
+
+    /// Makes a folder; `alreadyExists` when it is there.
+    func createMailbox(user: String, name: String) async throws(StoreError) -> Mailbox
+    /// Removes a folder and its messages (their bytes leave the user's usage).
+    func deleteMailbox(user: String, name: String) async throws(StoreError)
+    /// Renames a folder and every folder below it (`a` and `a/b` to `c` and `c/b`); renaming
+    /// INBOX moves its messages into the new folder and leaves INBOX empty (RFC 9051 §6.3.6).
+    func renameMailbox(user: String, from: String, to: String) async throws(StoreError)
+    func subscriptions(user: String) async throws(StoreError) -> [String]
+    func setSubscribed(user: String, name: String, _ subscribed: Bool) async throws(StoreError)
+    /// Stores a message in a folder (APPEND); `limitReached(.quota)` when it would pass the
+    /// user's quota. Answers the new message.
+    func append(mailboxID: Int, content: [UInt8], flags: [String], internalDate: Int) async throws(StoreError) -> MailboxMessage
+    /// Changes flags of `uids`; with `unchangedSince`, a message whose MODSEQ is higher is left
+    /// alone and listed in `modified` (RFC 7162 §3.1.3). Every changed message gets a new MODSEQ.
+    func storeFlags(mailboxID: Int, uids: [Int], change: FlagChange, unchangedSince: Int?) async throws(StoreError) -> FlagStoreResult
+    /// Copies (or moves) messages to another folder, in UID order; answers (source UID, new UID)
+    /// pairs. The content is shared, not duplicated; quota counts each copy.
+    func copy(from: Int, uids: [Int], to: Int, move: Bool) async throws(StoreError) -> [(source: Int, copy: Int)]
+    /// What changed in a folder after `modSeq`: messages added or re-flagged, and UIDs
+    /// expunged (RFC 7162 §3.2.5.2 needs the latter to answer VANISHED).
+    func changes(mailboxID: Int, since modSeq: Int) async throws(StoreError) -> MailboxChanges
+    /// Claims the messages no session has been told about yet (rev1 `\Recent`): answers the
+    /// highest UID claimed before, and moves the mark to the folder's newest message.
+    func claimRecent(mailboxID: Int) async throws(StoreError) -> Int
+    /// Wakes sessions waiting on a user's folders (IDLE) after any change.
+    var mailboxSignals: MailboxSignals { get }
+}
+
+/// How STORE changes flags.
+public struct FlagChange: Hashable, Sendable {
+    public enum Operation: Hashable, Sendable {
+        case replace, add, remove
+    }
+
+    public var operation: Operation
+    public var flags: [String]
+
+    public init(_ operation: Operation, _ flags: [String]) {
+        self.operation = operation
+        self.flags = flags
+    }
+
+    /// The flags a message ends with; system flags keep their canonical case, keywords are
+    /// compared case-insensitively (RFC 9051 §2.3.2).
+    public func applied(to current: [String]) -> [String] {
+        func key(_ flag: String) -> String { flag.lowercased() }
+        switch operation {
+        case .replace:
+            var seen: Set<String> = []
+            return flags.filter { seen.insert(key($0)).inserted }
+        case .add:
+            var out = current
+            var seen = Set(current.map(key))
+            for flag in flags where seen.insert(key(flag)).inserted { out.append(flag) }
+            return out
+        case .remove:
+            let gone = Set(flags.map(key))
+            return current.filter { !gone.contains(key($0)) }
+        }
+    }
+}
+
+public struct FlagStoreResult: Sendable {
+    /// Messages whose flags were written (even to the same value), with their new MODSEQ.
+    public var updated: [MailboxMessage]
+    /// UIDs refused because their MODSEQ passed UNCHANGEDSINCE.
+    public var modified: [Int]
+
+    public init(updated: [MailboxMessage], modified: [Int]) {
+        self.updated = updated
+        self.modified = modified
+    }
+}
+
+public struct MailboxChanges: Sendable {
+    public var messages: [MailboxMessage]
+    public var expunged: [Int]
+    public var highestModSeq: Int
+
+    public init(messages: [MailboxMessage], expunged: [Int], highestModSeq: Int) {
+        self.messages = messages
+        self.expunged = expunged
+        self.highestModSeq = highestModSeq
+    }
 }
 
 /// A local delivery carried by a `DeliveryOutcome`: written in the same transaction that marks

@@ -6,10 +6,12 @@ import MailStore
 extension SQLiteStore: MailboxRepository {
     /// The default folders of a new user; UIDVALIDITY is the creation time, so a folder made
     /// again later gets a larger one (RFC 9051 §2.3.1.1).
-    static func createFolders(_ db: Database, user: String) throws {
+    /// `subscribe` is false only in the migration that ran before subscriptions existed.
+    static func createFolders(_ db: Database, user: String, subscribe: Bool = true) throws {
         let now = Int(Date().timeIntervalSince1970)
         for name in Mailbox.defaultNames {
             try db.execute(sql: "INSERT OR IGNORE INTO mailboxes(user, name, uidvalidity) VALUES (?, ?, ?)", arguments: [user, name, now])
+            if subscribe { try db.execute(sql: "INSERT OR IGNORE INTO mailbox_subscriptions(user, name) VALUES (?, ?)", arguments: [user, name]) }
         }
     }
 
@@ -71,9 +73,20 @@ extension SQLiteStore: MailboxRepository {
 
     public func expunge(mailboxID: Int, uids: [Int]) async throws(StoreError) -> Int {
         guard !uids.isEmpty else { return 0 }
-        return try await write { db in
+        let removed: Int = try await write { db in try Self.expunge(db, mailboxID: mailboxID, uids: uids) }
+        if removed > 0, let user = try? await self.read({ db in try String.fetchOne(db, sql: "SELECT user FROM mailboxes WHERE id = ?", arguments: [mailboxID]) }) {
+            mailboxSignals.changed([user])
+        }
+        return removed
+    }
+
+    /// Removes messages inside a transaction: usage goes down, the folder's MODSEQ goes up once
+    /// and each expunged UID is kept with it (for VANISHED), content nobody holds is freed.
+    static func expunge(_ db: Database, mailboxID: Int, uids: [Int]) throws -> Int {
+        do {
             var removed = 0
             var released: Set<String> = []
+            let modseq = (try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0) + 1
             for uid in uids {
                 guard
                     let row = try Row.fetchOne(
@@ -83,11 +96,13 @@ extension SQLiteStore: MailboxRepository {
                 released.insert(row[1])
                 try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
                 try db.execute(
+                    sql: "INSERT OR REPLACE INTO mailbox_expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, uid, modseq])
+                try db.execute(
                     sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
                     arguments: [size, mailboxID])
                 removed += 1
             }
-            if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = highest_modseq + 1 WHERE id = ?", arguments: [mailboxID]) }
+            if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", arguments: [modseq, mailboxID]) }
             // Content stored once for many mailboxes goes when the last of them lets it go.
             let now = Int(Date().timeIntervalSince1970)
             for messageID in released { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }

@@ -250,6 +250,8 @@ extension SQLiteStore: DeliveryQueue {
                 try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: at)
             }
         }
+        let users = outcomes.compactMap { $0.mailbox?.user }
+        if !users.isEmpty { mailboxSignals.changed(users) }
     }
 
     static let sandboxReply = "250 2.0.0 Kept in the sandbox inbox; not sent"

@@ -151,7 +151,7 @@ extension SQLiteStore {
                     """)
             // Users made before mailboxes get their folders now.
             for user in try String.fetchAll(db, sql: "SELECT address FROM users") {
-                try Self.createFolders(db, user: user)
+                try Self.createFolders(db, user: user, subscribe: false)
             }
         }
         migrator.registerMigration("v10-mailbox-usage") { db in
@@ -250,6 +250,25 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v17-send-options") { db in
             try db.execute(sql: "ALTER TABLE messages ADD COLUMN send_options TEXT")
+        }
+        migrator.registerMigration("v18-imap") { db in
+            // Subscriptions name folders, not rows: RFC 9051 §6.3.7 lets one outlive its folder.
+            // Expunged UIDs are kept with the MODSEQ of their expunge for QRESYNC's VANISHED.
+            try db.execute(
+                sql: """
+                    CREATE TABLE mailbox_subscriptions(
+                        user TEXT NOT NULL COLLATE NOCASE,
+                        name TEXT NOT NULL,
+                        PRIMARY KEY(user, name)) WITHOUT ROWID;
+                    INSERT INTO mailbox_subscriptions(user, name) SELECT user, name FROM mailboxes;
+                    CREATE TABLE mailbox_expunged(
+                        mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+                        uid INTEGER NOT NULL,
+                        modseq INTEGER NOT NULL,
+                        PRIMARY KEY(mailbox_id, uid)) WITHOUT ROWID;
+                    ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX mailbox_messages_modseq ON mailbox_messages(mailbox_id, modseq);
+                    """)
         }
         return migrator
     }

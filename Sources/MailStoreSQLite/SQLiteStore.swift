@@ -12,6 +12,8 @@ public final class SQLiteStore: Sendable {
     let path: String
     /// `user+tag@domain` reaches `user@domain` (RFC 5233 sub-addressing); "" turns it off.
     public let subaddressSeparator: String
+    /// Wakes IMAP sessions when a user's folders change in this process.
+    public let mailboxSignals = MailboxSignals()
 
     public init(path: String, subaddressSeparator: String = "+") throws(StoreError) {
         self.subaddressSeparator = subaddressSeparator

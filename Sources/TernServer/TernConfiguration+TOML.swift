@@ -161,6 +161,10 @@ extension TernConfiguration {
             if let v = try pop3.bool("allow_plaintext") { config.pop3.allowPlaintext = v }
             try pop3.finish()
         }
+        if var imap = try reader.table("imap") {
+            if let v = try imap.bool("allow_plaintext") { config.imap.allowPlaintext = v }
+            try imap.finish()
+        }
         if var mailAuth = try reader.table("mail_auth") {
             if let v = try mailAuth.bool("sign") { config.mailAuth.sign = v }
             if let v = try mailAuth.bool("check_inbound") { config.mailAuth.checkInbound = v }

@@ -15,6 +15,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var auth = Auth()
     public var mailAuth = MailAuthSettings()
     public var pop3 = POP3Settings()
+    public var imap = IMAPSettings()
     public var http = HTTPSettings()
     public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
 
@@ -121,6 +122,12 @@ public struct TernConfiguration: Sendable, Equatable {
     /// `[pop3]`.
     public struct POP3Settings: Sendable, Equatable {
         /// USER/PASS and AUTH before TLS; off, so passwords never cross the network in clear.
+        public var allowPlaintext = false
+    }
+
+    /// `[imap]`.
+    public struct IMAPSettings: Sendable, Equatable {
+        /// LOGIN and AUTHENTICATE before TLS; off (LOGINDISABLED), as for POP3.
         public var allowPlaintext = false
     }
 

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Logging
 import MailAuth
+import IMAPServer
 import POP3Server
 import MailCore
 import MailService
@@ -149,23 +150,38 @@ public enum TernRuntime {
             settings: POP3ServiceSettings(
                 hostname: configuration.hostname, allowPlaintext: configuration.pop3.allowPlaintext, mechanisms: smtpSettings.authMechanisms),
             authenticator: authenticator, mailboxes: environment.store, listener: listener)
+        // IMAP (RFC 9051) on imap (STARTTLS) and imaps, over the same mailboxes and account checks.
+        let imap = IMAPService(
+            settings: IMAPSessionSettings(
+                hostname: configuration.hostname, allowPlaintext: configuration.imap.allowPlaintext, mechanisms: smtpSettings.authMechanisms,
+                maximumMessageSize: limits.maxMessageSize),
+            authenticator: authenticator, mailboxes: environment.store, listener: listener)
 
         let listen = configuration.listen
-        var bindings: [(ListenerEndpoint, ListenerKind?)] = []
-        bindings += listen.smtp.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.smtp"), .mx) }
-        bindings += listen.submission.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submission"), .submission) }
-        bindings += listen.submissions.map {
-            (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submissions", implicitTLS: true), .submissions)
+        enum Service {
+            case smtp(ListenerKind)
+            case pop3
+            case imap
         }
-        bindings += listen.pop3.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3"), nil) }
-        bindings += listen.pop3s.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3s", implicitTLS: true), nil) }
+        var bindings: [(ListenerEndpoint, Service)] = []
+        bindings += listen.smtp.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.smtp"), .smtp(.mx)) }
+        bindings += listen.submission.map {
+            (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submission"), .smtp(.submission))
+        }
+        bindings += listen.submissions.map {
+            (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.submissions", implicitTLS: true), .smtp(.submissions))
+        }
+        bindings += listen.pop3.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3"), .pop3) }
+        bindings += listen.pop3s.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.pop3s", implicitTLS: true), .pop3) }
+        bindings += listen.imap.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.imap"), .imap) }
+        bindings += listen.imaps.map { (ListenerEndpoint(host: $0.host, port: $0.port, configurationKey: "listen.imaps", implicitTLS: true), .imap) }
         var channels: [any Channel] = []
         for (address, kind) in bindings {
             do {
-                if let kind {
-                    channels.append(try await smtp.bind(address, kind: kind))
-                } else {
-                    channels.append(try await pop3.bind(address))
+                switch kind {
+                case .smtp(let kind): channels.append(try await smtp.bind(address, kind: kind))
+                case .pop3: channels.append(try await pop3.bind(address))
+                case .imap: channels.append(try await imap.bind(address))
                 }
                 logger.info("listening", metadata: ["service": "\(address.configurationKey)", "address": "\(address.host):\(address.port)"])
             } catch {
