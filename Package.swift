@@ -215,6 +215,10 @@ let package = Package(
         .testTarget(name: "SendGridProtocolTests", dependencies: ["SendGridProtocol", "MailCore"]),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol", "MailCore"]),
         .testTarget(
+            name: "IMAPServerTests",
+            dependencies: ["IMAPServer", "IMAPProtocol", "MailService", "MailStore", "MailStoreSQLite", "MailCore"]
+        ),
+        .testTarget(
             name: "WebAPITests",
             dependencies: [
                 "WebAPI", "SendGridProtocol", "MailService", "MailStore", "MailStoreSQLite", "MailCore",

@@ -130,10 +130,13 @@ public struct MailboxView: Sendable {
         var removed: [UInt32] = []
         var index = 0
         var kept: [Message] = []
+        var announcedRemoved = 0
         kept.reserveCapacity(messages.count)
         for message in messages {
             index += 1
             if uids.contains(message.uid) {
+                // The client counted it in an EXISTS already: its EXPUNGE takes it off again.
+                if index <= announcedCount { announcedRemoved += 1 }
                 // Each EXPUNGE renumbers what follows: the n-th removal is sent as its
                 // original number minus the removals sent before it.
                 numbers.append(index - removed.count)
@@ -143,7 +146,7 @@ public struct MailboxView: Sendable {
             }
         }
         messages = kept
-        announcedCount = messages.count
+        announcedCount -= announcedRemoved
         return (numbers, removed)
     }
 
@@ -153,7 +156,6 @@ public struct MailboxView: Sendable {
         if allowExpunge, messages.contains(where: \.expunged) {
             let gone = Set(messages.filter(\.expunged).map(\.uid))
             let (numbers, uids) = remove(uids: gone)
-            announcedCount = -1
             if qresync {
                 out.raw("* VANISHED \(SequenceSet.compact(uids))\r\n")
             } else {
@@ -170,13 +172,12 @@ public struct MailboxView: Sendable {
             }
             changedFlags.removeAll()
         }
-        if messages.count != announcedCount {
-            if messages.count > announcedCount || announcedCount < 0 || !allowExpunge {
-                out.raw("* \(messages.count) EXISTS\r\n")
-                if rev1 { out.raw("* \(recentCount) RECENT\r\n") }
-            }
-            announcedCount = messages.count
+        // Only growth is announced: removals were told by their EXPUNGEs (RFC 9051 §7.4.1).
+        if messages.count > announcedCount {
+            out.raw("* \(messages.count) EXISTS\r\n")
+            if rev1 { out.raw("* \(recentCount) RECENT\r\n") }
         }
+        announcedCount = messages.count
     }
 
     /// Messages above `uid` are recent to this session from now on (it claimed them).
