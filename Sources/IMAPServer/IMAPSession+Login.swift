@@ -61,7 +61,7 @@ extension IMAPSession {
                 out.raw("+ \(Base64Text.encode(challenge))\r\n")
                 await flush()
                 // The response is one line (RFC 9051 §6.2.2); "*" cancels.
-                guard case .command(var line)? = await events.next() else {
+                guard var line = await continuationLine(&events) else {
                     state = .logout
                     return
                 }
@@ -79,6 +79,28 @@ extension IMAPSession {
                 next = exchange.respond(decoded)
             }
         }
+    }
+
+    /// The next line the client sends inside a command (a SASL response, IDLE's DONE); timer
+    /// ticks and wake-ups in between are set aside. Each line read frees the handler's queue.
+    func continuationLine(_ events: inout AsyncStream<IMAPSessionInput>.Iterator) async -> [UInt8]? {
+        while let event = await events.next() {
+            switch event {
+            case .command(let line):
+                transport.commandFinished()
+                return line
+            case .mailboxChanged:
+                dirty = true
+            case .tick:
+                continue
+            case .lineTooLong, .literalTooLarge:
+                transport.commandFinished()
+                return []
+            case .closed:
+                return nil
+            }
+        }
+        return nil
     }
 
     func loggedIn(_ tag: String, _ account: String) async {

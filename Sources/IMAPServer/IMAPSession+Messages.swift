@@ -323,6 +323,7 @@ extension IMAPSession {
             }
             switch event {
             case .command(let line):
+                transport.commandFinished()
                 var text = line
                 while let last = text.last, last == 0x0D || last == 0x0A || last == 0x20 { text.removeLast() }
                 if String(decoding: text, as: UTF8.self).uppercased() == "DONE" {
@@ -351,6 +352,7 @@ extension IMAPSession {
                 }
                 await flush()
             case .lineTooLong, .literalTooLarge:
+                transport.commandFinished()
                 out.raw("\(tag) BAD Expected DONE\r\n")
                 return
             case .closed:

@@ -84,8 +84,11 @@ final class IMAPHarness {
         return transport.take()
     }
 
-    /// A continuation line (SASL response, IDLE's DONE): answered when the command finishes.
-    func line(_ text: String) { input.yield(.command(Array((text + "\r\n").utf8))) }
+    /// A continuation line (SASL response, IDLE's DONE); returns once the session has read it.
+    func line(_ text: String) async {
+        input.yield(.command(Array((text + "\r\n").utf8)))
+        _ = await finished.next()
+    }
 
     func event(_ event: IMAPSessionInput) { input.yield(event) }
 

@@ -52,7 +52,7 @@ import MailService
         let token = "AGFsaWNlQGV4YW1wbGUudGVzdABwdy0xMjM0NTY="
         h.input.yield(.command(Array("a AUTHENTICATE PLAIN\r\n".utf8)))
         #expect(await h.waitFor("+ ").hasPrefix("+ "))
-        h.line(token)
+        await h.line(token)
         #expect(await h.finishCommand().hasPrefix("a OK [CAPABILITY"))
         let again = try await IMAPHarness.make(store: h.store)
         #expect(await again.send("b AUTHENTICATE PLAIN \(token)").hasPrefix("b OK"))
@@ -67,11 +67,11 @@ import MailService
         let h = try await IMAPHarness.make(limits: limits)
         h.input.yield(.command(Array("a AUTHENTICATE PLAIN\r\n".utf8)))
         _ = await h.waitFor("+ ")
-        h.line("*")
+        await h.line("*")
         #expect(await h.finishCommand() == "a BAD Authentication cancelled\r\n")
         h.input.yield(.command(Array("b AUTHENTICATE PLAIN\r\n".utf8)))
         _ = await h.waitFor("+ ")
-        h.line("*")
+        await h.line("*")
         _ = await h.finishCommand()
         // Blocked now: even the right password is refused and the connection ends.
         let blocked = await h.send("c LOGIN alice@example.test pw-123456")

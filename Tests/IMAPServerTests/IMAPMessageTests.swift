@@ -117,7 +117,7 @@ import Testing
         let b = try await IMAPHarness.make(store: a.store).loggedIn()
         _ = await b.append("u", "INBOX", "Subject: z")
         #expect(await a.waitFor("EXISTS").contains("* 4 EXISTS"))
-        a.line("DONE")
+        await a.line("DONE")
         #expect(await a.finishCommand().hasSuffix("i OK IDLE terminated\r\n"))
         a.stop()
         b.stop()
