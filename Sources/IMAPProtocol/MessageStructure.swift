@@ -87,7 +87,12 @@ public enum MessageStructure {
             out.space()
             out.string(part.subtype)
             out.space()
-            parameters(part.contentType, into: &out)
+            var contentType = part.contentType
+            // RFC 2045 §5.2: text without a charset is US-ASCII; say so, as other servers do.
+            if part.type == "text", contentType.parameter("charset") == nil {
+                contentType.parameters.insert(("charset", Array("us-ascii".utf8)), at: 0)
+            }
+            parameters(contentType, into: &out)
             out.space()
             out.nstring(nonEmpty(part.header.first("Content-ID")))
             out.space()
@@ -103,6 +108,11 @@ public enum MessageStructure {
                 out.space()
                 body(inner, extensible: extensible, into: &out)
                 out.space()
+                out.number(part.bodyLines)
+            } else if part.type == "message" && (part.subtype == "rfc822" || part.subtype == "global") {
+                // A message/rfc822 in a transfer encoding (RFC 2046 §5.2.1 forbids it) is not
+                // looked into, but the grammar still wants an envelope, a body and lines.
+                out.raw(" (NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0) ")
                 out.number(part.bodyLines)
             } else if part.type == "text" {
                 out.space()

@@ -64,7 +64,7 @@ import Testing
             --b--
             """
         let text = structure(message)
-        #expect(text.hasPrefix("((\"text\" \"plain\" NIL NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL)"))
+        #expect(text.hasPrefix("((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 12 1 NIL NIL NIL NIL)"))
         #expect(text.contains("(\"application\" \"pdf\" (\"name\" \"r.pdf\") NIL NIL \"base64\" 8 NIL (\"attachment\" (\"filename\" \"r.pdf\")) (\"en\" \"de\") NIL)"))
         #expect(text.contains("(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 37 (NIL \"fwd\" ((NIL NIL \"a\" \"x.test\"))"))
         #expect(text.hasSuffix(" \"mixed\" (\"boundary\" \"b\") NIL NIL NIL)"))

@@ -157,9 +157,12 @@ public struct MIMEPart: Sendable, Hashable {
     /// message has one part, numbered 1, which is its body.
     public func part(at path: [Int]) -> MIMEPart? {
         var current = self
+        var atRoot = true
         for number in path {
-            // A message/rfc822 part's numbers count the parts of the message inside.
-            if current.kind == .message, let inner = current.children.first { current = inner }
+            // Below the top level, a message/rfc822 part's numbers count the parts of the
+            // message inside; the top level's own body is part 1 whatever its type.
+            if !atRoot, current.kind == .message, let inner = current.children.first { current = inner }
+            atRoot = false
             switch current.kind {
             case .multipart:
                 guard number >= 1, number <= current.children.count else { return nil }
