@@ -14,7 +14,7 @@ let package = Package(
         .library(name: "DNSClientForFuzzing", targets: ["DNSClient"]),
         .library(name: "MailCoreForFuzzing", targets: ["MailCore"]),
         .library(name: "SendGridProtocolForFuzzing", targets: ["SendGridProtocol", "MailCore"]),
-        .library(name: "IMAPProtocolForFuzzing", targets: ["IMAPProtocol"]),
+        .library(name: "IMAPProtocolForFuzzing", targets: ["IMAPProtocol", "MailCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

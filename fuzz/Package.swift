@@ -25,6 +25,7 @@ let package = Package(
         .executableTarget(name: "FuzzDNSMessage", dependencies: ["FuzzDriver", .product(name: "DNSClientForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzMailCore", dependencies: ["FuzzDriver", .product(name: "MailCoreForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzIMAPCommand", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzIMAPMime", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzSendAPI", dependencies: ["FuzzDriver", .product(name: "SendGridProtocolForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzBodyReader",

@@ -1,0 +1,88 @@
+import FuzzDriver
+import IMAPProtocol
+import MailCore
+
+/// Fuzzes the MIME parser and the IMAP answers built on it with arbitrary message bytes.
+/// Invariants: nothing traps; every range the tree holds lies inside the message and bodies
+/// follow their headers; ENVELOPE, BODYSTRUCTURE and BODY are balanced; every part number the
+/// tree has resolves to a part, and its sections (HEADER, TEXT, MIME, the part itself) are
+/// slices of the message; BINARY decoding and SEARCH text matching never trap.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzIMAPMime(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let root = MIMEPart(message: bytes)
+    var paths: [[Int]] = [[]]
+    func visit(_ part: MIMEPart, _ path: [Int], depth: Int) {
+        precondition(part.headerRange.lowerBound >= 0 && part.bodyRange.upperBound <= bytes.count, "ranges inside the message")
+        precondition(part.headerRange.upperBound <= part.bodyRange.lowerBound || part.bodyRange.isEmpty, "the body follows the header")
+        precondition(depth <= MIMEPart.maximumDepth + 1, "depth is bounded")
+        switch part.kind {
+        case .multipart:
+            for (index, child) in part.children.enumerated() {
+                paths.append(path + [index + 1])
+                visit(child, path + [index + 1], depth: depth + 1)
+            }
+        case .message:
+            // The top level's body is part 1; a message part's inner parts continue its number.
+            if let inner = part.children.first { visit(inner, path.isEmpty ? [1] : path, depth: depth + 1) }
+        case .single:
+            break
+        }
+    }
+    visit(root, [], depth: 0)
+    for path in paths.prefix(200) {
+        let part = path.isEmpty ? root : root.part(at: path)
+        precondition(part != nil, "every part number of the tree resolves")
+        for text in [FetchAttribute.Section.Text.none, .header, .text, .mime, .headerFields(["SUBJECT", "FROM"]), .headerFieldsNot(["RECEIVED"])] {
+            if path.isEmpty && text == .mime { continue }
+            _ = FetchResponse.section(FetchAttribute.Section(part: path, text: text), of: bytes, structure: root)
+        }
+        _ = try? FetchResponse.binary(path, of: bytes, structure: root)
+    }
+    for extensible in [true, false] {
+        var out = IMAPResponseBuffer()
+        MessageStructure.body(root, extensible: extensible, into: &out)
+        precondition(balanced(out.bytes), "BODYSTRUCTURE is balanced")
+    }
+    var envelope = IMAPResponseBuffer(utf8Quoted: true)
+    MessageStructure.envelope(root.header, into: &envelope)
+    precondition(balanced(envelope.bytes), "ENVELOPE is balanced")
+    let evaluator = SearchEvaluator(largestSequence: 1, largestUID: 1)
+    let message = SearchEvaluator.Message(sequence: 1, uid: 1, flags: [], modSeq: 1, internalDate: 0, size: bytes.count, content: bytes, structure: root)
+    _ = evaluator.matches(.or(.text(Array("zz".utf8)), .and([.from(Array("a".utf8)), .sentSince(0), .header(name: "X", value: [])])), message)
+    return 0
+}
+
+/// Parentheses balance outside quoted strings and literals.
+func balanced(_ bytes: [UInt8]) -> Bool {
+    var depth = 0
+    var i = 0
+    var quoted = false
+    while i < bytes.count {
+        let byte = bytes[i]
+        if quoted {
+            if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { quoted = false }
+        } else if byte == UInt8(ascii: "\"") {
+            quoted = true
+        } else if byte == UInt8(ascii: "{") || (byte == UInt8(ascii: "~") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "{")) {
+            let open = byte == UInt8(ascii: "~") ? i + 1 : i
+            guard let close = bytes[open...].firstIndex(of: UInt8(ascii: "}")),
+                let size = Int(String(decoding: bytes[(open + 1)..<close], as: UTF8.self))
+            else { return false }
+            i = close + 3 + size
+            continue
+        } else if byte == UInt8(ascii: "(") {
+            depth += 1
+        } else if byte == UInt8(ascii: ")") {
+            depth -= 1
+            if depth < 0 { return false }
+        }
+        i += 1
+    }
+    return depth == 0 && !quoted
+}
+
+@_cdecl("FuzzIMAPMime_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runFuzzer(argc, argv) { data, size in fuzzIMAPMime(data, size) }
+}
