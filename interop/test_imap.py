@@ -174,3 +174,71 @@ def test_curl_lists_and_fetches_over_imaps(imap):
                              capture_output=True, text=True, timeout=60)
     assert listing.returncode == 0, listing.stderr
     assert "INBOX" in listing.stdout and "Sent" in listing.stdout
+
+
+def read_until(sock, marker, timeout=10):
+    sock.settimeout(timeout)
+    data = b""
+    while marker not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_literal_and_line_limits_before_login(imap):
+    sock = socket.create_connection(("127.0.0.1", imap.imap_port), timeout=10)
+    read_until(sock, b"\r\n")
+    # A synchronizing literal over the pre-login limit is refused before it is sent.
+    sock.sendall(b"a LOGIN {100000}\r\n")
+    assert read_until(sock, b"\r\n").startswith(b"a NO [TOOBIG]")
+    # The connection is still usable.
+    sock.sendall(b"b NOOP\r\n")
+    assert read_until(sock, b"b OK") .endswith(b"b OK NOOP completed\r\n")
+    # A line past the limit is answered BAD and its rest discarded.
+    sock.sendall(b"c NOOP " + b"x" * 70_000 + b"\r\nd NOOP\r\n")
+    answer = read_until(sock, b"d OK")
+    assert b"c BAD Command line too long" in answer and b"d OK NOOP completed" in answer
+    # A non-synchronizing literal over the limit is already on its way: BYE and close.
+    sock.sendall(b"e LOGIN {100000+}\r\n" + b"y" * 100_000)
+    answer = read_until(sock, b"BYE")
+    assert b"* BYE [TOOBIG]" in answer
+    sock.close()
+
+
+def test_plaintext_pipelined_behind_starttls_is_discarded(imap):
+    sock = socket.create_connection(("127.0.0.1", imap.imap_port), timeout=10)
+    read_until(sock, b"\r\n")
+    # CVE-2011-0411's shape: a command injected behind STARTTLS in the same packet.
+    sock.sendall(b"a STARTTLS\r\nb LOGIN alice@example.test s3cret-pass\r\n")
+    assert read_until(sock, b"a OK").endswith(b"a OK Begin TLS negotiation now\r\n")
+    tls = insecure().wrap_socket(sock, server_hostname="mx.example.test")
+    tls.sendall(b"c CAPABILITY\r\n")
+    answer = read_until(tls, b"c OK")
+    assert b"b OK" not in answer and b"b NO" not in answer and b"AUTH=PLAIN" in answer
+    tls.sendall(b"d NOOP\r\n")
+    assert b"b " not in read_until(tls, b"d OK")
+    tls.close()
+
+
+def test_pop3_dele_and_imap_expunge_agree(imap):
+    import poplib
+    for i in range(2):
+        swaks_send(imap, USER, message(f"shared {i}"))
+    wait_mailbox(imap, USER, 2)
+    watcher = imapclient(imap)
+    watcher.select_folder("INBOX")
+    pop = poplib.POP3("127.0.0.1", imap.pop3_port, timeout=30)
+    pop.stls(context=insecure())
+    pop.user(USER)
+    pop.pass_(PASSWORD)
+    pop.dele(1)
+    pop.quit()
+    changes = watcher.noop()[1]
+    assert any(r[1] == b"EXPUNGE" for r in changes), changes
+    assert watcher.search(["ALL"]) == [2]
+    watcher.delete_messages([2])
+    watcher.expunge()
+    watcher.logout()
+    assert mailbox(imap, USER) == []

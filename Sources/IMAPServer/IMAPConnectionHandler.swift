@@ -24,6 +24,9 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     private var flow = InboundFlow()
     private var queued = 0
     private var closing = false
+    /// A STARTTLS was handed to the session: nothing more is framed until it is answered, so
+    /// plaintext pipelined behind it can never reach the session (RFC 9051 §6.2.1).
+    private var awaitingTLS = false
     let input: AsyncStream<IMAPSessionInput>
     let continuation: AsyncStream<IMAPSessionInput>.Continuation
     /// Writers waiting for the channel to become writable again.
@@ -93,7 +96,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     /// Frames input while the session has room for more commands.
     private func processInput() {
         guard let context, !closing else { return }
-        while queued < Self.maximumQueued, flow.input.readableBytes > 0 {
+        while queued < Self.maximumQueued, !awaitingTLS, flow.input.readableBytes > 0 {
             // Feed up to the end of the next line (or literal data) at a time, so no more is
             // framed than the session may take.
             let view = flow.input.readableBytesView
@@ -104,6 +107,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 case .command(let bytes):
                     queued += 1
                     continuation.yield(.command(bytes))
+                    if bytes.count < 64, case .success(let command) = IMAPCommandParser.parse(bytes), command.kind == .startTLS { awaitingTLS = true }
                 case .continuationNeeded:
                     write(Array("+ Ready for literal data\r\n".utf8), context: context)
                 case .lineTooLong(let tag):
@@ -141,6 +145,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
 
     func commandFinished() {
         queued = max(0, queued - 1)
+        awaitingTLS = false
         processInput()
     }
 

@@ -44,7 +44,10 @@ final class IMAPHarness {
     let task: Task<Void, Never>
     let greeting: String
 
-    static func make(tls: Bool = true, allowPlaintext: Bool = false, store existing: SQLiteStore? = nil, limits: AbuseLimits = AbuseLimits()) async throws -> IMAPHarness {
+    static func make(
+        tls: Bool = true, allowPlaintext: Bool = false, store existing: SQLiteStore? = nil, limits: AbuseLimits = AbuseLimits(),
+        autologout: Duration = .seconds(1800), idleKeepalive: Duration = .seconds(120)
+    ) async throws -> IMAPHarness {
         let store: SQLiteStore
         let admin: Administration
         if let existing {
@@ -58,15 +61,21 @@ final class IMAPHarness {
             _ = try await admin.addDomain("example.test", dkim: .ed25519)
             _ = try await admin.addUser("alice@example.test", password: "pw-123456")
         }
-        return await IMAPHarness(store: store, admin: admin, tls: tls, allowPlaintext: allowPlaintext, limits: limits)
+        return await IMAPHarness(
+            store: store, admin: admin, tls: tls, allowPlaintext: allowPlaintext, limits: limits, autologout: autologout, idleKeepalive: idleKeepalive)
     }
 
-    private init(store: SQLiteStore, admin: Administration, tls: Bool, allowPlaintext: Bool, limits: AbuseLimits) async {
+    private init(
+        store: SQLiteStore, admin: Administration, tls: Bool, allowPlaintext: Bool, limits: AbuseLimits, autologout: Duration, idleKeepalive: Duration
+    ) async {
         self.store = store
         self.admin = admin
         let (stream, continuation) = AsyncStream<IMAPSessionInput>.makeStream()
         input = continuation
-        let settings = IMAPSessionSettings(hostname: "mx.example.test", allowPlaintext: allowPlaintext, maximumMessageSize: 100_000, pollInterval: .seconds(3600))
+        // The session's timer ticks at the keep-alive interval (hourly unless a test shortens it).
+        let settings = IMAPSessionSettings(
+            hostname: "mx.example.test", allowPlaintext: allowPlaintext, maximumMessageSize: 100_000, autologout: autologout,
+            idleKeepalive: idleKeepalive, pollInterval: .seconds(3600))
         let session = IMAPSession(
             settings: settings, transport: transport, mailboxes: store, authenticator: AccountAuthenticator(directory: store), limits: limits,
             client: "192.0.2.1", structures: MessageStructureCache(), tlsActive: tls, tlsAvailable: true, wakeUp: { continuation.yield($0) })

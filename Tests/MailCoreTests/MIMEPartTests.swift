@@ -91,6 +91,15 @@ import Testing
         #expect(root.part(at: [2]) == nil)
     }
 
+    @Test func aMessageInsideAMessageAddsALevel() {
+        // 1 is message/rfc822 holding B (message/rfc822) holding C (multipart): C's parts are 1.1.1 and 1.1.2.
+        let message = bytes("Content-Type: multipart/mixed; boundary=o\n\n--o\nContent-Type: message/rfc822\n\nSubject: B\nContent-Type: message/rfc822\n\nSubject: C\nContent-Type: multipart/mixed; boundary=c\n\n--c\n\nfirst\n--c\n\nsecond\n--c--\n--o--\n")
+        let root = MIMEPart(message: message)
+        #expect(root.part(at: [1, 1])?.header.text("Subject") == "B")
+        #expect(root.part(at: [1, 1, 2]).map { text(message, $0.bodyRange) } == "second")
+        #expect(root.part(at: [1, 2]) == nil)
+    }
+
     @Test func missingClosingBoundaryRunsToTheEnd() {
         let message = bytes("Content-Type: multipart/mixed; boundary=b\n\n--b\n\nfirst\n--b\n\nsecond, truncated")
         let root = MIMEPart(message: message)

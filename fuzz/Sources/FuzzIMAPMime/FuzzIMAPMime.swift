@@ -12,24 +12,34 @@ public func fuzzIMAPMime(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     let root = MIMEPart(message: bytes)
     var paths: [[Int]] = [[]]
-    func visit(_ part: MIMEPart, _ path: [Int], depth: Int) {
+    func check(_ part: MIMEPart, depth: Int) {
         precondition(part.headerRange.lowerBound >= 0 && part.bodyRange.upperBound <= bytes.count, "ranges inside the message")
         precondition(part.headerRange.upperBound <= part.bodyRange.lowerBound || part.bodyRange.isEmpty, "the body follows the header")
         precondition(depth <= MIMEPart.maximumDepth + 1, "depth is bounded")
-        switch part.kind {
+        for child in part.children { check(child, depth: depth + 1) }
+    }
+    check(root, depth: 0)
+    /// The part numbers of a message (the root, or one inside a message/rfc822 part), as
+    /// RFC 9051 §6.4.5 numbers them: a multipart's parts; otherwise its body is part 1, and a
+    /// body that is itself a message continues the numbering inside it.
+    func number(_ message: MIMEPart, _ path: [Int]) {
+        guard paths.count < 500 else { return }
+        switch message.kind {
         case .multipart:
-            for (index, child) in part.children.enumerated() {
-                paths.append(path + [index + 1])
-                visit(child, path + [index + 1], depth: depth + 1)
+            for (index, child) in message.children.enumerated() {
+                let childPath = path + [index + 1]
+                paths.append(childPath)
+                if child.kind == .message, let inner = child.children.first { number(inner, childPath) }
+                if child.kind == .multipart { number(child, childPath) }
             }
         case .message:
-            // The top level's body is part 1; a message part's inner parts continue its number.
-            if let inner = part.children.first { visit(inner, path.isEmpty ? [1] : path, depth: depth + 1) }
+            paths.append(path + [1])
+            if let inner = message.children.first { number(inner, path + [1]) }
         case .single:
-            break
+            paths.append(path + [1])
         }
     }
-    visit(root, [], depth: 0)
+    number(root, [])
     for path in paths.prefix(200) {
         let part = path.isEmpty ? root : root.part(at: path)
         precondition(part != nil, "every part number of the tree resolves")
