@@ -79,6 +79,10 @@ class Dovecot:
                 f.write(f"{user}:{{PLAIN}}{PASSWORD}::::::\n")
         import pwd
         me = pwd.getpwuid(os.getuid()).pw_name
+        # As root, Dovecot's login processes must run as the package's unprivileged users and
+        # mail is stored as `dovecot` (Dovecot refuses root for both).
+        login_user, internal_user, mail_user = (("dovenull", "dovecot", "dovecot") if os.getuid() == 0 else (me, me, me))
+        self.mail_user = mail_user
         self.config = os.path.join(self.dir, "dovecot.conf")
         # Dovecot's defaults for a mail server (maildir, fsync as shipped), plaintext login on
         # loopback like Tern's run, one imap process per connection as shipped.
@@ -98,7 +102,7 @@ passdb {{
 }}
 userdb {{
   driver = static
-  args = uid={me} gid={me} home={self.dir}/home/%u
+  args = uid={mail_user} gid={mail_user} home={self.dir}/home/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -116,10 +120,18 @@ service anvil {{
 service imap-login {{
   chroot =
 }}
-default_internal_user = {me}
-default_login_user = {me}
-default_internal_group = {me}
+first_valid_uid = 100
+default_internal_user = {internal_user}
+default_login_user = {login_user}
+default_internal_group = {internal_user}
 """)
+        if os.getuid() == 0:
+            # The mail user writes under the work directory; it reads its configuration too.
+            for path in (self.dir, os.path.dirname(self.dir), WORK):
+                os.chmod(path, 0o755)
+            for sub in ("mail", "home", "state"):
+                os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
+                shutil.chown(os.path.join(self.dir, sub), user=mail_user, group=mail_user)
 
     def start(self):
         self.process = subprocess.Popen(["dovecot", "-F", "-c", self.config], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)

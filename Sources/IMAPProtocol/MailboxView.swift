@@ -11,13 +11,19 @@ public struct MailboxView: Sendable {
         public var uid: UInt32
         public var flags: [String]
         public var modSeq: UInt64
+        /// RFC822.SIZE and INTERNALDATE (Unix seconds): fixed for a message's life, kept here so
+        /// FETCH and SEARCH need no store read for them.
+        public var size: Int
+        public var internalDate: Int
         /// Gone from the store, not yet announced.
         public var expunged: Bool
 
-        public init(uid: UInt32, flags: [String], modSeq: UInt64, expunged: Bool = false) {
+        public init(uid: UInt32, flags: [String], modSeq: UInt64, size: Int = 0, internalDate: Int = 0, expunged: Bool = false) {
             self.uid = uid
             self.flags = flags
             self.modSeq = modSeq
+            self.size = size
+            self.internalDate = internalDate
             self.expunged = expunged
         }
     }
@@ -27,11 +33,15 @@ public struct MailboxView: Sendable {
         public var uid: UInt32
         public var flags: [String]
         public var modSeq: UInt64
+        public var size: Int
+        public var internalDate: Int
 
-        public init(uid: UInt32, flags: [String], modSeq: UInt64) {
+        public init(uid: UInt32, flags: [String], modSeq: UInt64, size: Int = 0, internalDate: Int = 0) {
             self.uid = uid
             self.flags = flags
             self.modSeq = modSeq
+            self.size = size
+            self.internalDate = internalDate
         }
     }
 
@@ -109,7 +119,7 @@ public struct MailboxView: Sendable {
                 messages[index].flags = change.flags
                 messages[index].modSeq = max(messages[index].modSeq, change.modSeq)
             } else if change.uid > (messages.last?.uid ?? 0) {
-                messages.append(Message(uid: change.uid, flags: change.flags, modSeq: change.modSeq))
+                messages.append(Message(uid: change.uid, flags: change.flags, modSeq: change.modSeq, size: change.size, internalDate: change.internalDate))
             }
         }
         self.highestModSeq = max(self.highestModSeq, highestModSeq)

@@ -34,6 +34,17 @@ public indirect enum SearchKey: Hashable, Sendable {
         }
     }
 
+    /// Whether evaluating the key needs a message's body (BODY, TEXT), not only its header.
+    public var needsBody: Bool {
+        switch self {
+        case .body, .text: return true
+        case .not(let key): return key.needsBody
+        case .or(let a, let b): return a.needsBody || b.needsBody
+        case .and(let keys): return keys.contains(where: \.needsBody)
+        default: return false
+        }
+    }
+
     /// Whether a MODSEQ criterion is inside (the answer then carries `(MODSEQ n)`).
     public var mentionsModSeq: Bool {
         switch self {

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ProtocolEdge
+import Synchronization
 
 /// The NIO side of one IMAP connection: frames commands (`IMAPCommandFramer`), answers
 /// synchronizing literals with `+`, hands commands to the session's task in order, writes what
@@ -138,6 +139,8 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         return context.channel.isWritable
     }
 
+    var isWritable: Bool { context?.channel.isWritable ?? true }
+
     func waitUntilWritable(_ waiter: CheckedContinuation<Void, Never>) {
         guard let context, !context.channel.isWritable else { return waiter.resume() }
         writabilityWaiters.append(waiter)
@@ -173,18 +176,40 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
     }
 }
 
-/// The session's view of the connection: every call hops to the channel's event loop.
+/// Output handed to the event loop and not yet written, and whether the channel last said it
+/// was full: lets the session write without waiting for the loop each time.
+final class OutputGate: Sendable {
+    let pending = Atomic<Int>(0)
+    let blocked = Atomic<Bool>(false)
+    /// Past this many bytes in flight the session waits for the loop to catch up.
+    static let maximumPending = 1 << 20
+}
+
+/// The session's view of the connection: every call runs on the channel's event loop. Writes
+/// do not wait for it unless output piles up (the peer does not read, or the loop is behind).
 struct ChannelTransport: IMAPTransport {
     let handler: NIOLoopBound<IMAPConnectionHandler>
     let eventLoop: any EventLoop
+    let gate = OutputGate()
 
     func send(_ bytes: [UInt8]) async {
-        let writable = (try? await eventLoop.submit { handler.value.send(bytes) }.get()) ?? true
+        let gate = self.gate
+        let count = bytes.count
+        gate.pending.add(count, ordering: .relaxed)
+        eventLoop.execute {
+            let writable = handler.value.send(bytes)
+            gate.blocked.store(!writable, ordering: .relaxed)
+            gate.pending.subtract(count, ordering: .relaxed)
+        }
+        guard gate.blocked.load(ordering: .relaxed) || gate.pending.load(ordering: .relaxed) > OutputGate.maximumPending else { return }
+        // Wait for the loop to have written what is queued, then for the peer to read.
+        let writable = (try? await eventLoop.submit { handler.value.isWritable }.get()) ?? true
         if !writable {
             await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
                 eventLoop.execute { handler.value.waitUntilWritable(waiter) }
             }
         }
+        gate.blocked.store(false, ordering: .relaxed)
     }
 
     func startTLS(after reply: [UInt8]) async -> Bool {

@@ -64,10 +64,13 @@ extension IMAPSession {
             return
         }
         var recentAbove = UInt32.max
-        if !readOnly, let claimed = try? await mailboxes.claimRecent(mailboxID: mailbox.id) { recentAbove = UInt32(claimed) }
+        // \Recent exists only for rev1 clients (RFC 9051 dropped it).
+        if !readOnly, !rev2, let claimed = try? await mailboxes.claimRecent(mailboxID: mailbox.id) { recentAbove = UInt32(claimed) }
         let view = MailboxView(
             uidValidity: UInt32(mailbox.uidValidity),
-            messages: messages.map { MailboxView.Message(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq)) },
+            messages: messages.map {
+                MailboxView.Message(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq), size: $0.size, internalDate: $0.internalDate)
+            },
             highestModSeq: UInt64(mailbox.highestModSeq), recentAbove: recentAbove)
         selection = Selection(mailbox: mailbox, view: view, readOnly: readOnly)
         state = .selected

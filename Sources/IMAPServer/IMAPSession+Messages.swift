@@ -26,14 +26,28 @@ extension IMAPSession {
         return indices
     }
 
-    /// Content and MIME tree of the message at `index`, or nil when it is gone.
-    func load(_ index: Int) async -> (content: [UInt8], structure: MIMEPart)? {
+    func structureKey(_ uid: UInt32) -> MessageStructureCache.Key? {
         guard let selected = selection else { return nil }
-        let uid = Int(selected.view.messages[index].uid)
-        guard let content = try? await mailboxes.content(mailboxID: selected.mailbox.id, uid: uid) else { return nil }
-        let key = MessageStructureCache.Key(mailboxID: selected.mailbox.id, uidValidity: selected.mailbox.uidValidity, uid: uid)
-        return (content, structures.structure(key, content: content))
+        return MessageStructureCache.Key(mailboxID: selected.mailbox.id, uidValidity: selected.mailbox.uidValidity, uid: Int(uid))
     }
+
+    /// Contents and MIME trees of the messages at `indices`, read from the store in one go;
+    /// a message that is gone is missing from the answer.
+    func load(_ indices: ArraySlice<Int>) async -> [Int: (content: [UInt8], structure: MIMEPart)] {
+        guard let selected = selection else { return [:] }
+        let uids = indices.map { Int(selected.view.messages[$0].uid) }
+        guard let contents = try? await mailboxes.contents(mailboxID: selected.mailbox.id, uids: uids) else { return [:] }
+        var out: [Int: (content: [UInt8], structure: MIMEPart)] = [:]
+        for index in indices {
+            let uid = selected.view.messages[index].uid
+            guard let content = contents[Int(uid)], let key = structureKey(uid) else { continue }
+            out[index] = (content, structures.structure(key, content: content))
+        }
+        return out
+    }
+
+    /// Messages are loaded this many at a time, so memory stays bounded on a large FETCH.
+    static let loadBatch = 64
 
     func fetch(_ tag: String, _ set: SequenceSet, _ requested: [FetchAttribute], changedSince: UInt64?, vanished: Bool, uid: Bool) async {
         guard var indices = resolve(tag, set, uid: uid), let mailbox = selection?.mailbox else { return }
@@ -63,37 +77,34 @@ extension IMAPSession {
             }
         }
         let needsContent = attributes.contains(where: \.needsContent)
-        var rows: [Int: MailboxMessage] = [:]
-        if attributes.contains(where: { $0 == .internalDate || $0 == .rfc822Size }) {
-            // Sizes and dates are in the rows; one read for the mailbox, not one per message.
-            for row in (try? await mailboxes.messages(mailboxID: mailbox.id)) ?? [] { rows[row.uid] = row }
-        }
         var missing = false
-        for index in indices {
-            let message = selection!.view.messages[index]
-            let row = rows[Int(message.uid)]
-            var fetched = FetchedMessage(
-                sequence: index + 1, uid: message.uid, flags: message.flags, modSeq: message.modSeq, internalDate: row?.internalDate ?? 0,
-                size: row?.size ?? 0)
-            if needsContent || (row == nil && !rows.isEmpty) {
-                guard let loaded = await load(index) else {
+        for start in stride(from: 0, to: indices.count, by: Self.loadBatch) {
+            let batch = indices[start..<min(start + Self.loadBatch, indices.count)]
+            let loaded = needsContent ? await load(batch) : [:]
+            for index in batch {
+                let message = selection!.view.messages[index]
+                var fetched = FetchedMessage(
+                    sequence: index + 1, uid: message.uid, flags: message.flags, modSeq: message.modSeq, internalDate: message.internalDate,
+                    size: message.size)
+                if needsContent {
+                    guard let found = loaded[index] else {
+                        missing = true
+                        continue
+                    }
+                    fetched.content = found.content
+                    fetched.structure = found.structure
+                } else if message.expunged {
                     missing = true
                     continue
                 }
-                fetched.content = loaded.content
-                fetched.structure = loaded.structure
-                if row == nil { fetched.size = loaded.content.count }
-            } else if !rows.isEmpty, row == nil {
-                missing = true
-                continue
+                do {
+                    try FetchResponse.write(fetched, attributes: attributes, includeUID: uid, out: &out)
+                } catch {
+                    out.raw("\(tag) NO [UNKNOWN-CTE] Cannot decode the part's content transfer encoding\r\n")
+                    return
+                }
+                if out.bytes.count >= Self.outputChunk { await flush() }
             }
-            do {
-                try FetchResponse.write(fetched, attributes: attributes, includeUID: uid, out: &out)
-            } catch {
-                out.raw("\(tag) NO [UNKNOWN-CTE] Cannot decode the part's content transfer encoding\r\n")
-                return
-            }
-            if out.bytes.count >= Self.outputChunk { await flush() }
         }
         // RFC 9051 §7.5.1: no EXPUNGE during FETCH by sequence number; UID FETCH may.
         await poll(allowExpunge: uid)
@@ -163,19 +174,34 @@ extension IMAPSession {
         if command.key.mentionsModSeq { condstore = true }
         let view = selected.view
         let evaluator = SearchEvaluator(largestSequence: UInt32(view.count), largestUID: view.messages.last?.uid ?? 0, savedUIDs: savedResult)
-        var rows: [Int: MailboxMessage] = [:]
-        for row in (try? await mailboxes.messages(mailboxID: selected.mailbox.id)) ?? [] { rows[row.uid] = row }
         var matched: [(index: Int, uid: UInt32, modSeq: UInt64)] = []
-        for (index, message) in view.messages.enumerated() where !message.expunged {
-            let row = rows[Int(message.uid)]
-            var candidate = SearchEvaluator.Message(
-                sequence: index + 1, uid: message.uid, flags: message.flags, modSeq: message.modSeq, internalDate: row?.internalDate ?? 0,
-                size: row?.size ?? 0, recent: message.uid > view.recentAbove)
-            if command.key.needsContent, let loaded = await load(index) {
-                candidate.content = loaded.content
-                candidate.structure = loaded.structure
+        let live = view.messages.indices.filter { !view.messages[$0].expunged }
+        for start in stride(from: 0, to: live.count, by: Self.loadBatch) {
+            let batch = live[start..<min(start + Self.loadBatch, live.count)]
+            var loaded: [Int: (content: [UInt8]?, structure: MIMEPart)] = [:]
+            if command.key.needsContent {
+                // Header keys can use the trees parsed before; only the rest are read.
+                var unread: [Int] = []
+                for index in batch {
+                    if !command.key.needsBody, let key = structureKey(view.messages[index].uid), let tree = structures.cached(key) {
+                        loaded[index] = (nil, tree)
+                    } else {
+                        unread.append(index)
+                    }
+                }
+                for (index, found) in await load(unread[...]) { loaded[index] = (found.content, found.structure) }
             }
-            if evaluator.matches(command.key, candidate) { matched.append((index, message.uid, message.modSeq)) }
+            for index in batch {
+                let message = view.messages[index]
+                var candidate = SearchEvaluator.Message(
+                    sequence: index + 1, uid: message.uid, flags: message.flags, modSeq: message.modSeq, internalDate: message.internalDate,
+                    size: message.size, recent: message.uid > view.recentAbove)
+                if let found = loaded[index] {
+                    candidate.content = found.content
+                    candidate.structure = found.structure
+                }
+                if evaluator.matches(command.key, candidate) { matched.append((index, message.uid, message.modSeq)) }
+            }
         }
         let numbers = matched.map { uid ? $0.uid : UInt32($0.index + 1) }
         let highest = matched.map(\.modSeq).max()

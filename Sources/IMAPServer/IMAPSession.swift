@@ -293,7 +293,9 @@ public final class IMAPSession: @unchecked Sendable {
         lastPoll = .now
         if let changes = try? await mailboxes.changes(mailboxID: selected.mailbox.id, since: Int(selected.view.highestModSeq)) {
             selected.view.apply(
-                changes: changes.messages.map { MailboxView.Change(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq)) },
+                changes: changes.messages.map {
+                    MailboxView.Change(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq), size: $0.size, internalDate: $0.internalDate)
+                },
                 expunged: changes.expunged.map { UInt32($0) }, highestModSeq: UInt64(changes.highestModSeq))
         }
         selected.view.announce(allowExpunge: allowExpunge, condstore: condstore, qresync: qresync, rev1: !rev2, out: &out)

@@ -53,5 +53,10 @@ public final class MessageStructureCache: Sendable {
         return parsed
     }
 
+    /// The tree for `key` if it is held (no parsing).
+    public func cached(_ key: Key) -> MIMEPart? {
+        state.withLock { $0.entries[key]?.part }
+    }
+
     public var count: Int { state.withLock { $0.entries.count } }
 }

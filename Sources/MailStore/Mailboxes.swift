@@ -64,6 +64,8 @@ public protocol MailboxRepository: Sendable {
     func messages(mailboxID: Int) async throws(StoreError) -> [MailboxMessage]
     /// The full content of one message as the user sees it (prefix + stored content).
     func content(mailboxID: Int, uid: Int) async throws(StoreError) -> [UInt8]?
+    /// The contents of several messages in one read (FETCH and SEARCH over many messages).
+    func contents(mailboxID: Int, uids: [Int]) async throws(StoreError) -> [Int: [UInt8]]
     /// Removes messages from a folder (POP3 UPDATE, IMAP EXPUNGE); returns how many went.
     func expunge(mailboxID: Int, uids: [Int]) async throws(StoreError) -> Int
     /// Where mail for `address` goes (aliases, sub-addressing, catch-all), read synchronously.

@@ -224,7 +224,13 @@ extension SQLiteStore {
     }
 
     public func claimRecent(mailboxID: Int) async throws(StoreError) -> Int {
-        try await writeUnsynced { db in
+        // Most SELECTs find nothing new to claim: a read, and no write transaction.
+        let (mark, next): (Int, Int) = try await read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+            return (row?[0] ?? 0, row?[1] ?? 1)
+        }
+        if mark >= next - 1 { return mark }
+        return try await writeUnsynced { db in
             let before = try Int.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0
             try db.execute(sql: "UPDATE mailboxes SET recent_uid = uidnext - 1 WHERE id = ?", arguments: [mailboxID])
             return before

@@ -71,6 +71,29 @@ extension SQLiteStore: MailboxRepository {
         }
     }
 
+    public func contents(mailboxID: Int, uids: [Int]) async throws(StoreError) -> [Int: [UInt8]] {
+        guard !uids.isEmpty else { return [:] }
+        return try await read { db in
+            var out: [Int: [UInt8]] = [:]
+            // SQLite allows 32,766 parameters; a chunk of 500 keeps each statement small.
+            for start in stride(from: 0, to: uids.count, by: 500) {
+                let chunk = Array(uids[start..<min(start + 500, uids.count)])
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT mm.uid, mm.prefix, m.content FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+                        WHERE mm.mailbox_id = ? AND mm.uid IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                        """, arguments: StatementArguments([mailboxID] + chunk))
+                while let row = try rows.next() {
+                    let prefix: Data = row[1]
+                    let content: Data = row[2]
+                    out[row[0]] = Array(prefix) + Array(content)
+                }
+            }
+            return out
+        }
+    }
+
     public func expunge(mailboxID: Int, uids: [Int]) async throws(StoreError) -> Int {
         guard !uids.isEmpty else { return 0 }
         let removed: Int = try await write { db in try Self.expunge(db, mailboxID: mailboxID, uids: uids) }
