@@ -47,6 +47,9 @@ public struct IMAPCommandFramer: Sendable {
     private var sawCR = false
     private var events: [Event] = []
 
+    /// A command is partly received (a literal announced, or its data in progress).
+    public var isMidCommand: Bool { !command.isEmpty || literalRemaining > 0 }
+
     public init(limits: Limits = Limits()) {
         self.limits = limits
     }

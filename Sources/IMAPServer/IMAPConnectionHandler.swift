@@ -123,6 +123,17 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
         }
         flow.compact()
         flow.updateReading(context.channel)
+        if framer.isMidCommand { acknowledgeNow(context.channel) }
+    }
+
+    /// A client that sends a literal and then its command's last CRLF in two writes (imaplib
+    /// does) would have the CRLF held by Nagle until the literal is acknowledged, and Linux
+    /// delays that ACK by up to 40 ms. TCP_QUICKACK sends the pending ACK at once.
+    private func acknowledgeNow(_ channel: any Channel) {
+        #if os(Linux)
+            let quickAck = ChannelOptions.Types.SocketOption(level: .tcp, name: NIOBSDSocket.Option(rawValue: 12))  // TCP_QUICKACK
+            channel.setOption(quickAck, value: 1).whenFailure { _ in }
+        #endif
     }
 
     private func write(_ bytes: [UInt8], context: ChannelHandlerContext) {

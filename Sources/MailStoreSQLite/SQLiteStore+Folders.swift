@@ -122,7 +122,10 @@ extension SQLiteStore {
 
     public func storeFlags(mailboxID: Int, uids: [Int], change: FlagChange, unchangedSince: Int?) async throws(StoreError) -> FlagStoreResult {
         guard !uids.isEmpty else { return FlagStoreResult(updated: [], modified: []) }
-        let (result, user): (FlagStoreResult, String?) = try await write { db in
+        // Not fsynced on its own (like Dovecot's index, unlike its mail files): a power loss
+        // can undo the last flag changes, never lose a message; the next synced commit (an
+        // APPEND, a delivery) makes them durable, and WAL keeps them in order.
+        let (result, user): (FlagStoreResult, String?) = try await writeUnsynced { db in
             guard let highest = try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) else {
                 throw StoreError.notFound("mailbox")
             }

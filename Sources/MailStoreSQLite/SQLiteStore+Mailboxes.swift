@@ -96,7 +96,9 @@ extension SQLiteStore: MailboxRepository {
 
     public func expunge(mailboxID: Int, uids: [Int]) async throws(StoreError) -> Int {
         guard !uids.isEmpty else { return 0 }
-        let removed: Int = try await write { db in try Self.expunge(db, mailboxID: mailboxID, uids: uids) }
+        // Unsynced, like flag changes: after a power loss an expunged message may come back,
+        // never the other way round.
+        let removed: Int = try await writeUnsynced { db in try Self.expunge(db, mailboxID: mailboxID, uids: uids) }
         if removed > 0, let user = try? await self.read({ db in try String.fetchOne(db, sql: "SELECT user FROM mailboxes WHERE id = ?", arguments: [mailboxID]) }) {
             mailboxSignals.changed([user])
         }
