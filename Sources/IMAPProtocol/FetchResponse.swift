@@ -1,6 +1,7 @@
 import MailCore
 
-/// One message as FETCH sees it: its row, and its bytes and MIME tree when an item needs them.
+/// One message as FETCH and SEARCH see it: its row, and its bytes and MIME tree when an item
+/// or a key needs them.
 public struct FetchedMessage: Sendable {
     public var sequence: Int
     public var uid: UInt32
@@ -8,16 +9,22 @@ public struct FetchedMessage: Sendable {
     public var modSeq: UInt64
     public var internalDate: Int
     public var size: Int
+    /// rev1 `\Recent` (SEARCH RECENT, NEW, OLD).
+    public var recent: Bool
     public var content: [UInt8]?
     public var structure: MIMEPart?
 
-    public init(sequence: Int, uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int, size: Int, content: [UInt8]? = nil, structure: MIMEPart? = nil) {
+    public init(
+        sequence: Int, uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int, size: Int, recent: Bool = false, content: [UInt8]? = nil,
+        structure: MIMEPart? = nil
+    ) {
         self.sequence = sequence
         self.uid = uid
         self.flags = flags
         self.modSeq = modSeq
         self.internalDate = internalDate
         self.size = size
+        self.recent = recent
         self.content = content
         self.structure = structure
     }

@@ -72,4 +72,34 @@ public struct IMAPResponseBuffer: Sendable {
         if high { return String(validating: data, as: UTF8.self) != nil }
         return true
     }
+
+    /// Whether parentheses balance outside quoted strings and literals: the shape check tests
+    /// and fuzzers apply to every ENVELOPE and BODYSTRUCTURE.
+    public static func isBalanced(_ bytes: [UInt8]) -> Bool {
+        var depth = 0
+        var i = 0
+        var quoted = false
+        while i < bytes.count {
+            let byte = bytes[i]
+            if quoted {
+                if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { quoted = false }
+            } else if byte == UInt8(ascii: "\"") {
+                quoted = true
+            } else if byte == UInt8(ascii: "{") || (byte == UInt8(ascii: "~") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "{")) {
+                let open = byte == UInt8(ascii: "~") ? i + 1 : i
+                guard let close = bytes[open...].firstIndex(of: UInt8(ascii: "}")),
+                    let size = Int(String(decoding: bytes[(open + 1)..<close].filter { $0 != UInt8(ascii: "+") }, as: UTF8.self))
+                else { return false }
+                i = close + 3 + size
+                continue
+            } else if byte == UInt8(ascii: "(") {
+                depth += 1
+            } else if byte == UInt8(ascii: ")") {
+                depth -= 1
+                if depth < 0 { return false }
+            }
+            i += 1
+        }
+        return depth == 0 && !quoted
+    }
 }

@@ -5,32 +5,7 @@ import MailCore
 /// at the field values as sent and, for encoded words, as decoded too; BODY and TEXT look at
 /// text parts with their transfer encoding undone.
 public struct SearchEvaluator {
-    public struct Message {
-        public var sequence: Int
-        public var uid: UInt32
-        public var flags: [String]
-        public var modSeq: UInt64
-        public var internalDate: Int
-        public var size: Int
-        public var recent: Bool
-        public var content: [UInt8]?
-        public var structure: MIMEPart?
-
-        public init(
-            sequence: Int, uid: UInt32, flags: [String], modSeq: UInt64, internalDate: Int, size: Int, recent: Bool = false, content: [UInt8]? = nil,
-            structure: MIMEPart? = nil
-        ) {
-            self.sequence = sequence
-            self.uid = uid
-            self.flags = flags
-            self.modSeq = modSeq
-            self.internalDate = internalDate
-            self.size = size
-            self.recent = recent
-            self.content = content
-            self.structure = structure
-        }
-    }
+    public typealias Message = FetchedMessage
 
     /// The largest sequence number and UID of the mailbox (for `*`).
     public var largestSequence: UInt32

@@ -39,32 +39,6 @@ import Testing
         let expected = try #require(FileManager.default.contents(atPath: path.path), "\(path.path) missing")
         #expect(String(decoding: out.bytes, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
         // Every answer parses back as balanced parentheses with literals skipped.
-        #expect(Self.balanced(out.bytes))
-    }
-
-    static func balanced(_ bytes: [UInt8]) -> Bool {
-        var depth = 0
-        var i = 0
-        var quoted = false
-        while i < bytes.count {
-            let byte = bytes[i]
-            if quoted {
-                if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { quoted = false }
-            } else if byte == UInt8(ascii: "\"") {
-                quoted = true
-            } else if byte == UInt8(ascii: "{"), let close = bytes[i...].firstIndex(of: UInt8(ascii: "}")),
-                let size = Int(String(decoding: bytes[(i + 1)..<close].filter { $0 != UInt8(ascii: "+") }, as: UTF8.self))
-            {
-                i = close + 3 + size
-                continue
-            } else if byte == UInt8(ascii: "(") {
-                depth += 1
-            } else if byte == UInt8(ascii: ")") {
-                depth -= 1
-                if depth < 0 { return false }
-            }
-            i += 1
-        }
-        return depth == 0 && !quoted
+        #expect(IMAPResponseBuffer.isBalanced(out.bytes))
     }
 }

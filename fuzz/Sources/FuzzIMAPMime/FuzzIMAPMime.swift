@@ -52,44 +52,15 @@ public func fuzzIMAPMime(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     for extensible in [true, false] {
         var out = IMAPResponseBuffer()
         MessageStructure.body(root, extensible: extensible, into: &out)
-        precondition(balanced(out.bytes), "BODYSTRUCTURE is balanced")
+        precondition(IMAPResponseBuffer.isBalanced(out.bytes), "BODYSTRUCTURE is balanced")
     }
     var envelope = IMAPResponseBuffer(utf8Quoted: true)
     MessageStructure.envelope(root.header, into: &envelope)
-    precondition(balanced(envelope.bytes), "ENVELOPE is balanced")
+    precondition(IMAPResponseBuffer.isBalanced(envelope.bytes), "ENVELOPE is balanced")
     let evaluator = SearchEvaluator(largestSequence: 1, largestUID: 1)
     let message = SearchEvaluator.Message(sequence: 1, uid: 1, flags: [], modSeq: 1, internalDate: 0, size: bytes.count, content: bytes, structure: root)
     _ = evaluator.matches(.or(.text(Array("zz".utf8)), .and([.from(Array("a".utf8)), .sentSince(0), .header(name: "X", value: [])])), message)
     return 0
-}
-
-/// Parentheses balance outside quoted strings and literals.
-func balanced(_ bytes: [UInt8]) -> Bool {
-    var depth = 0
-    var i = 0
-    var quoted = false
-    while i < bytes.count {
-        let byte = bytes[i]
-        if quoted {
-            if byte == UInt8(ascii: "\\") { i += 1 } else if byte == UInt8(ascii: "\"") { quoted = false }
-        } else if byte == UInt8(ascii: "\"") {
-            quoted = true
-        } else if byte == UInt8(ascii: "{") || (byte == UInt8(ascii: "~") && i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "{")) {
-            let open = byte == UInt8(ascii: "~") ? i + 1 : i
-            guard let close = bytes[open...].firstIndex(of: UInt8(ascii: "}")),
-                let size = Int(String(decoding: bytes[(open + 1)..<close], as: UTF8.self))
-            else { return false }
-            i = close + 3 + size
-            continue
-        } else if byte == UInt8(ascii: "(") {
-            depth += 1
-        } else if byte == UInt8(ascii: ")") {
-            depth -= 1
-            if depth < 0 { return false }
-        }
-        i += 1
-    }
-    return depth == 0 && !quoted
 }
 
 @_cdecl("FuzzIMAPMime_main")
