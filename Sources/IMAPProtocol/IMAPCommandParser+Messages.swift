@@ -180,6 +180,14 @@ extension IMAPCommandParser {
             date = seconds
             try r.space()
         }
+        // RFC 6855 §4: a UTF-8 message (UTF8=ACCEPT) comes as `UTF8 (literal8)`.
+        if r.take("UTF8") {
+            try r.space()
+            try r.expect(UInt8(ascii: "("))
+            let message = try r.literal()
+            try r.expect(UInt8(ascii: ")"))
+            return .append(mailbox: mailbox, flags: flags, date: date, message: message)
+        }
         let message = try r.literal()
         return .append(mailbox: mailbox, flags: flags, date: date, message: message)
     }

@@ -126,11 +126,13 @@ public struct MailboxView: Sendable {
     }
 
     /// Records a flag change this session made and announces itself (STORE's own answer).
+    /// HIGHESTMODSEQ moves with it only when nothing can lie between (the change is the very
+    /// next MODSEQ): otherwise another session's change in the gap would never be read.
     public mutating func setFlags(at index: Int, _ flags: [String], modSeq: UInt64) {
         messages[index].flags = flags
         messages[index].modSeq = modSeq
         changedFlags.remove(messages[index].uid)
-        highestModSeq = max(highestModSeq, modSeq)
+        if modSeq == highestModSeq + 1 { highestModSeq = modSeq }
     }
 
     /// Removes messages this session expunged itself; answers their sequence numbers (as they

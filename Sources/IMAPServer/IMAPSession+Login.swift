@@ -89,8 +89,8 @@ extension IMAPSession {
             case .command(let line):
                 transport.commandFinished()
                 return line
-            case .mailboxChanged:
-                dirty = true
+            case .mailboxChanged(let mailboxID, let modSeq):
+                noteChange(mailboxID: mailboxID, modSeq: modSeq)
             case .tick:
                 continue
             case .lineTooLong, .literalTooLarge:

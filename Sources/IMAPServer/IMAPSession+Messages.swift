@@ -359,8 +359,8 @@ extension IMAPSession {
                 }
                 lastCommand = .now
                 return
-            case .mailboxChanged:
-                dirty = true
+            case .mailboxChanged(let mailboxID, let modSeq):
+                noteChange(mailboxID: mailboxID, modSeq: modSeq)
                 await poll(allowExpunge: true)
                 await flush()
             case .tick:

@@ -140,8 +140,8 @@ public final class IMAPSession: @unchecked Sendable {
                     await flush()
                 }
                 transport.commandFinished()
-            case .mailboxChanged:
-                dirty = true
+            case .mailboxChanged(let mailboxID, let modSeq):
+                noteChange(mailboxID: mailboxID, modSeq: modSeq)
             case .tick:
                 if ContinuousClock.now - lastCommand > settings.autologout {
                     out.raw("* BYE Autologout; idle for too long\r\n")
@@ -155,13 +155,24 @@ public final class IMAPSession: @unchecked Sendable {
         await transport.close()
     }
 
+    /// Whether a change needs a look at the store: not when it is to another folder, nor when
+    /// the view is already at its MODSEQ (the session's own STORE, APPEND or EXPUNGE).
+    func noteChange(mailboxID: Int?, modSeq: Int) {
+        guard let selected = selection else { return }
+        if let mailboxID {
+            if mailboxID == selected.mailbox.id && UInt64(modSeq) > selected.view.highestModSeq { dirty = true }
+        } else {
+            dirty = true
+        }
+    }
+
     /// Wake-ups for changes to the user's folders made by this process (deliveries, other sessions).
     func watchMailboxes(_ user: String) {
         let (id, changes) = mailboxes.mailboxSignals.watch(user: user)
         watchID = id
         let wakeUp = self.wakeUp
         watcher = Task {
-            for await _ in changes { wakeUp(.mailboxChanged) }
+            for await change in changes { wakeUp(.mailboxChanged(mailboxID: change.mailboxID, modSeq: change.modSeq)) }
         }
     }
 

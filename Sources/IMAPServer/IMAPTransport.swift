@@ -19,7 +19,8 @@ public enum IMAPSessionInput: Sendable {
     case command([UInt8])
     case lineTooLong(tag: String?)
     case literalTooLarge(tag: String?, mustClose: Bool)
-    case mailboxChanged
+    /// A folder of the user changed (`mailboxID` nil: which one is unknown) up to `modSeq`.
+    case mailboxChanged(mailboxID: Int?, modSeq: Int)
     case tick
     case closed
 }

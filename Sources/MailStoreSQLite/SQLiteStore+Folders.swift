@@ -107,7 +107,7 @@ extension SQLiteStore {
             try db.execute(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?", arguments: [content.count, user])
             return (MailboxMessage(uid: uid, messageID: id, size: content.count, internalDate: internalDate, flags: flags, modSeq: modseq), user)
         }
-        mailboxSignals.changed([user])
+        mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: message.modSeq)
         return message
     }
 
@@ -157,7 +157,7 @@ extension SQLiteStore {
             let user = changed ? try String.fetchOne(db, sql: "SELECT user FROM mailboxes WHERE id = ?", arguments: [mailboxID]) : nil
             return (FlagStoreResult(updated: updated, modified: modified), user)
         }
-        if let user { mailboxSignals.changed([user]) }
+        if let user, let modSeq = result.updated.map(\.modSeq).max() { mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: modSeq) }
         return result
     }
 

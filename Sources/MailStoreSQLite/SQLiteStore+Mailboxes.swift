@@ -98,10 +98,12 @@ extension SQLiteStore: MailboxRepository {
         guard !uids.isEmpty else { return 0 }
         // Unsynced, like flag changes: after a power loss an expunged message may come back,
         // never the other way round.
-        let removed: Int = try await writeUnsynced { db in try Self.expunge(db, mailboxID: mailboxID, uids: uids) }
-        if removed > 0, let user = try? await self.read({ db in try String.fetchOne(db, sql: "SELECT user FROM mailboxes WHERE id = ?", arguments: [mailboxID]) }) {
-            mailboxSignals.changed([user])
+        let (removed, user, modSeq): (Int, String?, Int) = try await writeUnsynced { db in
+            let removed = try Self.expunge(db, mailboxID: mailboxID, uids: uids)
+            let row = try Row.fetchOne(db, sql: "SELECT user, highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+            return (removed, row?[0], row?[1] ?? 0)
         }
+        if removed > 0, let user { mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: modSeq) }
         return removed
     }
 

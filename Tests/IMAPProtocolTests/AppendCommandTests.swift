@@ -11,6 +11,8 @@ import Testing
         #expect(kind("a APPEND Drafts (\\Seen \\Draft) \"05-Feb-2024 13:05:00 +0100\" {5}\r\nhello") == .append(mailbox: b("Drafts"), flags: ["\\Seen", "\\Draft"], date: 1_707_134_700, message: b("hello")))
         #expect(kind("a APPEND INBOX {2+}\r\nhi") == .append(mailbox: b("INBOX"), flags: [], date: nil, message: b("hi")))
         #expect(kind("a APPEND INBOX ~{3}\r\na\u{0}b") == .append(mailbox: b("INBOX"), flags: [], date: nil, message: [0x61, 0, 0x62]))
+        #expect(kind("a APPEND INBOX UTF8 (~{5+}\r\n\u{e9}t\u{e9})") == .append(mailbox: b("INBOX"), flags: [], date: nil, message: b("\u{e9}t\u{e9}")))
+        #expect(kind("a APPEND INBOX UTF8 ~{1}\r\nx") == nil)
         #expect(kind("a APPEND INBOX \"31-Feb-2024\" {1}\r\nx") == nil)
         #expect(kind("a APPEND INBOX \"hello\"") == nil)
     }

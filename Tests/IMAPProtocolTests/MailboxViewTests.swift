@@ -56,6 +56,15 @@ import Testing
         #expect(announce(&v, condstore: true) == "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (6))\r\n")
     }
 
+    @Test func ownChangesMoveHighestModSeqOnlyWithoutAGap() {
+        var v = view([1, 2])
+        v.setFlags(at: 0, ["\\Seen"], modSeq: 2)
+        #expect(v.highestModSeq == 2)
+        // Another session's change took MODSEQ 3; ours is 4: the view must still read from 2.
+        v.setFlags(at: 1, ["\\Flagged"], modSeq: 4)
+        #expect(v.highestModSeq == 2)
+    }
+
     @Test func ownChangesAreNotAnnouncedAgain() {
         var v = view([1, 2])
         v.setFlags(at: 0, ["\\Seen"], modSeq: 3)

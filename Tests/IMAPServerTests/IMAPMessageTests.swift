@@ -110,6 +110,20 @@ import Testing
         b.stop()
     }
 
+    @Test func anotherSessionsChangeIsNotLostBehindOurOwnStore() async throws {
+        let a = try await filled()
+        let b = try await IMAPHarness.make(store: a.store).loggedIn()
+        _ = await b.send("s SELECT INBOX")
+        _ = await b.send("t STORE 1 +FLAGS.SILENT (\\Flagged)")
+        // A's own STORE takes the next MODSEQ after B's: B's change must still reach A.
+        let own = await a.send("u STORE 2 +FLAGS (\\Answered)")
+        let next = await a.send("v NOOP")
+        #expect((own + next).contains("* 1 FETCH (FLAGS (\\Flagged))"))
+        #expect(await a.send("w NOOP") == "w OK NOOP completed\r\n")
+        a.stop()
+        b.stop()
+    }
+
     @Test func idleAnnouncesAtOnceAndEndsWithDone() async throws {
         let a = try await filled()
         a.input.yield(.command(Array("i IDLE\r\n".utf8)))
