@@ -20,7 +20,9 @@ public struct SearchEvaluator {
     }
 
     public func matches(_ key: SearchKey, _ message: Message) -> Bool {
-        func has(_ flag: String) -> Bool { message.flags.contains { $0.caseInsensitiveCompare(flag) } }
+        // Flags and keywords compare case-insensitively (RFC 9051 §2.3.2).
+        let lowered = Set(message.flags.map { $0.lowercased() })
+        func has(_ flag: String) -> Bool { lowered.contains(flag.lowercased()) }
         switch key {
         case .all: return true
         case .answered: return has("\\Answered")
@@ -134,8 +136,4 @@ public struct SearchEvaluator {
 
     @inline(__always)
     static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
-}
-
-extension String {
-    func caseInsensitiveCompare(_ other: String) -> Bool { self.lowercased() == other.lowercased() }
 }

@@ -11,15 +11,9 @@ extension IMAPSession {
     /// The indices a set names in the selected mailbox, or nil after answering `BAD`.
     func resolve(_ tag: String, _ set: SequenceSet, uid: Bool) -> [Int]? {
         guard let selected = selection else { return nil }
-        let effective: SequenceSet
-        if set.isSavedResult {
-            // `$` (RFC 5182): the saved UIDs, whether the command is by UID or not.
-            let uids = selected.view.messages.indices.filter { savedResult.contains(selected.view.messages[$0].uid) }
-            return uids
-        } else {
-            effective = set
-        }
-        guard let indices = selected.view.indices(effective, uid: uid) else {
+        // `$` (RFC 5182): the saved UIDs, whether the command is by UID or not.
+        if set.isSavedResult { return selected.view.messages.indices.filter { savedResult.contains(selected.view.messages[$0].uid) } }
+        guard let indices = selected.view.indices(set, uid: uid) else {
             out.raw("\(tag) BAD Invalid message sequence number\r\n")
             return nil
         }

@@ -110,31 +110,29 @@ extension SQLiteStore: MailboxRepository {
     /// Removes messages inside a transaction: usage goes down, the folder's MODSEQ goes up once
     /// and each expunged UID is kept with it (for VANISHED), content nobody holds is freed.
     static func expunge(_ db: Database, mailboxID: Int, uids: [Int]) throws -> Int {
-        do {
-            var removed = 0
-            var released: Set<String> = []
-            let modseq = (try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0) + 1
-            for uid in uids {
-                guard
-                    let row = try Row.fetchOne(
-                        db, sql: "SELECT size, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
-                else { continue }
-                let size: Int = row[0]
-                released.insert(row[1])
-                try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO mailbox_expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, uid, modseq])
-                try db.execute(
-                    sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
-                    arguments: [size, mailboxID])
-                removed += 1
-            }
-            if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", arguments: [modseq, mailboxID]) }
-            // Content stored once for many mailboxes goes when the last of them lets it go.
-            let now = Int(Date().timeIntervalSince1970)
-            for messageID in released { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }
-            return removed
+        var removed = 0
+        var released: Set<String> = []
+        let modseq = (try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0) + 1
+        for uid in uids {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT size, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
+            else { continue }
+            let size: Int = row[0]
+            released.insert(row[1])
+            try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO mailbox_expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, uid, modseq])
+            try db.execute(
+                sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
+                arguments: [size, mailboxID])
+            removed += 1
         }
+        if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", arguments: [modseq, mailboxID]) }
+        // Content stored once for many mailboxes goes when the last of them lets it go.
+        let now = Int(Date().timeIntervalSince1970)
+        for messageID in released { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }
+        return removed
     }
 
     public func resolveLocal(_ address: String) throws(StoreError) -> LocalRecipient {
