@@ -2,6 +2,16 @@
 /// grammar. Strict where the grammar is (one space between elements, CRLF at the end), so a
 /// malformed command is a `BAD` that names what was expected, never a guess.
 public enum IMAPCommandParser {
+    /// Whether a framed command is STARTTLS, so the connection stops framing behind it. A
+    /// scan for the word first: most commands are not, and need not be parsed twice.
+    public static func isStartTLS(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count < 64, SearchEvaluator.contains(bytes[...], startTLSWord) else { return false }
+        if case .success(let command) = parse(bytes), command.kind == .startTLS { return true }
+        return false
+    }
+
+    static let startTLSWord: [UInt8] = Array("STARTTLS".utf8)
+
     public static func parse(_ bytes: [UInt8]) -> Result<IMAPCommand, IMAPParseError> {
         var reader = IMAPTokenReader(bytes)
         guard let tag = IMAPCommandFramer.tag(of: bytes) else { return .failure(IMAPParseError(tag: nil, message: "Missing or invalid tag")) }

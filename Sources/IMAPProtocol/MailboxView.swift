@@ -125,6 +125,17 @@ public struct MailboxView: Sendable {
         self.highestModSeq = max(self.highestModSeq, highestModSeq)
     }
 
+    /// A new view of the same folder (SELECT again): this view's messages with the store's
+    /// changes since its HIGHESTMODSEQ applied and every expunged message gone, nothing left to
+    /// announce. Saves reading the whole folder when a client selects the folder it had.
+    public func reopened(changes: [Change], expunged: [UInt32], highestModSeq: UInt64, recentAbove: UInt32 = .max) -> MailboxView {
+        var updated = self
+        updated.apply(changes: changes, expunged: expunged, highestModSeq: highestModSeq)
+        return MailboxView(
+            uidValidity: uidValidity, messages: updated.messages.filter { !$0.expunged }, highestModSeq: updated.highestModSeq,
+            recentAbove: recentAbove)
+    }
+
     /// Records a flag change this session made and announces itself (STORE's own answer).
     /// HIGHESTMODSEQ moves with it only when nothing can lie between (the change is the very
     /// next MODSEQ): otherwise another session's change in the gap would never be read.

@@ -21,8 +21,7 @@ public struct SearchEvaluator {
 
     public func matches(_ key: SearchKey, _ message: Message) -> Bool {
         // Flags and keywords compare case-insensitively (RFC 9051 §2.3.2).
-        let lowered = Set(message.flags.map { $0.lowercased() })
-        func has(_ flag: String) -> Bool { lowered.contains(flag.lowercased()) }
+        func has(_ flag: String) -> Bool { message.flags.contains { Self.equalIgnoringCase($0, flag) } }
         switch key {
         case .all: return true
         case .answered: return has("\\Answered")
@@ -66,8 +65,7 @@ public struct SearchEvaluator {
         case .header(let name, let text):
             // RFC 9051: an empty string matches every message that has the field.
             guard let structure = message.structure else { return false }
-            let wanted = name.lowercased()
-            return structure.header.fields.contains { $0.name.lowercased() == wanted && (text.isEmpty || Self.fieldMatches($0.value, text)) }
+            return structure.header.fields.contains { Self.equalIgnoringCase($0.name, name) && (text.isEmpty || Self.fieldMatches($0.value, text)) }
         case .body(let text): return bodyContains(text, message)
         case .text(let text):
             guard let content = message.content, let structure = message.structure else { return false }
@@ -84,15 +82,16 @@ public struct SearchEvaluator {
 
     func headerContains(_ name: String, _ text: [UInt8], _ message: Message) -> Bool {
         guard let structure = message.structure else { return false }
-        let wanted = name.lowercased()
-        return structure.header.fields.contains { $0.name.lowercased() == wanted && Self.fieldMatches($0.value, text) }
+        return structure.header.fields.contains { Self.equalIgnoringCase($0.name, name) && Self.fieldMatches($0.value, text) }
     }
+
+    static let encodedWordStart: [UInt8] = Array("=?".utf8)
 
     static func fieldMatches(_ value: [UInt8], _ text: [UInt8]) -> Bool {
         if contains(value[...], text) { return true }
-        let raw = String(decoding: value, as: UTF8.self)
-        guard raw.contains("=?") else { return false }
-        return contains(Array(EncodedWords.decode(raw).utf8)[...], text)
+        // Only a value with an encoded word ("=?") can match once decoded.
+        guard contains(value[...], Self.encodedWordStart) else { return false }
+        return contains(Array(EncodedWords.decode(String(decoding: value, as: UTF8.self)).utf8)[...], text)
     }
 
     func bodyContains(_ text: [UInt8], _ message: Message) -> Bool {
@@ -132,6 +131,20 @@ public struct SearchEvaluator {
             i += 1
         }
         return false
+    }
+
+    /// ASCII case-insensitive equality, without making lowered copies (SEARCH runs it per
+    /// header field of every message).
+    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
+        var x = a.utf8.makeIterator()
+        var y = b.utf8.makeIterator()
+        while true {
+            switch (x.next(), y.next()) {
+            case (nil, nil): return true
+            case (let p?, let q?) where lower(p) == lower(q): continue
+            default: return false
+            }
+        }
     }
 
     @inline(__always)

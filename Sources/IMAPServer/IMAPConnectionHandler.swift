@@ -108,7 +108,7 @@ final class IMAPConnectionHandler: ChannelInboundHandler {
                 case .command(let bytes):
                     queued += 1
                     continuation.yield(.command(bytes))
-                    if bytes.count < 64, case .success(let command) = IMAPCommandParser.parse(bytes), command.kind == .startTLS { awaitingTLS = true }
+                    if IMAPCommandParser.isStartTLS(bytes) { awaitingTLS = true }
                 case .continuationNeeded:
                     write(Array("+ Ready for literal data\r\n".utf8), context: context)
                 case .lineTooLong(let tag):
@@ -204,6 +204,13 @@ struct ChannelTransport: IMAPTransport {
     let gate = OutputGate()
 
     func send(_ bytes: [UInt8]) async {
+        // The session runs on the connection's loop (`EventLoopTaskExecutor`): write at once.
+        if eventLoop.inEventLoop {
+            let handler = handler.value
+            guard !handler.send(bytes) else { return }
+            await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in handler.waitUntilWritable(waiter) }
+            return
+        }
         let gate = self.gate
         let count = bytes.count
         gate.pending.add(count, ordering: .relaxed)
@@ -224,18 +231,22 @@ struct ChannelTransport: IMAPTransport {
     }
 
     func startTLS(after reply: [UInt8]) async -> Bool {
-        (try? await eventLoop.submit { handler.value.startTLS(after: reply) }.get()) ?? false
+        if eventLoop.inEventLoop { return handler.value.startTLS(after: reply) }
+        return (try? await eventLoop.submit { handler.value.startTLS(after: reply) }.get()) ?? false
     }
 
     func close() async {
+        if eventLoop.inEventLoop { return handler.value.close() }
         _ = try? await eventLoop.submit { handler.value.close() }.get()
     }
 
     func commandFinished() {
+        if eventLoop.inEventLoop { return handler.value.commandFinished() }
         eventLoop.execute { handler.value.commandFinished() }
     }
 
     func authenticated() {
+        if eventLoop.inEventLoop { return handler.value.authenticated() }
         eventLoop.execute { handler.value.authenticated() }
     }
 }

@@ -37,7 +37,8 @@ public final class IMAPService: Sendable {
                 settings: settings, transport: transport, mailboxes: mailboxes, authenticator: authenticator, limits: limits, client: client,
                 structures: structures, tlsActive: address.implicitTLS, tlsAvailable: tlsContext != nil, wakeUp: { continuation.yield($0) })
             let input = handler.input
-            handler.onActive = { Task { await session.run(input) } }
+            let executor = EventLoopTaskExecutor(channel.eventLoop)
+            handler.onActive = { Task(executorPreference: executor) { await session.run(input) } }
             return handler
         }
     }

@@ -49,6 +49,8 @@ extension IMAPSession {
     func select(_ tag: String, _ nameBytes: [UInt8], _ parameters: IMAPCommand.SelectParameters, readOnly: Bool) async {
         // RFC 9051 §6.3.2: a failed SELECT leaves no mailbox selected; a new one closes the
         // old without expunging (with QRESYNC, the CLOSED code says so).
+        let previous = selection ?? retained
+        retained = nil
         if selection != nil {
             selection = nil
             state = .authenticated
@@ -59,19 +61,17 @@ extension IMAPSession {
             out.raw("\(tag) BAD QRESYNC must be enabled first\r\n")
             return
         }
-        guard let mailbox = await folder(nameBytes), let messages = try? await mailboxes.messages(mailboxID: mailbox.id) else {
+        guard let mailbox = await folder(nameBytes) else {
             out.raw("\(tag) NO [NONEXISTENT] No such mailbox\r\n")
             return
         }
         var recentAbove = UInt32.max
         // \Recent exists only for rev1 clients (RFC 9051 dropped it).
         if !readOnly, !rev2, let claimed = try? await mailboxes.claimRecent(mailboxID: mailbox.id) { recentAbove = UInt32(claimed) }
-        let view = MailboxView(
-            uidValidity: UInt32(mailbox.uidValidity),
-            messages: messages.map {
-                MailboxView.Message(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq), size: $0.size, internalDate: $0.internalDate)
-            },
-            highestModSeq: UInt64(mailbox.highestModSeq), recentAbove: recentAbove)
+        guard let view = await openView(mailbox, previous: previous, recentAbove: recentAbove) else {
+            out.raw("\(tag) NO [NONEXISTENT] No such mailbox\r\n")
+            return
+        }
         selection = Selection(mailbox: mailbox, view: view, readOnly: readOnly)
         state = .selected
         savedResult = []
@@ -80,7 +80,7 @@ extension IMAPSession {
         out.raw("* \(view.count) EXISTS\r\n")
         if !rev2 {
             out.raw("* \(view.recentCount) RECENT\r\n")
-            if let first = messages.firstIndex(where: { !$0.flags.contains("\\Seen") }) { out.raw("* OK [UNSEEN \(first + 1)] First unseen\r\n") }
+            if let first = view.messages.firstIndex(where: { !$0.flags.contains("\\Seen") }) { out.raw("* OK [UNSEEN \(first + 1)] First unseen\r\n") }
         }
         out.raw("* OK [UIDVALIDITY \(mailbox.uidValidity)] UIDs valid\r\n")
         out.raw("* OK [UIDNEXT \(mailbox.uidNext)] Predicted next UID\r\n")
@@ -94,6 +94,30 @@ extension IMAPSession {
             await resynchronize(resync, view: view)
         }
         out.raw("\(tag) OK [\(readOnly ? "READ-ONLY" : "READ-WRITE")] \(readOnly ? "EXAMINE" : "SELECT") completed\r\n")
+    }
+
+    /// The view of a folder being selected. Selecting again the folder this session had (the
+    /// same folder, same UIDVALIDITY) reads only what changed since; otherwise every message.
+    func openView(_ mailbox: Mailbox, previous: Selection?, recentAbove: UInt32) async -> MailboxView? {
+        if let previous, previous.mailbox.id == mailbox.id, previous.view.uidValidity == UInt32(mailbox.uidValidity),
+            let changes = try? await mailboxes.changes(mailboxID: mailbox.id, since: Int(previous.view.highestModSeq))
+        {
+            return previous.view.reopened(
+                changes: changes.messages.map(Self.viewChange), expunged: changes.expunged.map { UInt32($0) },
+                highestModSeq: UInt64(changes.highestModSeq), recentAbove: recentAbove)
+        }
+        guard let messages = try? await mailboxes.messages(mailboxID: mailbox.id) else { return nil }
+        return MailboxView(
+            uidValidity: UInt32(mailbox.uidValidity),
+            messages: messages.map {
+                MailboxView.Message(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq), size: $0.size, internalDate: $0.internalDate)
+            },
+            highestModSeq: UInt64(mailbox.highestModSeq), recentAbove: recentAbove)
+    }
+
+    static func viewChange(_ message: MailboxMessage) -> MailboxView.Change {
+        MailboxView.Change(
+            uid: UInt32(message.uid), flags: message.flags, modSeq: UInt64(message.modSeq), size: message.size, internalDate: message.internalDate)
     }
 
     /// QRESYNC's answer to a client's cached state (RFC 7162 §3.2.5): what vanished and what
@@ -167,6 +191,7 @@ extension IMAPSession {
             out.raw("\(tag) NO [INUSE] Mailbox has children; delete them first\r\n")
             return
         }
+        retained = nil
         if selection?.mailbox.name == name {
             selection = nil
             state = .authenticated
@@ -204,6 +229,7 @@ extension IMAPSession {
         } catch {
             return storeFailed(tag)
         }
+        retained = nil
         if let selected = selection, selected.mailbox.name == from, from != "INBOX" {
             selection = nil
             state = .authenticated

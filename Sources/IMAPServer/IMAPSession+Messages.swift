@@ -297,6 +297,7 @@ extension IMAPSession {
             let uids = selected.view.messages.filter { $0.flags.contains("\\Deleted") }.map { Int($0.uid) }
             _ = try? await mailboxes.expunge(mailboxID: selected.mailbox.id, uids: uids)
         }
+        retained = selection
         selection = nil
         state = .authenticated
         ok(tag, expunge ? "CLOSE completed" : "UNSELECT completed")

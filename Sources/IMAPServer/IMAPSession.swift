@@ -66,6 +66,8 @@ public final class IMAPSession: @unchecked Sendable {
     var state = State.notAuthenticated
     var user: String?
     var selection: Selection?
+    /// The view of the folder last selected and closed, for a SELECT of it again.
+    var retained: Selection?
     /// ENABLEd extensions (RFC 5161): IMAP4REV2, CONDSTORE, QRESYNC, UTF8=ACCEPT.
     var enabled: Set<String> = []
     /// CONDSTORE is on once enabled or once a command used it (RFC 7162 §3.1).
@@ -304,9 +306,7 @@ public final class IMAPSession: @unchecked Sendable {
         lastPoll = .now
         if let changes = try? await mailboxes.changes(mailboxID: selected.mailbox.id, since: Int(selected.view.highestModSeq)) {
             selected.view.apply(
-                changes: changes.messages.map {
-                    MailboxView.Change(uid: UInt32($0.uid), flags: $0.flags, modSeq: UInt64($0.modSeq), size: $0.size, internalDate: $0.internalDate)
-                },
+                changes: changes.messages.map(Self.viewChange),
                 expunged: changes.expunged.map { UInt32($0) }, highestModSeq: UInt64(changes.highestModSeq))
         }
         selected.view.announce(allowExpunge: allowExpunge, condstore: condstore, qresync: qresync, rev1: !rev2, out: &out)

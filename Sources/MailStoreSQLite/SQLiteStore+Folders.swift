@@ -70,7 +70,7 @@ extension SQLiteStore {
     }
 
     public func subscriptions(user: String) async throws(StoreError) -> [String] {
-        try await read { db in try String.fetchAll(db, sql: "SELECT name FROM mailbox_subscriptions WHERE user = ? ORDER BY name", arguments: [user]) }
+        try readNow(isolated: false) { db in try String.fetchAll(db, sql: "SELECT name FROM mailbox_subscriptions WHERE user = ? ORDER BY name", arguments: [user]) }
     }
 
     public func setSubscribed(user: String, name: String, _ subscribed: Bool) async throws(StoreError) {
@@ -126,7 +126,7 @@ extension SQLiteStore {
         // can undo the last flag changes, never lose a message; the next synced commit (an
         // APPEND, a delivery) makes them durable, and WAL keeps them in order.
         let (result, user): (FlagStoreResult, String?) = try await writeUnsynced { db in
-            guard let highest = try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) else {
+            guard let highest = try Int.fetchOne(db.cachedStatement(sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) else {
                 throw StoreError.notFound("mailbox")
             }
             // One MODSEQ for the whole STORE (RFC 7162 §3.1.3 allows it): every changed message
@@ -161,10 +161,14 @@ extension SQLiteStore {
         return result
     }
 
+    /// The columns `mailboxMessage(_:)` reads, in its order (by index: no name lookups per row).
+    static let mailboxMessageColumns = "uid, message_id, size, internal_date, flags, modseq"
+
     static func mailboxMessage(_ row: Row) -> MailboxMessage {
-        MailboxMessage(
-            uid: row["uid"], messageID: row["message_id"], size: row["size"], internalDate: row["internal_date"],
-            flags: (row["flags"] as String).split(separator: " ").map(String.init), modSeq: row["modseq"])
+        let flags: String = row[4]
+        return MailboxMessage(
+            uid: row[0], messageID: row[1], size: row[2], internalDate: row[3],
+            flags: flags.isEmpty ? [] : flags.split(separator: " ").map(String.init), modSeq: row[5])
     }
 
     public func copy(from: Int, uids: [Int], to: Int, move: Bool) async throws(StoreError) -> [(source: Int, copy: Int)] {
@@ -212,12 +216,12 @@ extension SQLiteStore {
     }
 
     public func changes(mailboxID: Int, since modSeq: Int) async throws(StoreError) -> MailboxChanges {
-        try await read { db in
-            let highest = try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0
+        try readNow { db in
+            let highest = try Int.fetchOne(db.cachedStatement(sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) ?? 0
             guard highest > modSeq else { return MailboxChanges(messages: [], expunged: [], highestModSeq: highest) }
             let messages = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT uid, message_id, size, internal_date, flags, modseq FROM mailbox_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid"),
+                    sql: "SELECT \(Self.mailboxMessageColumns) FROM mailbox_messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid"),
                 arguments: [mailboxID, modSeq]
             ).map(Self.mailboxMessage)
             let expunged = try Int.fetchAll(
@@ -228,8 +232,8 @@ extension SQLiteStore {
 
     public func claimRecent(mailboxID: Int) async throws(StoreError) -> Int {
         // Most SELECTs find nothing new to claim: a read, and no write transaction.
-        let (mark, next): (Int, Int) = try await read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+        let (mark, next): (Int, Int) = try readNow(isolated: false) { db in
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT recent_uid, uidnext FROM mailboxes WHERE id = ?"), arguments: [mailboxID])
             return (row?[0] ?? 0, row?[1] ?? 1)
         }
         if mark >= next - 1 { return mark }

@@ -27,36 +27,41 @@ extension SQLiteStore: MailboxRepository {
             highestModSeq: row["highest_modseq"], messages: row["count"], size: row["bytes"])
     }
 
+    /// A stored message is its trace prefix (added at delivery) and the shared content.
+    static func joined(_ prefix: Data, _ content: Data) -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(prefix.count + content.count)
+        bytes.append(contentsOf: prefix)
+        bytes.append(contentsOf: content)
+        return bytes
+    }
+
     public func mailboxes(user: String) async throws(StoreError) -> [Mailbox] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.mailboxColumns) FROM mailboxes m WHERE m.user = ? ORDER BY m.id", arguments: [user])
+        try readNow(isolated: false) { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.mailboxColumns) FROM mailboxes m WHERE m.user = ? ORDER BY m.id"), arguments: [user])
                 .map(Self.mailbox(from:))
         }
     }
 
     public func mailbox(user: String, name: String) async throws(StoreError) -> Mailbox? {
-        try await read { db in
+        try readNow(isolated: false) { db in
             try Row.fetchOne(
-                db, sql: "SELECT \(Self.mailboxColumns) FROM mailboxes m WHERE m.user = ? AND m.name = ?", arguments: [user, name]
+                db.cachedStatement(sql: "SELECT \(Self.mailboxColumns) FROM mailboxes m WHERE m.user = ? AND m.name = ?"), arguments: [user, name]
             ).map(Self.mailbox(from:))
         }
     }
 
     public func messages(mailboxID: Int) async throws(StoreError) -> [MailboxMessage] {
-        try await read { db in
+        try readNow(isolated: false) { db in
             try Row.fetchAll(
-                db, sql: "SELECT uid, message_id, size, internal_date, flags, modseq FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid",
+                db.cachedStatement(sql: "SELECT \(Self.mailboxMessageColumns) FROM mailbox_messages WHERE mailbox_id = ? ORDER BY uid"),
                 arguments: [mailboxID]
-            ).map {
-                MailboxMessage(
-                    uid: $0["uid"], messageID: $0["message_id"], size: $0["size"], internalDate: $0["internal_date"],
-                    flags: ($0["flags"] as String).split(separator: " ").map(String.init), modSeq: $0["modseq"])
-            }
+            ).map(Self.mailboxMessage)
         }
     }
 
     public func content(mailboxID: Int, uid: Int) async throws(StoreError) -> [UInt8]? {
-        try await read { db in
+        try readNow(isolated: false) { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
@@ -65,30 +70,25 @@ extension SQLiteStore: MailboxRepository {
                             WHERE mm.mailbox_id = ? AND mm.uid = ?
                             """), arguments: [mailboxID, uid])
             else { return nil }
-            let prefix: Data = row[0]
-            let content: Data = row[1]
-            return Array(prefix) + Array(content)
+            return Self.joined(row[0], row[1])
         }
     }
 
     public func contents(mailboxID: Int, uids: [Int]) async throws(StoreError) -> [Int: [UInt8]] {
         guard !uids.isEmpty else { return [:] }
-        return try await read { db in
+        return try readNow { db in
             var out: [Int: [UInt8]] = [:]
             // SQLite allows 32,766 parameters; a chunk of 500 keeps each statement small.
             for start in stride(from: 0, to: uids.count, by: 500) {
                 let chunk = Array(uids[start..<min(start + 500, uids.count)])
+                // Cached by its text: FETCH and SEARCH ask for a few recurring batch sizes.
                 let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT mm.uid, mm.prefix, m.content FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
-                        WHERE mm.mailbox_id = ? AND mm.uid IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
-                        """, arguments: StatementArguments([mailboxID] + chunk))
-                while let row = try rows.next() {
-                    let prefix: Data = row[1]
-                    let content: Data = row[2]
-                    out[row[0]] = Array(prefix) + Array(content)
-                }
+                    db.cachedStatement(
+                        sql: """
+                            SELECT mm.uid, mm.prefix, m.content FROM mailbox_messages mm JOIN messages m ON m.id = mm.message_id
+                            WHERE mm.mailbox_id = ? AND mm.uid IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                            """), arguments: StatementArguments([mailboxID] + chunk))
+                while let row = try rows.next() { out[row[0]] = Self.joined(row[1], row[2]) }
             }
             return out
         }
@@ -221,7 +221,7 @@ extension SQLiteStore: MailboxRepository {
     }
 
     public func aliases() async throws(StoreError) -> [(address: String, targets: [String])] {
-        let rows: [[String]] = try await read { db in
+        let rows: [[String]] = try readNow { db in
             try Row.fetchAll(db, sql: "SELECT address, target FROM aliases ORDER BY address, target").map { [$0["address"], $0["target"]] }
         }
         var out: [(address: String, targets: [String])] = []

@@ -54,6 +54,14 @@ import Testing
         #expect(error.message.hasPrefix("Expected"), "\(text): \(error.message)")
     }
 
+    @Test func startTLSIsRecognisedWithoutParsingEveryCommand() {
+        #expect(IMAPCommandParser.isStartTLS(Array("a1 STARTTLS\r\n".utf8)))
+        #expect(IMAPCommandParser.isStartTLS(Array("x starttls\r\n".utf8)))
+        #expect(!IMAPCommandParser.isStartTLS(Array("a1 NOOP\r\n".utf8)))
+        #expect(!IMAPCommandParser.isStartTLS(Array("a1 SELECT STARTTLS\r\n".utf8)))
+        #expect(!IMAPCommandParser.isStartTLS(Array("a1 STARTTLS extra\r\n".utf8)))
+    }
+
     @Test func withoutATagThereIsNoTagToAnswer() {
         guard case .failure(let error) = parse("* NOOP\r\n") else {
             Issue.record("accepted")

@@ -78,4 +78,18 @@ import Testing
         #expect(numbers == [2, 3, 3] && uids == [20, 40, 50])
         #expect(SequenceSet.compact([5, 1, 2, 3, 9, 10, 12]) == "1:3,5,9:10,12")
     }
+
+    @Test func reopenedAppliesChangesAndDropsExpunged() {
+        var v = view([1, 2, 3])
+        v.apply(changes: [], expunged: [2], highestModSeq: 2)  // not yet announced
+        let reopened = v.reopened(
+            changes: [MailboxView.Change(uid: 1, flags: ["\\Seen"], modSeq: 4), MailboxView.Change(uid: 7, flags: [], modSeq: 5, size: 9)],
+            expunged: [3], highestModSeq: 5, recentAbove: 6)
+        #expect(reopened.messages.map(\.uid) == [1, 7])
+        #expect(reopened.messages[0].flags == ["\\Seen"] && reopened.messages[1].size == 9)
+        #expect(reopened.highestModSeq == 5 && reopened.uidValidity == 7 && reopened.recentCount == 1)
+        // A fresh view: nothing left to announce.
+        var fresh = reopened
+        #expect(announce(&fresh) == "")
+    }
 }

@@ -124,6 +124,37 @@ import Testing
         b.stop()
     }
 
+    /// SELECT of the folder a session had reads only what changed since (`MailboxView.reopened`):
+    /// the answer must equal what a fresh session sees.
+    @Test func selectingTheSameFolderAgainSeesEveryChange() async throws {
+        let a = try await filled()
+        _ = await a.send("x STORE 1 +FLAGS.SILENT (\\Deleted)")
+        _ = await a.send("y CLOSE")
+        let b = try await IMAPHarness.make(store: a.store).loggedIn()
+        _ = await b.send("s SELECT INBOX")
+        _ = await b.send("t STORE 1 +FLAGS.SILENT (\\Flagged)")
+        _ = await b.append("u", "INBOX", "Subject: z")
+        _ = await b.append("v", "INBOX", "Subject: w")
+        _ = await b.send("w STORE 4 +FLAGS.SILENT (\\Deleted)")
+        _ = await b.send("x EXPUNGE")
+        // A selects INBOX again (after CLOSE), then another folder and INBOX again.
+        let again = await a.send("s SELECT INBOX")
+        #expect(again.contains("* 3 EXISTS\r\n"))
+        let fresh = try await IMAPHarness.make(store: a.store).loggedIn()
+        _ = await fresh.send("s SELECT INBOX")
+        let expected = await fresh.send("f FETCH 1:* (UID FLAGS MODSEQ)")
+        #expect(await a.send("f FETCH 1:* (UID FLAGS MODSEQ)") == expected)
+        #expect(expected.contains("UID 2 FLAGS (\\Seen \\Flagged)") && expected.contains("UID 3 FLAGS (\\Seen \\Flagged)"))
+        _ = await b.send("y STORE 1 -FLAGS.SILENT (\\Seen)")
+        _ = await a.send("t SELECT Drafts")
+        _ = await a.send("u SELECT INBOX")
+        _ = await fresh.send("n NOOP")
+        #expect(await a.send("g FETCH 1:* (UID FLAGS MODSEQ)") == (await fresh.send("g FETCH 1:* (UID FLAGS MODSEQ)")))
+        a.stop()
+        b.stop()
+        fresh.stop()
+    }
+
     @Test func idleAnnouncesAtOnceAndEndsWithDone() async throws {
         let a = try await filled()
         a.input.yield(.command(Array("i IDLE\r\n".utf8)))
