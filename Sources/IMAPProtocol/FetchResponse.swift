@@ -83,7 +83,7 @@ public enum FetchResponse {
             case .binary(let part, let partial, _):
                 out.raw("BINARY[\(part.map(String.init).joined(separator: "."))]")
                 let data = try structure.flatMap { (s: MIMEPart) throws(Failure) in try Self.binary(part, of: content, structure: s) }
-                Self.partial(data.map { $0[...] }, partial, into: &out)
+                Self.partial(data.map { $0[...] }, partial, binary: true, into: &out)
             case .binarySize(let part):
                 out.raw("BINARY.SIZE[\(part.map(String.init).joined(separator: "."))] ")
                 let data = try structure.flatMap { (s: MIMEPart) throws(Failure) in try Self.binary(part, of: content, structure: s) }
@@ -95,17 +95,17 @@ public enum FetchResponse {
 
     /// `<origin>` and the slice of the data it names (RFC 9051 §6.4.5: an origin past the end
     /// gives an empty string).
-    static func partial(_ data: ArraySlice<UInt8>?, _ partial: FetchAttribute.Partial?, into out: inout IMAPResponseBuffer) {
+    static func partial(_ data: ArraySlice<UInt8>?, _ partial: FetchAttribute.Partial?, binary: Bool = false, into out: inout IMAPResponseBuffer) {
         guard let partial else {
             out.space()
-            if let data { out.literal(data) } else { out.raw("NIL") }
+            if let data { out.literal(data, binary: binary) } else { out.raw("NIL") }
             return
         }
         out.raw("<\(partial.origin)> ")
         guard let data else { return out.raw("NIL") }
         let start = min(data.startIndex + Int(partial.origin), data.endIndex)
         let end = min(start + Int(partial.count), data.endIndex)
-        out.literal(data[start..<end])
+        out.literal(data[start..<end], binary: binary)
     }
 
     /// The bytes a section names, or nil when the part does not exist.

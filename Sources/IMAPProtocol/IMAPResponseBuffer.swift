@@ -23,7 +23,7 @@ public struct IMAPResponseBuffer: Sendable {
 
     public mutating func string(_ text: String) { string(Array(text.utf8)) }
 
-    /// A quoted string when the content allows it, else a literal (`literal8` for NUL).
+    /// A quoted string when the content allows it, else a literal.
     public mutating func string(_ data: [UInt8]) {
         if data.count <= 1024, Self.quotable(data, utf8: utf8Quoted) {
             bytes.append(UInt8(ascii: "\""))
@@ -42,11 +42,22 @@ public struct IMAPResponseBuffer: Sendable {
         string(data)
     }
 
-    /// A literal; `~{n}` (literal8, RFC 3516) when the data holds NUL.
-    public mutating func literal(_ data: some Collection<UInt8>) {
-        if data.contains(0) { bytes.append(UInt8(ascii: "~")) }
+    /// A literal. A literal may carry any octet but NUL (RFC 9051 §4.3, `CHAR8`); only BINARY
+    /// answers may use `~{n}` (literal8, RFC 3516 §4.2), so `binary` data with NUL goes as
+    /// literal8, and elsewhere (BODY[], RFC822, a header string) each NUL is sent as 0x80, as
+    /// Dovecot does: the length stays that of the stored message, and no client meets a
+    /// literal8 it never asked for.
+    public mutating func literal(_ data: some Collection<UInt8>, binary: Bool = false) {
+        guard data.contains(0) else {
+            raw("{\(data.count)}\r\n")
+            return bytes.append(contentsOf: data)
+        }
+        if binary {
+            raw("~{\(data.count)}\r\n")
+            return bytes.append(contentsOf: data)
+        }
         raw("{\(data.count)}\r\n")
-        bytes.append(contentsOf: data)
+        for byte in data { bytes.append(byte == 0 ? 0x80 : byte) }
     }
 
     /// A mailbox name (`mailbox` is an astring): an atom when it is one, else a string.

@@ -90,6 +90,20 @@ import Testing
         #expect(String(decoding: out.bytes, as: UTF8.self) == "* 3 FETCH (UID 42 FLAGS (\\Seen) BODY[TEXT]<4> {5}\r\nbG8gd BINARY[1] {11}\r\nhello world BINARY.SIZE[1] 11)\r\n")
     }
 
+    /// NUL may travel only in BINARY's literal8 (RFC 3516 §4.2); BODY[] sends it as 0x80.
+    @Test func nulGoesAsLiteral8OnlyInBinary() throws {
+        let message = bytes("Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\nYQBi\n")
+        let raw = bytes("Subject: n\n\na\u{0}b")
+        var out = IMAPResponseBuffer()
+        let encoded = FetchedMessage(sequence: 1, uid: 1, flags: [], modSeq: 1, internalDate: 0, size: message.count, content: message, structure: MIMEPart(message: message))
+        try FetchResponse.write(encoded, attributes: [.binary(part: [1], partial: nil, peek: true)], includeUID: false, out: &out)
+        #expect(out.bytes == Array("* 1 FETCH (BINARY[1] ~{3}\r\na\u{0}b)\r\n".utf8))
+        out.reset()
+        let plain = FetchedMessage(sequence: 1, uid: 1, flags: [], modSeq: 1, internalDate: 0, size: raw.count, content: raw, structure: MIMEPart(message: raw))
+        try FetchResponse.write(plain, attributes: [.bodySection(.init(text: .text), partial: nil, peek: true), .rfc822], includeUID: false, out: &out)
+        #expect(out.bytes == Array("* 1 FETCH (BODY[TEXT] {3}\r\na".utf8) + [0x80] + Array("b RFC822 {17}\r\nSubject: n\r\n\r\na".utf8) + [0x80] + Array("b)\r\n".utf8))
+    }
+
     @Test func unknownTransferEncodingIsRefused() {
         let message = bytes("Content-Transfer-Encoding: x-uuencode\n\nbegin")
         var out = IMAPResponseBuffer()
