@@ -21,7 +21,7 @@ public struct SearchEvaluator {
 
     public func matches(_ key: SearchKey, _ message: Message) -> Bool {
         // Flags and keywords compare case-insensitively (RFC 9051 §2.3.2).
-        func has(_ flag: String) -> Bool { message.flags.contains { Self.equalIgnoringCase($0, flag) } }
+        func has(_ flag: String) -> Bool { message.flags.contains { ASCIICase.equal($0, flag) } }
         switch key {
         case .all: return true
         case .answered: return has("\\Answered")
@@ -65,7 +65,7 @@ public struct SearchEvaluator {
         case .header(let name, let text):
             // RFC 9051: an empty string matches every message that has the field.
             guard let structure = message.structure else { return false }
-            return structure.header.fields.contains { Self.equalIgnoringCase($0.name, name) && (text.isEmpty || Self.fieldMatches($0.value, text)) }
+            return structure.header.fields.contains { ASCIICase.equal($0.name, name) && (text.isEmpty || Self.fieldMatches($0.value, text)) }
         case .body(let text): return bodyContains(text, message)
         case .text(let text):
             guard let content = message.content, let structure = message.structure else { return false }
@@ -82,7 +82,7 @@ public struct SearchEvaluator {
 
     func headerContains(_ name: String, _ text: [UInt8], _ message: Message) -> Bool {
         guard let structure = message.structure else { return false }
-        return structure.header.fields.contains { Self.equalIgnoringCase($0.name, name) && Self.fieldMatches($0.value, text) }
+        return structure.header.fields.contains { ASCIICase.equal($0.name, name) && Self.fieldMatches($0.value, text) }
     }
 
     static let encodedWordStart: [UInt8] = Array("=?".utf8)
@@ -133,20 +133,6 @@ public struct SearchEvaluator {
         return false
     }
 
-    /// ASCII case-insensitive equality, without making lowered copies (SEARCH runs it per
-    /// header field of every message).
-    static func equalIgnoringCase(_ a: String, _ b: String) -> Bool {
-        var x = a.utf8.makeIterator()
-        var y = b.utf8.makeIterator()
-        while true {
-            switch (x.next(), y.next()) {
-            case (nil, nil): return true
-            case (let p?, let q?) where lower(p) == lower(q): continue
-            default: return false
-            }
-        }
-    }
-
     @inline(__always)
-    static func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
+    static func lower(_ byte: UInt8) -> UInt8 { ASCIICase.lower(byte) }
 }

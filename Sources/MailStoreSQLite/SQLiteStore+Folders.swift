@@ -85,7 +85,7 @@ extension SQLiteStore {
 
     public func append(mailboxID: Int, content: [UInt8], flags: [String], internalDate: Int) async throws(StoreError) -> MailboxMessage {
         let (message, user): (MailboxMessage, String) = try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT user, uidnext, highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT user, uidnext, highest_modseq FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) else {
                 throw StoreError.notFound("mailbox")
             }
             let user: String = row["user"]
@@ -103,8 +103,8 @@ extension SQLiteStore {
                     INSERT INTO mailbox_messages(mailbox_id, uid, message_id, prefix, size, internal_date, flags, modseq)
                     VALUES (?, ?, ?, X'', ?, ?, ?, ?)
                     """, arguments: [mailboxID, uid, id, content.count, internalDate, flags.joined(separator: " "), modseq])
-            try db.execute(sql: "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?", arguments: [uid + 1, modseq, mailboxID])
-            try db.execute(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?", arguments: [content.count, user])
+            try db.cachedStatement(sql: "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?").execute(arguments: [uid + 1, modseq, mailboxID])
+            try db.cachedStatement(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?").execute(arguments: [content.count, user])
             return (MailboxMessage(uid: uid, messageID: id, size: content.count, internalDate: internalDate, flags: flags, modSeq: modseq), user)
         }
         mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: message.modSeq)
@@ -113,7 +113,7 @@ extension SQLiteStore {
 
     /// Refuses a change that would take `user` past their quota (RFC 9208 §4.1 `OVERQUOTA`).
     static func checkQuota(_ db: Database, user: String, adding bytes: Int) throws {
-        guard let quota = try Int.fetchOne(db, sql: "SELECT quota_bytes FROM users WHERE address = ?", arguments: [user]) else { return }
+        guard let quota = try Int.fetchOne(db.cachedStatement(sql: "SELECT quota_bytes FROM users WHERE address = ?"), arguments: [user]) else { return }
         let used = try usedBytes(db, user: user)
         if used + bytes > quota {
             throw StoreError.limitReached(UsageLimit(period: "quota", limit: quota, perRecipient: false, resetsAt: 0, name: "mailbox quota"))
@@ -153,8 +153,8 @@ extension SQLiteStore {
                 updated.append(message)
             }
             let changed = updated.contains { $0.modSeq == modseq }
-            if changed { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", arguments: [modseq, mailboxID]) }
-            let user = changed ? try String.fetchOne(db, sql: "SELECT user FROM mailboxes WHERE id = ?", arguments: [mailboxID]) : nil
+            if changed { try db.cachedStatement(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").execute(arguments: [modseq, mailboxID]) }
+            let user = changed ? try String.fetchOne(db.cachedStatement(sql: "SELECT user FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) : nil
             return (FlagStoreResult(updated: updated, modified: modified), user)
         }
         if let user, let modSeq = result.updated.map(\.modSeq).max() { mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: modSeq) }
@@ -182,7 +182,7 @@ extension SQLiteStore {
     }
 
     static func copy(_ db: Database, from: Int, uids: [Int], to: Int, move: Bool) throws -> [(source: Int, copy: Int)] {
-        guard let target = try Row.fetchOne(db, sql: "SELECT user, uidnext, highest_modseq FROM mailboxes WHERE id = ?", arguments: [to]) else {
+        guard let target = try Row.fetchOne(db.cachedStatement(sql: "SELECT user, uidnext, highest_modseq FROM mailboxes WHERE id = ?"), arguments: [to]) else {
             throw StoreError.notFound("mailbox")
         }
         let user: String = target["user"]
@@ -204,12 +204,12 @@ extension SQLiteStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [to, uid, row["message_id"] as String, row["prefix"] as Data, size, row["internal_date"] as Int, row["flags"] as String, modseq])
-            try db.execute(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?", arguments: [size, user])
+            try db.cachedStatement(sql: "UPDATE users SET used_bytes = used_bytes + ? WHERE address = ?").execute(arguments: [size, user])
             pairs.append((row["uid"], uid))
             uid += 1
         }
         guard !pairs.isEmpty else { return [] }
-        try db.execute(sql: "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?", arguments: [uid, modseq, to])
+        try db.cachedStatement(sql: "UPDATE mailboxes SET uidnext = ?, highest_modseq = ? WHERE id = ?").execute(arguments: [uid, modseq, to])
         // A move is a copy and an expunge in one transaction (RFC 6851 §3.3): never both, never neither.
         if move { _ = try expunge(db, mailboxID: from, uids: pairs.map(\.source)) }
         return pairs
@@ -238,8 +238,8 @@ extension SQLiteStore {
         }
         if mark >= next - 1 { return mark }
         return try await writeUnsynced { db in
-            let before = try Int.fetchOne(db, sql: "SELECT recent_uid FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0
-            try db.execute(sql: "UPDATE mailboxes SET recent_uid = uidnext - 1 WHERE id = ?", arguments: [mailboxID])
+            let before = try Int.fetchOne(db.cachedStatement(sql: "SELECT recent_uid FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) ?? 0
+            try db.cachedStatement(sql: "UPDATE mailboxes SET recent_uid = uidnext - 1 WHERE id = ?").execute(arguments: [mailboxID])
             return before
         }
     }

@@ -100,7 +100,7 @@ extension SQLiteStore: MailboxRepository {
         // never the other way round.
         let (removed, user, modSeq): (Int, String?, Int) = try await writeUnsynced { db in
             let removed = try Self.expunge(db, mailboxID: mailboxID, uids: uids)
-            let row = try Row.fetchOne(db, sql: "SELECT user, highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID])
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT user, highest_modseq FROM mailboxes WHERE id = ?"), arguments: [mailboxID])
             return (removed, row?[0], row?[1] ?? 0)
         }
         if removed > 0, let user { mailboxSignals.changed(user: user, mailboxID: mailboxID, modSeq: modSeq) }
@@ -112,23 +112,23 @@ extension SQLiteStore: MailboxRepository {
     static func expunge(_ db: Database, mailboxID: Int, uids: [Int]) throws -> Int {
         var removed = 0
         var released: Set<String> = []
-        let modseq = (try Int.fetchOne(db, sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?", arguments: [mailboxID]) ?? 0) + 1
+        let modseq = (try Int.fetchOne(db.cachedStatement(sql: "SELECT highest_modseq FROM mailboxes WHERE id = ?"), arguments: [mailboxID]) ?? 0) + 1
         for uid in uids {
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT size, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
+                    db.cachedStatement(sql: "SELECT size, message_id FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?"), arguments: [mailboxID, uid])
             else { continue }
             let size: Int = row[0]
             released.insert(row[1])
-            try db.execute(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?", arguments: [mailboxID, uid])
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO mailbox_expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)", arguments: [mailboxID, uid, modseq])
-            try db.execute(
-                sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)",
-                arguments: [size, mailboxID])
+            try db.cachedStatement(sql: "DELETE FROM mailbox_messages WHERE mailbox_id = ? AND uid = ?").execute(arguments: [mailboxID, uid])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO mailbox_expunged(mailbox_id, uid, modseq) VALUES (?, ?, ?)")
+                .execute(arguments: [mailboxID, uid, modseq])
+            try db.cachedStatement(
+                sql: "UPDATE users SET used_bytes = MAX(0, used_bytes - ?) WHERE address = (SELECT user FROM mailboxes WHERE id = ?)"
+            ).execute(arguments: [size, mailboxID])
             removed += 1
         }
-        if removed > 0 { try db.execute(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?", arguments: [modseq, mailboxID]) }
+        if removed > 0 { try db.cachedStatement(sql: "UPDATE mailboxes SET highest_modseq = ? WHERE id = ?").execute(arguments: [modseq, mailboxID]) }
         // Content stored once for many mailboxes goes when the last of them lets it go.
         let now = Int(Date().timeIntervalSince1970)
         for messageID in released { try Self.deleteContentIfUnreferenced(db, messageID: messageID, at: now) }

@@ -55,8 +55,7 @@ public struct MIMEHeader: Sendable, Hashable {
 
     /// The first field named `name` (case-insensitive).
     public func first(_ name: String) -> [UInt8]? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { ASCIICase.equal($0.name, name) }?.value
     }
 
     /// The first field named `name` as text (UTF-8, invalid bytes replaced).
