@@ -53,6 +53,8 @@ let package = Package(
         .target(name: "IMAPProtocol", dependencies: ["MailCore"]),
         // SendGrid's v3 wire format (issue 13): request and error types, validation. Pure.
         .target(name: "SendGridProtocol", dependencies: ["MailCore"]),
+        // Open and click tracking rewrites of a message's HTML and text parts (issue 15). Pure.
+        .target(name: "Engagement", dependencies: ["MailCore"]),
         // Layer 1: DNS wire format, resolver protocol and routing decisions.
         .target(name: "DNSClient"),
         // Layer 1: SASL server mechanisms (shared by SMTP AUTH, POP3 and IMAP).
@@ -213,6 +215,7 @@ let package = Package(
         .testTarget(name: "DNSClientTests", dependencies: ["DNSClient"]),
         .testTarget(name: "POP3ProtocolTests", dependencies: ["POP3Protocol", "MailCore"]),
         .testTarget(name: "SendGridProtocolTests", dependencies: ["SendGridProtocol", "MailCore"]),
+        .testTarget(name: "EngagementTests", dependencies: ["Engagement", "MailCore"]),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol", "MailCore"]),
         .testTarget(
             name: "IMAPServerTests",
