@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MailCoreForFuzzing", targets: ["MailCore"]),
         .library(name: "SendGridProtocolForFuzzing", targets: ["SendGridProtocol", "MailCore"]),
         .library(name: "IMAPProtocolForFuzzing", targets: ["IMAPProtocol", "MailCore"]),
+        .library(name: "EngagementForFuzzing", targets: ["Engagement", "MailCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

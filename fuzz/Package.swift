@@ -28,6 +28,12 @@ let package = Package(
         .executableTarget(name: "FuzzIMAPMime", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzSendAPI", dependencies: ["FuzzDriver", .product(name: "SendGridProtocolForFuzzing", package: "tern")]),
         .executableTarget(
+            name: "FuzzEngagement",
+            dependencies: [
+                "FuzzDriver", .product(name: "EngagementForFuzzing", package: "tern"), .product(name: "SendGridProtocolForFuzzing", package: "tern"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzBodyReader",
             dependencies: ["FuzzDriver", .product(name: "SMTPProtocolForFuzzing", package: "tern"), .product(name: "NIOCore", package: "swift-nio")]
         ),
