@@ -4,7 +4,7 @@ import MailCore
 import SendGridProtocol
 
 /// Fuzzes what engagement features read from senders: HTML bodies (link and pixel rewriting),
-/// whole messages (tracking applied part by part) and dynamic templates (parse and render).
+/// whole messages (tracking applied part by part), abuse reports (ARF) and dynamic templates.
 /// Invariants: nothing traps; putting each link's original bytes back and taking the pixel out
 /// gives the HTML back exactly; a message with nothing to track comes back unchanged; a
 /// rendering never passes its output limit.
@@ -28,6 +28,7 @@ public func fuzzEngagement(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     if tracked.links.isEmpty, MessageTracking(html: HTMLLinkRewriter(trackingURL: nil, pixel: nil)).apply(to: bytes).message != bytes {
         preconditionFailure("nothing to track, yet the message changed")
     }
+    if let report = FeedbackReport(message: bytes) { precondition(!report.feedbackType.isEmpty, "a report has a type") }
     let limits = DynamicTemplate.Limits(maximumLength: 4096, maximumDepth: 16, maximumOutput: 65_536)
     if let template = try? DynamicTemplate(String(decoding: bytes, as: UTF8.self), limits: limits) {
         let data: JSONValue = .object(["a": .array([.string("<x>"), .int(1), .object(["b": .bool(true)])]), "n": .int(0), "s": .string("q&\"")])
