@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "MailService",
             dependencies: [
-                "MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", "SendGridProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                "MailCore", "MailStore", "SASL", "MailAuth", "DNSClient", "SendGridProtocol", "Engagement", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
@@ -171,7 +171,7 @@ let package = Package(
         .target(
             name: "WebAPI",
             dependencies: [
-                "SendGridProtocol", "MailCore", "MailStore", "MailService", "CZlib", "DNSClient",
+                "SendGridProtocol", "MailCore", "MailStore", "MailService", "Engagement", "CZlib", "DNSClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -189,7 +189,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
-                "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI",
+                "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI", "Engagement", "SendGridProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

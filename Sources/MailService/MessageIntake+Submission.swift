@@ -2,6 +2,7 @@ import Foundation
 import MailCore
 import MailStore
 import NIOCore
+import SendGridProtocol
 
 /// One message handed in whole by a front end that is not SMTP (the HTTP send API): envelope
 /// and content are known at once, so every check runs before anything is stored.
@@ -16,6 +17,8 @@ public struct Submission: Sendable {
     public var bypass: SuppressionBypass
     /// Kept with the message for later use (`batch_id`, `tracking_settings`), as JSON.
     public var sendOptions: String?
+    /// `tracking_settings`: open and click tracking over the account's defaults.
+    public var trackingSettings: TrackingSettings?
 
     public init(
         envelope: Envelope, content: ByteBuffer, notBefore: Int? = nil, tags: MessageTags = MessageTags(), bypass: SuppressionBypass = []
@@ -93,16 +96,21 @@ extension MessageIntake {
         var messages: [IncomingMessage] = []
         var ordinal = 0
         for (index, submission) in submissions.enumerated() {
-            switch prepared(submission.envelope, content: submission.content, withProtocol: withProtocol, origin: origin, now: now) {
+            let reference = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
+            switch prepared(
+                submission.envelope, content: submission.content, withProtocol: withProtocol, origin: origin, now: now, request: reference,
+                trackingSettings: submission.trackingSettings)
+            {
             case .failure(let refusal): return .refused([.content(message: index, refusal)])
-            case .success(var message):
-                message.notBefore = submission.notBefore
-                if !submission.tags.isEmpty { message.tags = submission.tags }
-                message.sendOptions = submission.sendOptions
-                applySuppressions(&message, account: account, bypass: submission.bypass)
-                message.request = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
+            case .success(let prepared):
+                for var message in prepared {
+                    message.notBefore = submission.notBefore
+                    if !submission.tags.isEmpty { message.tags = submission.tags }
+                    message.sendOptions = submission.sendOptions
+                    applySuppressions(&message, account: account, bypass: submission.bypass)
+                    messages.append(message)
+                }
                 ordinal += submission.envelope.recipients.count
-                messages.append(message)
             }
         }
         let queue = self.queue

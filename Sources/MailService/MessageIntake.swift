@@ -1,4 +1,5 @@
 import Dispatch
+import Engagement
 import Foundation
 import MailAuth
 import MailCore
@@ -33,6 +34,8 @@ public struct MessageIntake: Sendable {
     public var suppressions: (any SuppressionRepository)?
     /// Which accounts are sandboxes (their mail is kept, never sent); nil: none is.
     public var sandboxes: (any SandboxRepository)?
+    /// Open and click tracking of accounts' mail; nil tracks nothing.
+    public var tracking: EngagementTracking?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -184,9 +187,11 @@ public struct MessageIntake: Sendable {
         guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {
             switch prepared(envelope, content: content, withProtocol: withProtocol, origin: origin, now: now) {
             case .failure(let refusal): completion(.failure(refusal))
-            case .success(var message):
-                if let account = origin.account { applySuppressions(&message, account: account, bypass: []) }
-                enqueue([message], account: origin.account) { completion($0.map { $0[0] }) }
+            case .success(var messages):
+                if let account = origin.account {
+                    for index in messages.indices { applySuppressions(&messages[index], account: account, bypass: []) }
+                }
+                enqueue(messages, account: origin.account) { completion($0.map { $0[0] }) }
             }
             return
         }
@@ -210,11 +215,21 @@ public struct MessageIntake: Sendable {
     }
 
     /// A message that is not checked as inbound mail, ready for the queue: plan size and charge,
-    /// `Received:`, forged Authentication-Results removed, our DKIM signature when the sender may
-    /// relay. The caller has applied `headerRefusal` and `quotaRefusal`.
-    func prepared(_ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin, now: Int)
-        -> Result<IncomingMessage, IntakeRefusal>
-    {
+    /// `Received:`, forged Authentication-Results removed, open and click tracking for an
+    /// account's mail that asks for it, our DKIM signature when the sender may relay. The caller
+    /// has applied `headerRefusal` and `quotaRefusal`.
+    ///
+    /// With tracking, every recipient gets a message of its own (its links name it, as
+    /// SendGrid's do), each with the `sg_message_id` the recipient would have had in one
+    /// message; the plan is charged once, on the first.
+    ///
+    /// - Parameters:
+    ///   - request: the send request the message belongs to (HTTP), for its events' ids.
+    ///   - trackingSettings: the send API's `tracking_settings`; SMTP's come from `X-SMTPAPI`.
+    func prepared(
+        _ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin, now: Int, request: SendRequestReference? = nil,
+        trackingSettings: TrackingSettings? = nil
+    ) -> Result<[IncomingMessage], IntakeRefusal> {
         var charge: UsageCharge? = nil
         if let account = origin.account {
             switch planLimits(account) {
@@ -226,30 +241,18 @@ public struct MessageIntake: Sendable {
                 charge = UsageCharge(account: account, recipients: envelope.recipients.count, limits: plan.usageLimits(at: now))
             }
         }
-        let id = QueueID.make()
-        let header = ReceivedHeader.make(
-            hostname: hostname, heloName: origin.heloName, withProtocol: withProtocol, clientAddress: origin.clientAddress, queueID: id,
-            envelope: envelope, unixSeconds: now)
-        /// `Received:`, then `fields` (our signatures), then the body `appendBody` writes.
-        func message(fields: String, bodySize: Int, appendBody: (inout Data) -> Void) -> IncomingMessage {
-            var data = Data(capacity: header.utf8.count + fields.utf8.count + bodySize)
-            data.append(contentsOf: header.utf8)
-            data.append(contentsOf: fields.utf8)
-            appendBody(&data)
-            return IncomingMessage(
-                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
-                charge: charge, authenticatedAs: origin.account)
-        }
-        // SendGrid's X-SMTPAPI field from our own senders: its categories, custom args and
-        // group go with the message's events; the field itself is removed before signing, so
-        // it never leaves (SendGrid does the same).
+        // SendGrid's X-SMTPAPI field from our own senders: its categories, custom args, group
+        // and tracking filters go with the message; the field itself is removed before signing,
+        // so it never leaves (SendGrid does the same).
         var cleaned: [UInt8]? = nil
         var tags = MessageTags()
+        var settings = trackingSettings
         if origin.mayRelay, content.withUnsafeReadableBytes({ HeaderFields.count(named: "X-SMTPAPI", in: $0) }) > 0 {
             let bytes = Array(content.readableBytesView)
             let fields = MessageHeader(parsing: bytes).fields(named: "X-SMTPAPI")
             if let parsed = fields.first.flatMap({ SMTPAPIHeader(value: $0.unfoldedValue) }) {
                 tags = MessageTags(categories: parsed.categories, customArgs: parsed.customArgs, asmGroupID: parsed.asmGroupID)
+                if settings == nil { settings = parsed.tracking }
             }
             cleaned = Self.removing(fields, from: bytes)
         }
@@ -261,23 +264,52 @@ public struct MessageIntake: Sendable {
         if claimsResults {
             cleaned = AuthenticationResults.removingForged(cleaned ?? Array(content.readableBytesView), authservID: authservID).message
         }
-        var prepared: IncomingMessage
-        if let cleaned {
-            let signatures = origin.mayRelay ? cleaned.withUnsafeBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-            prepared = message(fields: signatures, bodySize: cleaned.count) { $0.append(contentsOf: cleaned) }
-        } else {
-            // Our own users' mail is signed for its From domain when that domain has a key.
-            let signatures = origin.mayRelay ? content.withUnsafeReadableBytes { authentication?.signatureFields(for: $0, at: now) ?? "" } : ""
-            prepared = message(fields: signatures, bodySize: content.readableBytes) { data in
-                content.withUnsafeReadableBytes { data.append(contentsOf: $0) }
+        /// `Received:`, then our signatures, then the body.
+        func message(_ id: String, _ envelope: Envelope, body: UnsafeRawBufferPointer, charge: UsageCharge?) -> IncomingMessage {
+            let header = ReceivedHeader.make(
+                hostname: hostname, heloName: origin.heloName, withProtocol: withProtocol, clientAddress: origin.clientAddress, queueID: id,
+                envelope: envelope, unixSeconds: now)
+            let signatures = origin.mayRelay ? (authentication?.signatureFields(for: body, at: now) ?? "") : ""
+            var data = Data(capacity: header.utf8.count + signatures.utf8.count + body.count)
+            data.append(contentsOf: header.utf8)
+            data.append(contentsOf: signatures.utf8)
+            data.append(contentsOf: body)
+            var prepared = IncomingMessage(
+                id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
+                charge: charge, authenticatedAs: origin.account)
+            prepared.tags = tags
+            // A sandbox key, or a sandbox account on any path: kept in its inbox, never sent.
+            if let account = origin.account {
+                prepared.sandbox = origin.sandbox || ((try? sandboxes?.isSandboxed(user: account)) ?? false)
             }
+            return prepared
         }
-        prepared.tags = tags
-        // A sandbox key, or a sandbox account on any path: kept in its inbox, never sent.
-        if let account = origin.account {
-            prepared.sandbox = origin.sandbox || ((try? sandboxes?.isSandboxed(user: account)) ?? false)
+        if origin.mayRelay, origin.account != nil, let tracking, envelope.recipients.count >= 1,
+            let resolved = Optional((settings ?? TrackingSettings()).over(tracking.defaults)), resolved.tracksOpens || resolved.tracksClicks
+        {
+            let bytes = cleaned ?? Array(content.readableBytesView)
+            var messages: [IncomingMessage] = []
+            for (position, recipient) in envelope.recipients.enumerated() {
+                let id = QueueID.make()
+                let reference = request.map { SendRequestReference(requestID: $0.requestID, firstRecipient: $0.firstRecipient + position) }
+                let sgMessageID = reference.map { "\($0.requestID).\($0.firstRecipient)" } ?? "\(id).0"
+                let address = recipient.path.mailbox?.description ?? ""
+                let body = tracking.apply(to: bytes, settings: resolved, sgMessageID: sgMessageID, recipient: address)
+                let alone = Envelope(reversePath: envelope.reversePath, mailParameters: envelope.mailParameters, recipients: [recipient])
+                var single = body.withUnsafeBytes { message(id, alone, body: $0, charge: position == 0 ? charge : nil) }
+                single.request = reference
+                messages.append(single)
+            }
+            return .success(messages)
         }
-        return .success(prepared)
+        var single: IncomingMessage
+        if let cleaned {
+            single = cleaned.withUnsafeBytes { message(QueueID.make(), envelope, body: $0, charge: charge) }
+        } else {
+            single = content.withUnsafeReadableBytes { message(QueueID.make(), envelope, body: $0, charge: charge) }
+        }
+        single.request = request
+        return .success([single])
     }
 
     /// `processed` and `dropped` events of stored messages, for `/metrics`.

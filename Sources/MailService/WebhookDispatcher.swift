@@ -142,12 +142,7 @@ public final class WebhookDispatcher: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for item in events {
-            var facts = EventFacts(
-                id: item.event.id, at: item.event.at, kind: item.event.type, email: item.event.recipient, sgMessageID: item.recipient.sgMessageID,
-                smtpID: item.recipient.messageIDHeader, reply: item.event.reply, mxHost: item.event.mxHost, tls: item.event.tls,
-                attempt: item.event.attempt, categories: item.recipient.tags.categories, customArgs: item.recipient.tags.customArgs,
-                asmGroupID: item.recipient.tags.asmGroupID)
-            facts.sandbox = item.recipient.sandbox
+            let facts = EventFacts(item.event, of: item.recipient)
             guard let name = EventPayload.eventName(facts.kind), webhook.events.contains(name), let object = EventPayload.object(facts),
                 let encoded = try? encoder.encode(object)
             else {

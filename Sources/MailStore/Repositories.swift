@@ -231,11 +231,14 @@ public struct QueueEvent: Hashable, Sendable {
     public var position: Int?
     /// Which attempt this was (deferred, delivered, bounced).
     public var attempt: Int?
+    /// What an open or click adds (user agent, IP, URL, …), as a JSON object's text.
+    public var details: String?
 
     public init(
         id: Int, at: Int, messageID: String, recipient: String, type: String, mxHost: String?, tls: String?, reply: String?, position: Int? = nil,
-        attempt: Int? = nil
+        attempt: Int? = nil, details: String? = nil
     ) {
+        self.details = details
         self.position = position
         self.attempt = attempt
         self.id = id

@@ -337,7 +337,7 @@ extension SQLiteStore: DeliveryQueue {
     static func event(from row: Row) -> QueueEvent {
         QueueEvent(
             id: row["id"], at: row["at"], messageID: row["message_id"], recipient: row["recipient"], type: row["type"], mxHost: row["mx_host"],
-            tls: row["tls"], reply: row["reply"], position: row["position"], attempt: row["attempt"])
+            tls: row["tls"], reply: row["reply"], position: row["position"], attempt: row["attempt"], details: row["details"])
     }
 
     /// One event row. `countsAttempt`: the row records an attempt, numbered by the recipient's

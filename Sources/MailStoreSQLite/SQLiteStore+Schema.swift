@@ -270,6 +270,19 @@ extension SQLiteStore {
                     CREATE INDEX mailbox_messages_modseq ON mailbox_messages(mailbox_id, modseq);
                     """)
         }
+        migrator.registerMigration("v19-engagement") { db in
+            // Opens and clicks carry what SendGrid's events say about them (user agent, IP, URL,
+            // link offset, machine open) as a JSON object. Secrets shared by every node (the
+            // tracking-token key) live in the database, not in one node's files.
+            try db.execute(
+                sql: """
+                    ALTER TABLE events ADD COLUMN details TEXT;
+                    CREATE INDEX events_type_at ON events(type, at) WHERE type IN ('open', 'click');
+                    CREATE TABLE server_secrets(
+                        name TEXT PRIMARY KEY,
+                        value BLOB NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

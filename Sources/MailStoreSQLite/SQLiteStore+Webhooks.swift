@@ -66,7 +66,7 @@ extension SQLiteStore: WebhookRepository {
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.id AS event_id, e.at, e.recipient, e.type, e.mx_host, e.tls, e.reply, e.attempt, \(Self.activityColumns)
+                    SELECT e.id AS event_id, e.at, e.recipient, e.type, e.mx_host, e.tls, e.reply, e.attempt, e.details, \(Self.activityColumns)
                     FROM events e JOIN messages m ON m.id = e.message_id JOIN recipients r ON r.message_id = e.message_id AND r.position = e.position
                     WHERE e.id > ? AND m.auth_account = ? ORDER BY e.id LIMIT ?
                     """, arguments: [cursor, account, limit])
@@ -74,7 +74,8 @@ extension SQLiteStore: WebhookRepository {
                 let recipient = Self.activity(from: row)
                 let event = QueueEvent(
                     id: row["event_id"], at: row["at"], messageID: recipient.queueID, recipient: row["recipient"], type: row["type"],
-                    mxHost: row["mx_host"], tls: row["tls"], reply: row["reply"], position: recipient.position, attempt: row["attempt"])
+                    mxHost: row["mx_host"], tls: row["tls"], reply: row["reply"], position: recipient.position, attempt: row["attempt"],
+                    details: row["details"])
                 return AccountEvent(event: event, recipient: recipient)
             }
         }

@@ -1,3 +1,4 @@
+import Foundation
 import MailCore
 
 /// What the store knows about one event, in the terms SendGrid's event shape needs.
@@ -25,6 +26,9 @@ public struct EventFacts: Hashable, Sendable {
     public var dropReason: String?
     /// The message went to a sandbox inbox: its events say `"sandbox": true`.
     public var sandbox = false
+    /// An open's or click's own fields (`useragent`, `ip`, `url`, `url_offset`,
+    /// `sg_machine_open`), as recorded.
+    public var details: [String: JSONValue] = [:]
 
     public init(
         id: Int, at: Int, kind: String, email: String, sgMessageID: String, smtpID: String? = nil, reply: String? = nil, mxHost: String? = nil,
@@ -60,15 +64,26 @@ public enum EventPayload {
         case "deferred": "deferred"
         case "bounced": "bounce"
         case "dropped": "dropped"
-        case "open", "click", "unsubscribe", "group_unsubscribe", "spamreport": kind
+        case "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport": kind
         default: nil
         }
+    }
+
+    /// The fields an engagement event may carry from its details.
+    static let engagementKeys: Set<String> = ["useragent", "ip", "url", "url_offset", "sg_machine_open"]
+
+    /// Details stored as a JSON object's text; empty for none or for text that is not one.
+    public static func details(json: String?) -> [String: JSONValue] {
+        guard let json, let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)), case .object(let members) = value else {
+            return [:]
+        }
+        return members
     }
 
     /// Keys of SendGrid's own; a custom arg with one of these names does not replace it.
     static let reservedKeys: Set<String> = [
         "email", "timestamp", "event", "sg_event_id", "sg_message_id", "smtp-id", "category", "asm_group_id", "response", "attempt", "ip",
-        "tls", "type", "status", "reason", "bounce_classification", "useragent", "url", "sandbox",
+        "tls", "type", "status", "reason", "bounce_classification", "useragent", "url", "url_offset", "sg_machine_open", "sandbox",
     ]
 
     /// The event as a JSON object; nil for a type that is not reported.
@@ -104,6 +119,8 @@ public enum EventPayload {
             object["bounce_classification"] = .string(classification)
         case "dropped":
             object["reason"] = .string(facts.dropReason ?? facts.reply ?? "Invalid")
+        case "open", "click", "unsubscribe", "group_unsubscribe", "group_resubscribe", "spamreport":
+            for (key, value) in facts.details where engagementKeys.contains(key) { object[key] = value }
         default:
             break
         }

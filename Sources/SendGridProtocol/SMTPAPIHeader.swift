@@ -1,13 +1,15 @@
 import Foundation
 
 /// SendGrid's `X-SMTPAPI` header field: JSON that lets an SMTP sender set what the send API's
-/// body sets (`category`, `unique_args`, `asm_group_id`). Tern reads those three and removes
+/// body sets (`category`, `unique_args`, `asm_group_id`, tracking `filters`). Tern reads those and removes
 /// the field before the message is signed or delivered; anything else in it is ignored, as is
 /// a field that is not JSON.
 public struct SMTPAPIHeader: Hashable, Sendable {
     public var categories: [String] = []
     public var customArgs: [String: String] = [:]
     public var asmGroupID: Int?
+    /// `filters.opentrack` and `filters.clicktrack`.
+    public var tracking = TrackingSettings()
 
     /// The longest field value read; a longer one is ignored whole.
     public static let maximumLength = 16 * 1024
@@ -46,5 +48,10 @@ public struct SMTPAPIHeader: Hashable, Sendable {
             customArgs[key] = text
         }
         if let group = object["asm_group_id"] as? NSNumber, group.intValue > 0 { asmGroupID = group.intValue }
+        if object["filters"] is [String: Any], let data = try? JSONSerialization.data(withJSONObject: object["filters"]!),
+            let filters = try? JSONDecoder().decode(JSONValue.self, from: data)
+        {
+            tracking = TrackingSettings(filters: filters)
+        }
     }
 }

@@ -161,6 +161,19 @@ extension TernConfiguration {
             if let v = try pop3.bool("allow_plaintext") { config.pop3.allowPlaintext = v }
             try pop3.finish()
         }
+        if var engagement = try reader.table("engagement") {
+            if let v = try engagement.bool("open_tracking") { config.engagement.openTracking = v }
+            if let v = try engagement.bool("click_tracking") { config.engagement.clickTracking = v }
+            if let list = try engagement.strings("machine_open_networks") {
+                config.engagement.machineOpenNetworks = try list.map { (text: String) throws(ConfigurationError) -> NetworkRange in
+                    guard let range = NetworkRange(text) else {
+                        throw ConfigurationError(key: "engagement.machine_open_networks", "\"\(text)\" is not a CIDR network")
+                    }
+                    return range
+                }
+            }
+            try engagement.finish()
+        }
         if var imap = try reader.table("imap") {
             if let v = try imap.bool("allow_plaintext") { config.imap.allowPlaintext = v }
             try imap.finish()

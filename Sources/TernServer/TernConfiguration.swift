@@ -16,6 +16,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var mailAuth = MailAuthSettings()
     public var pop3 = POP3Settings()
     public var imap = IMAPSettings()
+    public var engagement = EngagementSettings()
     public var http = HTTPSettings()
     public var plans: [String: Plan] = ["free": Plan(dailyMessages: 100)]
 
@@ -123,6 +124,15 @@ public struct TernConfiguration: Sendable, Equatable {
     public struct POP3Settings: Sendable, Equatable {
         /// USER/PASS and AUTH before TLS; off, so passwords never cross the network in clear.
         public var allowPlaintext = false
+    }
+
+    /// `[engagement]`: open and click tracking (issue 15).
+    public struct EngagementSettings: Sendable, Equatable {
+        /// Account defaults; a message's `tracking_settings` (or X-SMTPAPI filters) override them.
+        public var openTracking = false
+        public var clickTracking = false
+        /// Addresses of mail privacy proxies whose fetches are machine opens (Apple's 17/8 by default).
+        public var machineOpenNetworks: [NetworkRange] = [NetworkRange("17.0.0.0/8")!]
     }
 
     /// `[imap]`.

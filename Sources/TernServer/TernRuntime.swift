@@ -1,4 +1,6 @@
+import Crypto
 import Dispatch
+import Engagement
 import Foundation
 import Logging
 import MailAuth
@@ -11,6 +13,7 @@ import MailStoreSQLite
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SendGridProtocol
 import Delivery
 import ProtocolEdge
 import ServiceLifecycle
@@ -126,6 +129,10 @@ public enum TernRuntime {
         policy.mailboxes = environment.store
         policy.intake.suppressions = environment.store
         policy.intake.sandboxes = environment.store
+        // Open and click tracking (issue 15): links point at `[http] public_url`, tokens are
+        // signed with a key kept in the database (every node shares it).
+        let engagement = try await engagementTracking(configuration: configuration, store: environment.store)
+        policy.intake.tracking = engagement
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
         // AUTH from the same client, and connection caps cover all listeners together.
@@ -201,6 +208,8 @@ public enum TernRuntime {
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
             resolver: resolver, suppressions: environment.store, sandboxes: environment.store)
         if configuration.http.metrics { api.metrics = { await metrics.render() } }
+        api.engagement = EngagementRecorder(
+            store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger
@@ -247,6 +256,24 @@ public enum TernRuntime {
     }
 
     /// DKIM signing and inbound checks as `[mail_auth]` asks; nil when both are off.
+    /// `[engagement]` with the tracking key from the store. Links go to `[http] public_url`,
+    /// or to the first http listener under the server's hostname.
+    static func engagementTracking(configuration: TernConfiguration, store: SQLiteStore) async throws -> EngagementTracking {
+        let key: [UInt8]
+        do {
+            key = try await store.trackingKey()
+        } catch {
+            throw ConfigurationError(key: "data_dir", "cannot read the tracking key: \(error)")
+        }
+        var publicURL = configuration.http.publicURL
+        if publicURL.isEmpty, let first = configuration.listen.http.first {
+            publicURL = "http://\(configuration.hostname):\(first.port)"
+        }
+        return EngagementTracking(
+            publicURL: publicURL, key: SymmetricKey(data: key),
+            defaults: TrackingSettings(openTracking: configuration.engagement.openTracking, clickTracking: configuration.engagement.clickTracking))
+    }
+
     static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) throws -> MessageAuthentication? {
         let settings = configuration.mailAuth
         guard settings.sign || settings.checkInbound else { return nil }

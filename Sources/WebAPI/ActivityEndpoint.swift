@@ -161,12 +161,5 @@ struct ActivityEndpoint {
     }
 
     /// An event row with what its message adds, in the terms of SendGrid's event shape.
-    static func facts(_ event: QueueEvent, of recipient: RecipientActivity) -> EventFacts {
-        var facts = EventFacts(
-            id: event.id, at: event.at, kind: event.type, email: event.recipient, sgMessageID: recipient.sgMessageID,
-            smtpID: recipient.messageIDHeader, reply: event.reply, mxHost: event.mxHost, tls: event.tls, attempt: event.attempt,
-            categories: recipient.tags.categories, customArgs: recipient.tags.customArgs, asmGroupID: recipient.tags.asmGroupID)
-        facts.sandbox = recipient.sandbox
-        return facts
-    }
+    static func facts(_ event: QueueEvent, of recipient: RecipientActivity) -> EventFacts { EventFacts(event, of: recipient) }
 }

@@ -99,6 +99,7 @@ struct MailSendEndpoint {
             notBefore: message.sendAt, tags: MessageTags(categories: body.categories ?? [], customArgs: message.customArgs, asmGroupID: body.asm?.groupID),
             bypass: bypass(body.mailSettings))
         submission.sendOptions = body.sendOptions
+        if body.trackingSettings != nil { submission.trackingSettings = TrackingSettings(json: body.trackingSettings) }
         return submission
     }
 

@@ -1,0 +1,44 @@
+import Crypto
+import Engagement
+import SendGridProtocol
+
+/// Open and click tracking of accounts' mail (SendGrid's `open_tracking` and
+/// `click_tracking`): where the links point (`[http] public_url`), the key their tokens are
+/// signed with, and the defaults a message's own settings override.
+public struct EngagementTracking: Sendable {
+    /// `https://host[:port]` without a trailing slash.
+    public var publicURL: String
+    public var key: SymmetricKey
+    public var defaults: TrackingSettings
+
+    public init(publicURL: String, key: SymmetricKey, defaults: TrackingSettings = TrackingSettings()) {
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.key = key
+        self.defaults = defaults
+    }
+
+    /// The open pixel's URL for one recipient of one message.
+    public func openURL(sgMessageID: String, recipient: String) -> String {
+        "\(publicURL)/t/o/" + TrackingToken(kind: .open, messageID: sgMessageID, recipient: recipient).sealed(with: key)
+    }
+
+    /// The URL a tracked link becomes.
+    public func clickURL(sgMessageID: String, recipient: String, index: Int, url: String) -> String {
+        "\(publicURL)/t/c/" + TrackingToken(kind: .click, messageID: sgMessageID, recipient: recipient, index: index, url: url).sealed(with: key)
+    }
+
+    /// `message` with the links and pixel of one recipient, before it is signed.
+    public func apply(to message: [UInt8], settings: TrackingSettings, sgMessageID: String, recipient: String) -> [UInt8] {
+        let pixel = settings.tracksOpens ? Self.pixel(openURL(sgMessageID: sgMessageID, recipient: recipient)) : nil
+        let rewriter = HTMLLinkRewriter(
+            trackingURL: settings.tracksClicks
+                ? { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url) } : nil,
+            pixel: pixel, substitutionTag: settings.openSubstitutionTag)
+        return MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true).apply(to: message).message
+    }
+
+    /// A 1×1 image that takes no room in any client.
+    static func pixel(_ url: String) -> String {
+        "<img src=\"\(url)\" alt=\"\" width=\"1\" height=\"1\" border=\"0\" style=\"height:1px !important;width:1px !important;border-width:0 !important;margin:0 !important;padding:0 !important;\"/>"
+    }
+}

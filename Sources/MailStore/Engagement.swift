@@ -1,0 +1,31 @@
+/// The recipient an open, click or unsubscribe token names (by its `sg_message_id`).
+public struct TrackedRecipient: Hashable, Sendable {
+    public var queueID: String
+    public var position: Int
+    public var address: String
+    public var account: String?
+    /// When it was first delivered, nil while it has not been.
+    public var deliveredAt: Int?
+    public var asmGroupID: Int?
+
+    public init(queueID: String, position: Int, address: String, account: String?, deliveredAt: Int?, asmGroupID: Int?) {
+        self.queueID = queueID
+        self.position = position
+        self.address = address
+        self.account = account
+        self.deliveredAt = deliveredAt
+        self.asmGroupID = asmGroupID
+    }
+}
+
+/// Opens, clicks and the secret their tokens are signed with.
+public protocol EngagementRepository: Sendable {
+    /// The key tracking tokens are signed with: made once, on first use, and shared by every
+    /// node on the same database.
+    func trackingKey() async throws(StoreError) -> [UInt8]
+    /// The recipient `sgMessageID` names, or nil.
+    func trackedRecipient(sgMessageID: String) async throws(StoreError) -> TrackedRecipient?
+    /// Records an engagement event (`open`, `click`, …) of the recipient; `details` is a JSON
+    /// object's text (user agent, IP, URL, …). Its webhooks get it like every other event.
+    func recordEngagement(_ type: String, for recipient: TrackedRecipient, at: Int, details: String?) async throws(StoreError)
+}

@@ -1,0 +1,67 @@
+/// Open and click tracking for one message: the send API's `tracking_settings`, or the
+/// `filters` of an SMTP message's `X-SMTPAPI` field (`opentrack`, `clicktrack`), over the
+/// account's defaults. A setting left out keeps the default.
+public struct TrackingSettings: Hashable, Sendable {
+    public var openTracking: Bool?
+    /// Replaced by the open pixel instead of inserting it before `</body>`.
+    public var openSubstitutionTag: String?
+    public var clickTracking: Bool?
+    /// Links in text/plain parts too.
+    public var clickTrackingText: Bool?
+
+    public init(openTracking: Bool? = nil, openSubstitutionTag: String? = nil, clickTracking: Bool? = nil, clickTrackingText: Bool? = nil) {
+        self.openTracking = openTracking
+        self.openSubstitutionTag = openSubstitutionTag
+        self.clickTracking = clickTracking
+        self.clickTrackingText = clickTrackingText
+    }
+
+    /// The send API's `tracking_settings` object.
+    public init(json: JSONValue?) {
+        self.init()
+        guard case .object(let settings)? = json else { return }
+        if case .object(let open)? = settings["open_tracking"] {
+            openTracking = Self.flag(open["enable"])
+            if case .string(let tag)? = open["substitution_tag"], !tag.isEmpty { openSubstitutionTag = tag }
+        }
+        if case .object(let click)? = settings["click_tracking"] {
+            clickTracking = Self.flag(click["enable"])
+            clickTrackingText = Self.flag(click["enable_text"])
+        }
+    }
+
+    /// `X-SMTPAPI`'s `filters`: `{"opentrack": {"settings": {"enable": 1, "replace": "%open%"}},
+    /// "clicktrack": {"settings": {"enable": 1, "enable_text": 1}}}` (SendGrid's SMTP API).
+    public init(filters: JSONValue?) {
+        self.init()
+        guard case .object(let filters)? = filters else { return }
+        if case .object(let open)? = filters["opentrack"], case .object(let settings)? = open["settings"] {
+            openTracking = Self.flag(settings["enable"])
+            if case .string(let tag)? = settings["replace"], !tag.isEmpty { openSubstitutionTag = tag }
+        }
+        if case .object(let click)? = filters["clicktrack"], case .object(let settings)? = click["settings"] {
+            clickTracking = Self.flag(settings["enable"])
+            clickTrackingText = Self.flag(settings["enable_text"])
+        }
+    }
+
+    /// These settings where set, `defaults` elsewhere.
+    public func over(_ defaults: TrackingSettings) -> TrackingSettings {
+        TrackingSettings(
+            openTracking: openTracking ?? defaults.openTracking, openSubstitutionTag: openSubstitutionTag ?? defaults.openSubstitutionTag,
+            clickTracking: clickTracking ?? defaults.clickTracking, clickTrackingText: clickTrackingText ?? defaults.clickTrackingText)
+    }
+
+    public var tracksOpens: Bool { openTracking == true }
+    public var tracksClicks: Bool { clickTracking == true }
+
+    /// `true`/`false`, and SendGrid's SMTP API's `1`/`0` (also as text).
+    static func flag(_ value: JSONValue?) -> Bool? {
+        switch value {
+        case .bool(let flag)?: flag
+        case .int(let number)?: number != 0
+        case .string(let text)?: ["1", "true"].contains(text.lowercased()) ? true : (["0", "false"].contains(text.lowercased()) ? false : nil)
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Crypto
+import Engagement
+import Foundation
+import MailCore
+import MailService
+import MailStore
+import MailStoreSQLite
+import NIOCore
+import SendGridProtocol
+import Testing
+
+/// Open and click tracking from intake to the recorded event: a message per recipient whose
+/// links name it, the plan charged once, tokens that open to what was sent, machine opens and
+/// clicks flagged, forged tokens refused.
+@Suite struct EngagementTrackingTests {
+    struct Fixture {
+        let store: SQLiteStore
+        let intake: MessageIntake
+        let recorder: EngagementRecorder
+        let tracking: EngagementTracking
+        let origin = MessageOrigin(clientAddress: "127.0.0.1", account: "alice@example.test", atMX: false)
+    }
+
+    static let now = 1_796_000_000
+
+    func fresh(defaults: TrackingSettings = TrackingSettings()) async throws -> Fixture {
+        let account = try await HostedAccount(prefix: "track")
+        let store = account.store
+        let tracking = EngagementTracking(publicURL: "https://t.example.test/", key: SymmetricKey(data: try await store.trackingKey()), defaults: defaults)
+        var intake = MessageIntake(
+            hostname: "mx.example.test", directory: store, queue: store, plans: ["free": PlanLimits(dailyMessages: 100)], clock: { Self.now },
+            hasFreeSpace: { true })
+        intake.tracking = tracking
+        let recorder = EngagementRecorder(
+            store: store, tracking: tracking, machine: MachineEngagement(proxyNetworks: [NetworkRange("17.0.0.0/8")!]), clock: { Self.now + 60 })
+        return Fixture(store: store, intake: intake, recorder: recorder, tracking: tracking)
+    }
+
+    static let html = "<html><body><p>Hi <a href=\"https://shop.test/p?id=1&amp;x=2\">buy</a> <a clicktracking=off href=\"https://shop.test/off\">no</a></p></body></html>"
+
+    func submission(to: [String], tracking: TrackingSettings?) throws -> Submission {
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: try to.map { EnvelopeRecipient(path: try ForwardPath(parsing: "<\($0)>")) })
+        let content = "From: alice@example.test\r\nTo: \(to.joined(separator: ", "))\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\(Self.html)\r\n"
+        var submission = Submission(envelope: envelope, content: ByteBuffer(string: content))
+        submission.trackingSettings = tracking
+        return submission
+    }
+
+    /// The first `https://t.example.test/t/KIND/TOKEN` in a stored message.
+    func token(_ kind: String, in content: [UInt8]) -> String? {
+        let text = String(decoding: content, as: UTF8.self)
+        guard let range = text.range(of: "https://t.example.test/t/\(kind)/") else { return nil }
+        return String(text[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+    }
+
+    @Test func eachRecipientGetsItsOwnLinksAndThePlanIsChargedOnce() async throws {
+        let f = try await fresh()
+        let outcome = await f.intake.submit(
+            [try submission(to: ["a@dest.test", "b@dest.test"], tracking: TrackingSettings(openTracking: true, clickTracking: true))],
+            withProtocol: "HTTP", origin: f.origin, request: "REQ")
+        guard case .accepted(let ids) = outcome else { Issue.record("refused: \(outcome)"); return }
+        #expect(ids.count == 2)
+        #expect(try f.store.usage(user: "alice@example.test", periods: ["day:1795996800"]) == ["day:1795996800": 2])
+        for (position, address) in ["a@dest.test", "b@dest.test"].enumerated() {
+            let queued = try #require(try await f.store.listQueue().first { $0.recipients.map(\.address) == [address] })
+            let content = try #require(try await f.store.content(id: queued.id))
+            let clickText = try #require(token("c", in: content))
+            let click = try #require(TrackingToken(opening: clickText, with: f.tracking.key))
+            #expect(click == TrackingToken(kind: .click, messageID: "REQ.\(position)", recipient: address, index: 0, url: "https://shop.test/p?id=1&x=2"))
+            let openText = try #require(token("o", in: content))
+            let open = try #require(TrackingToken(opening: openText, with: f.tracking.key))
+            #expect(open.kind == .open && open.recipient == address)
+            let text = String(decoding: content, as: UTF8.self)
+            #expect(text.contains("href=\"https://shop.test/off\"") && !text.contains("https://shop.test/p?id"))
+            #expect(text.contains("\tfor <\(address)>"))
+        }
+    }
+
+    @Test func opensAndClicksAreRecordedForTheRecipient() async throws {
+        let f = try await fresh(defaults: TrackingSettings(openTracking: true, clickTracking: true))
+        // SMTP, no X-SMTPAPI: the account defaults apply.
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<a@dest.test>"))])
+        let content = "From: alice@example.test\r\nTo: a@dest.test\r\nSubject: s\r\nContent-Type: text/html\r\n\r\n\(Self.html)\r\n"
+        let id = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            f.intake.accept(envelope, content: ByteBuffer(string: content), withProtocol: "ESMTPSA", origin: f.origin) { continuation.resume(with: $0) }
+        }
+        let stored = try #require(try await f.store.content(id: id))
+        let open = try #require(token("o", in: stored))
+        let click = try #require(token("c", in: stored))
+        #expect(await f.recorder.open(token: open, userAgent: "Mozilla/5.0 (X11) Firefox/120", address: "198.51.100.7"))
+        #expect(await f.recorder.open(token: open, userAgent: "Mozilla/5.0", address: "17.58.1.2"))
+        #expect(await f.recorder.click(token: click, head: false, userAgent: "curl/8", address: "198.51.100.7") == "https://shop.test/p?id=1&x=2")
+        #expect(await f.recorder.click(token: click, head: true, userAgent: "curl/8", address: "198.51.100.7") == "https://shop.test/p?id=1&x=2")
+        let (_, events) = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "\(id).0"))
+        let engagement = events.filter { ["open", "click"].contains($0.type) }
+        #expect(engagement.map(\.type) == ["open", "open", "click", "click"])
+        let details = engagement.map { EventPayload.details(json: $0.details) }
+        #expect(details[0]["sg_machine_open"] == .bool(false) && details[0]["useragent"] == .string("Mozilla/5.0 (X11) Firefox/120"))
+        #expect(details[1]["sg_machine_open"] == .bool(true))
+        #expect(details[2]["url"] == .string("https://shop.test/p?id=1&x=2") && details[2]["machine"] == .bool(false))
+        #expect(details[3]["machine"] == .bool(true))
+        // The webhook shape: SendGrid's fields, not the internal flag.
+        let recipient = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "\(id).0")).0
+        var facts = EventFacts(engagement[2], of: recipient)
+        let object = try #require(EventPayload.object(facts))
+        #expect(object["event"] == .string("click") && object["url"] == .string("https://shop.test/p?id=1&x=2") && object["ip"] == .string("198.51.100.7"))
+        #expect(object["url_offset"] == .object(["index": .int(0), "type": .string("html")]) && object["machine"] == nil)
+        facts = EventFacts(engagement[1], of: recipient)
+        #expect(EventPayload.object(facts)?["sg_machine_open"] == .bool(true))
+    }
+
+    @Test func forgedTokensAndOffSettingsRecordNothing() async throws {
+        let f = try await fresh(defaults: TrackingSettings(openTracking: true, clickTracking: true))
+        // A message that turns tracking off sends its HTML as written, to both in one message.
+        let outcome = await f.intake.submit(
+            [try submission(to: ["a@dest.test", "b@dest.test"], tracking: TrackingSettings(openTracking: false, clickTracking: false))],
+            withProtocol: "HTTP", origin: f.origin, request: "R2")
+        guard case .accepted(let ids) = outcome else { Issue.record("refused: \(outcome)"); return }
+        #expect(ids.count == 1)
+        let content = try #require(try await f.store.content(id: ids[0]))
+        #expect(String(decoding: content, as: UTF8.self).contains(Self.html))
+        // Tokens from another key, of another kind, or altered.
+        let foreign = TrackingToken(kind: .click, messageID: "R2.0", recipient: "a@dest.test", url: "https://evil.test/").sealed(with: SymmetricKey(size: .bits256))
+        #expect(await f.recorder.click(token: foreign, head: false, userAgent: "", address: "") == nil)
+        let open = TrackingToken(kind: .open, messageID: "R2.0", recipient: "a@dest.test").sealed(with: f.tracking.key)
+        #expect(await f.recorder.click(token: open, head: false, userAgent: "", address: "") == nil)
+        // A valid token whose recipient does not match the row records nothing but still works.
+        let mismatched = TrackingToken(kind: .click, messageID: "R2.0", recipient: "b@dest.test", url: "https://shop.test/").sealed(with: f.tracking.key)
+        #expect(await f.recorder.click(token: mismatched, head: false, userAgent: "", address: "") == "https://shop.test/")
+        let (_, events) = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "R2.0"))
+        #expect(!events.contains { $0.type == "click" })
+    }
+
+    @Test func smtpFiltersTurnTrackingOn() {
+        let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
+        #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))
+        let api = TrackingSettings(json: .object(["open_tracking": .object(["enable": .bool(false)]), "click_tracking": .object(["enable": .bool(true)])]))
+        #expect(api.over(TrackingSettings(openTracking: true, clickTrackingText: true)) == TrackingSettings(openTracking: false, clickTracking: true, clickTrackingText: true))
+    }
+}
