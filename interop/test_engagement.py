@@ -1,0 +1,152 @@
+"""Open and click tracking end to end, loopback only: a message with HTML, text, an attachment
+and an inline image, sent with the official `sendgrid` library and over SMTP with X-SMTPAPI
+filters, arrives with every link rewritten but the opted-out one, the attachment byte-identical
+and a DKIM signature dkimpy verifies; curl fetches the pixel and follows a link, which records
+`open` and `click` events that reach a signed webhook; the redirect goes to the exact original
+URL, and a token with one character changed gets 404.
+"""
+import base64
+import email
+import email.policy
+import json
+import re
+import smtplib
+import subprocess
+
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (Attachment, ClickTracking, ContentId, Disposition, FileContent, FileName, FileType, Mail,
+                                   OpenTracking, TrackingSettings)
+
+from conftest import DEST, PASSWORD, USER, routed_tern
+from test_http_api import PNG, request, verify_dkim, wait_messages
+from test_http_webhooks import Receiver  # noqa: F401  (fixture below)
+from test_http_webhooks import receiver  # noqa: F401
+
+HTML = ('<html><body><p>Hello <a href="https://shop.example/p?id=7&amp;ref=mail">shop</a>, '
+        '<a href="http://news.example/a">news</a>, <a clicktracking=off href="https://keep.example/as-is">kept</a>, '
+        '<a href="mailto:help@example.test">mail us</a>.</p><img src="cid:logo1"></body></html>')
+CSV = b"col1,col2\r\n1,2\r\n" * 50
+
+
+def tracked_tern(tern_factory, sink, receiver):
+    server = routed_tern(
+        tern_factory, sink,
+        "[http]\nallow_private_webhooks = true\nwebhook_batch_delay = \"1s\"\nwebhook_retry_delay = \"1s\"\n"
+        "public_url = \"http://public.invalid\"\n")
+    # The public URL is the HTTP listener itself (loopback), known only once the ports are.
+    config = open(server.config).read().replace("http://public.invalid", server.http_url)
+    open(server.config, "w").write(config)
+    server.stop()
+    server.start()
+    status, _, hook = request(server, "POST", "/v3/user/webhooks/event/settings",
+                              {"url": f"http://127.0.0.1:{receiver.port}/events", "open": True, "click": True, "delivered": True})
+    assert status == 201, hook
+    status, _, signed = request(server, "PATCH", f"/v3/user/webhooks/event/settings/signed/{hook['id']}", {"enabled": True})
+    assert status == 200, signed
+    receiver.public_key = signed["public_key"]
+    return server
+
+
+def parts(raw):
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    return msg, {part.get_content_type(): part for part in msg.walk() if not part.is_multipart()}
+
+
+def curl(*args):
+    result = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", *args],
+                            capture_output=True, text=True, timeout=30)
+    code, _, location = result.stdout.partition(" ")
+    return int(code), location
+
+
+def check_tracked(server, raw, attachment, attachment_type="text/csv"):
+    msg, by_type = parts(raw)
+    assert verify_dkim(server, raw), raw[:600]
+    html = by_type["text/html"].get_content()
+    links = re.findall(r'href="([^"]+)"', html)
+    tracked = [link for link in links if link.startswith(server.http_url + "/t/c/")]
+    assert len(tracked) == 2, links
+    assert "https://keep.example/as-is" in links and "mailto:help@example.test" in links
+    assert "shop.example" not in html and "news.example" not in html
+    pixels = re.findall(r'<img src="(' + re.escape(server.http_url) + r'/t/o/[^"]+)"', html)
+    assert len(pixels) == 1, html
+    assert by_type[attachment_type].get_payload(decode=True) == attachment
+    assert by_type["image/png"].get_payload(decode=True) == PNG
+    return tracked, pixels[0]
+
+
+def test_tracked_links_pixel_events_and_forged_tokens(tern_factory, sink, receiver):
+    server = tracked_tern(tern_factory, sink, receiver)
+    client = SendGridAPIClient(api_key=server.key, host=server.http_url)
+    mail = Mail(from_email=USER, to_emails=f"reader@{DEST}", subject="Tracked", plain_text_content="Text https://text.example/x",
+                html_content=HTML)
+    mail.add_attachment(Attachment(FileContent(base64.b64encode(CSV).decode()), FileName("report.csv"), FileType("text/csv"),
+                                   Disposition("attachment")))
+    mail.add_attachment(Attachment(FileContent(base64.b64encode(PNG).decode()), FileName("logo.png"), FileType("image/png"),
+                                   Disposition("inline"), ContentId("logo1")))
+    settings = TrackingSettings()
+    settings.click_tracking = ClickTracking(True, False)
+    settings.open_tracking = OpenTracking(True)
+    mail.tracking_settings = settings
+    response = client.send(mail)
+    assert response.status_code == 202, response.body
+    request_id = response.headers["X-Message-Id"]
+    _, rcpts, raw = wait_messages(sink, 1)[0]
+    tracked, pixel = check_tracked(server, raw, CSV)
+    # enable_text is off: the text part keeps its URL.
+    _, by_type = parts(raw)
+    assert "https://text.example/x" in by_type["text/plain"].get_content()
+
+    # The pixel: a GIF, and an open event.
+    code, _ = curl(pixel, "-A", "Mozilla/5.0 (Windows NT 10.0) Thunderbird/115")
+    assert code == 200
+    # Each link redirects to exactly what the sender wrote (entities decoded, as a browser would).
+    assert curl(tracked[0], "-A", "Mozilla/5.0 Firefox/120")[1] == "https://shop.example/p?id=7&ref=mail"
+    assert curl(tracked[1], "-A", "Mozilla/5.0 Firefox/120")[1] == "http://news.example/a"
+    # One character changed: 404, nothing recorded, nowhere redirected.
+    token = tracked[0].rsplit("/", 1)[1]
+    flipped = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    assert curl(f"{server.http_url}/t/c/{flipped}") == (404, "")
+    assert curl(f"{server.http_url}/t/o/{flipped}")[0] == 404
+
+    events = receiver.wait_for(lambda events: sum(e["event"] == "click" for e in events) >= 2 and any(e["event"] == "open" for e in events))
+    assert all(verified for verified, _ in receiver.batches), receiver.batches
+    opened = next(e for e in events if e["event"] == "open")
+    assert opened["email"] == f"reader@{DEST}" and opened["sg_message_id"] == f"{request_id}.0"
+    assert opened["useragent"].endswith("Thunderbird/115") and opened["ip"] == "127.0.0.1" and opened["sg_machine_open"] is False
+    clicks = sorted((e for e in events if e["event"] == "click"), key=lambda e: e["url_offset"]["index"])
+    assert [c["url"] for c in clicks] == ["https://shop.example/p?id=7&ref=mail", "http://news.example/a"]
+    assert [c["url_offset"]["index"] for c in clicks] == [0, 1]
+
+
+def test_smtp_with_x_smtpapi_filters(tern_factory, sink, receiver):
+    server = tracked_tern(tern_factory, sink, receiver)
+    from email.message import EmailMessage
+    message = EmailMessage()
+    message["From"] = USER
+    message["To"] = f"one@{DEST}, two@{DEST}"
+    message["Subject"] = "SMTP tracked"
+    message["X-SMTPAPI"] = json.dumps({"filters": {"clicktrack": {"settings": {"enable": 1, "enable_text": 1}},
+                                                   "opentrack": {"settings": {"enable": 1}}}})
+    message.set_content("Text link https://text.example/x.")
+    message.add_alternative(HTML, subtype="html")
+    message.get_payload()[1].add_related(PNG, "image", "png", cid="<logo1>")
+    message.add_attachment(CSV, maintype="application", subtype="octet-stream", filename="report.bin")
+    with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=30) as smtp:
+        smtp.starttls()
+        smtp.login(USER, PASSWORD)
+        smtp.send_message(message)
+    arrived = wait_messages(sink, 2)
+    assert sorted(r for _, rcpts, _ in arrived for r in rcpts) == [f"one@{DEST}", f"two@{DEST}"]
+    # One message per recipient, each with its own links; X-SMTPAPI never leaves.
+    tokens = set()
+    for _, rcpts, raw in arrived:
+        assert len(rcpts) == 1 and b"X-SMTPAPI" not in raw
+        tracked, pixel = check_tracked(server, raw, CSV, "application/octet-stream")
+        _, by_type = parts(raw)
+        text = by_type["text/plain"].get_content()
+        assert "https://text.example/x" not in text and re.search(re.escape(server.http_url) + r"/t/c/\S+\.", text), text
+        tokens.update(tracked)
+    assert len(tokens) == 4
+    code, location = curl(sorted(tokens)[0])
+    assert code == 302 and location in ("https://shop.example/p?id=7&ref=mail", "http://news.example/a", "https://text.example/x")
