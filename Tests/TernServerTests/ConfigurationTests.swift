@@ -89,6 +89,8 @@ import Testing
         ("[listen]\nsmtp = [\"127.0.0.1:70000\"]", "listen.smtp"),
         ("[listen]\nsmtp = \"127.0.0.1:25\"", "listen.smtp"),
         ("[relay]\ntrusted_networks = [\"10.0.0.0/99\"]", "relay.trusted_networks"),
+        ("[engagement]\nmachine_open_networks = [\"17.0.0.0/40\"]", "engagement.machine_open_networks"),
+        ("[engagement]\nopen_tracking = 1", "engagement.open_tracking"),
         ("[delivery]\nretry_schedule = [\"soon\"]", "delivery.retry_schedule"),
         ("[delivery]\nmax_queue_age = \"-1d\"", "delivery.max_queue_age"),
         ("[delivery.routes]\n\"example.net\" = \"nowhere\"", "delivery.routes.example.net"),
@@ -105,6 +107,15 @@ import Testing
         } catch {
             #expect(error.key == key, "\(error)")
         }
+    }
+
+    @Test func engagementDefaultsAndSettings() throws {
+        let defaults = try TernConfiguration.parse("")
+        #expect(!defaults.engagement.openTracking && !defaults.engagement.clickTracking)
+        #expect(defaults.engagement.machineOpenNetworks.map(\.description) == ["17.0.0.0/8"])
+        let config = try TernConfiguration.parse("[engagement]\nopen_tracking = true\nclick_tracking = true\nmachine_open_networks = [\"192.0.2.0/24\"]")
+        #expect(config.engagement.openTracking && config.engagement.clickTracking)
+        #expect(config.engagement.machineOpenNetworks.first?.contains("192.0.2.9") == true)
     }
 
     @Test func syntaxErrorSaysWhere() {
