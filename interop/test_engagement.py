@@ -150,3 +150,54 @@ def test_smtp_with_x_smtpapi_filters(tern_factory, sink, receiver):
     assert len(tokens) == 4
     code, location = curl(sorted(tokens)[0])
     assert code == 302 and location in ("https://shop.example/p?id=7&ref=mail", "http://news.example/a", "https://text.example/x")
+
+
+def test_one_click_unsubscribe_from_the_delivered_header(tern_factory, sink, receiver):
+    server = tracked_tern(tern_factory, sink, receiver)
+    status, _, group = request(server, "POST", "/v3/asm/groups", {"name": "Weekly news", "description": "Once a week"})
+    assert status == 201, group
+    status, _, hook = request(server, "GET", "/v3/user/webhooks/event/settings/all")
+    hook_id = hook["webhooks"][0]["id"]
+    status, _, body = request(server, "PATCH", f"/v3/user/webhooks/event/settings/{hook_id}",
+                              {"group_unsubscribe": True, "group_resubscribe": True, "dropped": True})
+    assert status == 200, body
+
+    def send():
+        status, headers, body = request(server, "POST", "/v3/mail/send", {
+            "personalizations": [{"to": [{"email": f"reader@{DEST}"}]}], "from": {"email": USER}, "subject": "News",
+            "content": [{"type": "text/html", "value": "<p>This week</p>"}], "asm": {"group_id": group["id"]}})
+        assert status == 202, body
+        return headers["X-Message-Id"]
+
+    first = send()
+    _, _, raw = wait_messages(sink, 1)[0]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = re.fullmatch(r"<(http://127\.0\.0\.1:\d+/u/[A-Za-z0-9_-]+)>", str(msg["List-Unsubscribe"])).group(1)
+    # Both fields are covered by the DKIM signature (RFC 8058 §4), and it verifies.
+    assert verify_dkim(server, raw)
+    signed = re.search(r"h=([^;]+);", str(msg["DKIM-Signature"]).replace("\r\n", "").replace("\t", "").replace(" ", "")).group(1)
+    assert "list-unsubscribe" in signed.split(":") and "list-unsubscribe-post" in signed.split(":")
+
+    # A GET shows a page and changes nothing (link scanners fetch links).
+    page = subprocess.run(["curl", "-s", url], capture_output=True, text=True, timeout=30).stdout
+    assert "Weekly news" in page and "One-Click" in page
+    assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == []
+    # The one-click POST as a mail provider sends it: no cookie, no key.
+    code, _ = curl("-X", "POST", "-d", "List-Unsubscribe=One-Click", url)
+    assert code == 200
+    assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == [f"reader@{DEST}"]
+    second = send()
+    events = receiver.wait_for(lambda events: any(e["event"] == "dropped" for e in events)
+                               and any(e["event"] == "group_unsubscribe" for e in events))
+    unsubscribed = next(e for e in events if e["event"] == "group_unsubscribe")
+    assert unsubscribed["sg_message_id"] == f"{first}.0" and unsubscribed["asm_group_id"] == group["id"]
+    dropped = next(e for e in events if e["event"] == "dropped")
+    assert dropped["sg_message_id"] == f"{second}.0" and dropped["reason"] == "Unsubscribed Address"
+    # A changed token: 404, nothing changes.
+    token = url.rsplit("/", 1)[1]
+    assert curl("-X", "POST", "-d", "List-Unsubscribe=One-Click", url[:-len(token)] + token[:-3] + "AAA")[0] == 404
+    # Resubscribe from the page's second button.
+    assert curl("-X", "POST", "-d", "action=resubscribe", url)[0] == 200
+    assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == []
+    receiver.wait_for(lambda events: any(e["event"] == "group_resubscribe" for e in events))

@@ -13,6 +13,8 @@ public struct EngagementRecorder: Sendable {
     let tracking: EngagementTracking
     let machine: MachineEngagement
     let clock: @Sendable () -> Int
+    /// The accounts' suppression lists, for unsubscribe links; nil handles none.
+    public var suppressions: (any SuppressionRepository)?
 
     public init(
         store: any EngagementRepository, tracking: EngagementTracking, machine: MachineEngagement,
@@ -46,6 +48,66 @@ public struct EngagementRecorder: Sendable {
             ], recipient: recipient)
         ServiceMetrics.events("click", count: 1)
         return token.url
+    }
+
+    /// What an unsubscribe link names: the recipient, the account, the group (nil: all of the
+    /// account's mail) with its name, and whether the address is on that list now.
+    public struct Subscription: Sendable, Equatable {
+        public var email: String
+        public var account: String
+        public var group: SuppressionGroup?
+        public var unsubscribed: Bool
+
+        public init(email: String, account: String, group: SuppressionGroup?, unsubscribed: Bool) {
+            self.email = email
+            self.account = account
+            self.group = group
+            self.unsubscribed = unsubscribed
+        }
+    }
+
+    /// The subscription an unsubscribe token names, or nil for a bad token (or a group that
+    /// no longer exists).
+    public func subscription(token text: String) async -> Subscription? {
+        guard let token = TrackingToken(opening: text, with: tracking.key), token.kind == .unsubscribe, !token.url.isEmpty else { return nil }
+        var group: SuppressionGroup?
+        if token.index > 0 {
+            guard let found = try? await suppressions?.groups(account: token.url).first(where: { $0.id == token.index }) else { return nil }
+            group = found
+        }
+        let list: SuppressionList = group == nil ? .unsubscribes : .group
+        let current = try? suppressions?.suppressedAddresses(account: token.url, addresses: [token.recipient.lowercased()], group: group?.id)
+        let unsubscribed = current?[token.recipient.lowercased()].map { $0 == list || (list == .group && $0 == .unsubscribes) } ?? false
+        return Subscription(email: token.recipient, account: token.url, group: group, unsubscribed: unsubscribed)
+    }
+
+    /// One-click unsubscribe (RFC 8058) or the page's button: the address goes on the group's
+    /// list (or the account's unsubscribes) at once, and an `unsubscribe` or
+    /// `group_unsubscribe` event is recorded. nil for a bad token.
+    public func unsubscribe(token text: String) async -> Subscription? {
+        guard var subscription = await subscription(token: text), let token = TrackingToken(opening: text, with: tracking.key),
+            let suppressions
+        else { return nil }
+        let entry = Suppression(
+            account: subscription.account, list: subscription.group == nil ? .unsubscribes : .group, groupID: subscription.group?.id ?? 0,
+            email: subscription.email, createdAt: clock())
+        guard (try? await suppressions.addSuppressions([entry])) != nil else { return nil }
+        if !subscription.unsubscribed {
+            await record(subscription.group == nil ? "unsubscribe" : "group_unsubscribe", token, [:])
+        }
+        subscription.unsubscribed = true
+        return subscription
+    }
+
+    /// Back on a group's list (`group_resubscribe`); nil for a bad token or one without a group.
+    public func resubscribe(token text: String) async -> Subscription? {
+        guard var subscription = await subscription(token: text), let group = subscription.group,
+            let token = TrackingToken(opening: text, with: tracking.key), let suppressions
+        else { return nil }
+        let removed = (try? await suppressions.removeSuppressions(account: subscription.account, list: .group, groupID: group.id, emails: [subscription.email])) ?? 0
+        if removed > 0 { await record("group_resubscribe", token, [:]) }
+        subscription.unsubscribed = false
+        return subscription
     }
 
     func record(_ type: String, _ token: TrackingToken, _ details: [String: JSONValue], recipient known: TrackedRecipient?? = nil) async {

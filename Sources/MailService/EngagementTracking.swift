@@ -1,5 +1,6 @@
 import Crypto
 import Engagement
+import MailCore
 import SendGridProtocol
 
 /// Open and click tracking of accounts' mail (SendGrid's `open_tracking` and
@@ -27,14 +28,33 @@ public struct EngagementTracking: Sendable {
         "\(publicURL)/t/c/" + TrackingToken(kind: .click, messageID: sgMessageID, recipient: recipient, index: index, url: url).sealed(with: key)
     }
 
-    /// `message` with the links and pixel of one recipient, before it is signed.
-    public func apply(to message: [UInt8], settings: TrackingSettings, sgMessageID: String, recipient: String) -> [UInt8] {
-        let pixel = settings.tracksOpens ? Self.pixel(openURL(sgMessageID: sgMessageID, recipient: recipient)) : nil
-        let rewriter = HTMLLinkRewriter(
-            trackingURL: settings.tracksClicks
-                ? { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url) } : nil,
-            pixel: pixel, substitutionTag: settings.openSubstitutionTag)
-        return MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true).apply(to: message).message
+    /// The one-click unsubscribe URL (RFC 8058) of one recipient: from `group` (an unsubscribe
+    /// group, SendGrid's `asm_group_id`) or, without one, from all of the account's mail. The
+    /// token carries the account, so the link works after the message is pruned.
+    public func unsubscribeURL(sgMessageID: String, recipient: String, account: String, group: Int?) -> String {
+        "\(publicURL)/u/"
+            + TrackingToken(kind: .unsubscribe, messageID: sgMessageID, recipient: recipient, index: group ?? 0, url: account).sealed(with: key)
+    }
+
+    /// `message` with the links, pixel and List-Unsubscribe of one recipient, before it is signed.
+    public func apply(
+        to message: [UInt8], settings: TrackingSettings, sgMessageID: String, recipient: String, account: String, group: Int?
+    ) -> [UInt8] {
+        var out = message
+        if settings.tracksOpens || settings.tracksClicks {
+            let pixel = settings.tracksOpens ? Self.pixel(openURL(sgMessageID: sgMessageID, recipient: recipient)) : nil
+            let rewriter = HTMLLinkRewriter(
+                trackingURL: settings.tracksClicks
+                    ? { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url) } : nil,
+                pixel: pixel, substitutionTag: settings.openSubstitutionTag)
+            out = MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true).apply(to: out).message
+        }
+        // RFC 8058 §3.1: both fields, and a sender's own List-Unsubscribe is left as it is.
+        if group != nil || settings.tracksSubscriptions, out.withUnsafeBytes({ HeaderFields.count(named: "List-Unsubscribe", in: $0) }) == 0 {
+            let url = unsubscribeURL(sgMessageID: sgMessageID, recipient: recipient, account: account, group: group)
+            out = Array("List-Unsubscribe: <\(url)>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n".utf8) + out
+        }
+        return out
     }
 
     /// A 1×1 image that takes no room in any client.

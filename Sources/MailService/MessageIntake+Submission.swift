@@ -99,13 +99,12 @@ extension MessageIntake {
             let reference = request.map { SendRequestReference(requestID: $0, firstRecipient: ordinal) }
             switch prepared(
                 submission.envelope, content: submission.content, withProtocol: withProtocol, origin: origin, now: now, request: reference,
-                trackingSettings: submission.trackingSettings)
+                trackingSettings: submission.trackingSettings, tags: submission.tags.isEmpty ? nil : submission.tags)
             {
             case .failure(let refusal): return .refused([.content(message: index, refusal)])
             case .success(let prepared):
                 for var message in prepared {
                     message.notBefore = submission.notBefore
-                    if !submission.tags.isEmpty { message.tags = submission.tags }
                     message.sendOptions = submission.sendOptions
                     applySuppressions(&message, account: account, bypass: submission.bypass)
                     messages.append(message)

@@ -228,7 +228,7 @@ public struct MessageIntake: Sendable {
     ///   - trackingSettings: the send API's `tracking_settings`; SMTP's come from `X-SMTPAPI`.
     func prepared(
         _ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin, now: Int, request: SendRequestReference? = nil,
-        trackingSettings: TrackingSettings? = nil
+        trackingSettings: TrackingSettings? = nil, tags submissionTags: MessageTags? = nil
     ) -> Result<[IncomingMessage], IntakeRefusal> {
         var charge: UsageCharge? = nil
         if let account = origin.account {
@@ -245,13 +245,15 @@ public struct MessageIntake: Sendable {
         // and tracking filters go with the message; the field itself is removed before signing,
         // so it never leaves (SendGrid does the same).
         var cleaned: [UInt8]? = nil
-        var tags = MessageTags()
+        var tags = submissionTags ?? MessageTags()
         var settings = trackingSettings
         if origin.mayRelay, content.withUnsafeReadableBytes({ HeaderFields.count(named: "X-SMTPAPI", in: $0) }) > 0 {
             let bytes = Array(content.readableBytesView)
             let fields = MessageHeader(parsing: bytes).fields(named: "X-SMTPAPI")
             if let parsed = fields.first.flatMap({ SMTPAPIHeader(value: $0.unfoldedValue) }) {
-                tags = MessageTags(categories: parsed.categories, customArgs: parsed.customArgs, asmGroupID: parsed.asmGroupID)
+                if submissionTags == nil {
+                    tags = MessageTags(categories: parsed.categories, customArgs: parsed.customArgs, asmGroupID: parsed.asmGroupID)
+                }
                 if settings == nil { settings = parsed.tracking }
             }
             cleaned = Self.removing(fields, from: bytes)
@@ -284,8 +286,11 @@ public struct MessageIntake: Sendable {
             }
             return prepared
         }
-        if origin.mayRelay, origin.account != nil, let tracking, envelope.recipients.count >= 1,
-            let resolved = Optional((settings ?? TrackingSettings()).over(tracking.defaults)), resolved.tracksOpens || resolved.tracksClicks
+        // A message of an unsubscribe group (or with subscription tracking) carries a one-click
+        // List-Unsubscribe naming its recipient (RFC 8058), so it is one per recipient too.
+        if origin.mayRelay, let account = origin.account, let tracking, envelope.recipients.count >= 1,
+            let resolved = Optional((settings ?? TrackingSettings()).over(tracking.defaults)),
+            resolved.tracksOpens || resolved.tracksClicks || resolved.tracksSubscriptions || tags.asmGroupID != nil
         {
             let bytes = cleaned ?? Array(content.readableBytesView)
             var messages: [IncomingMessage] = []
@@ -294,7 +299,8 @@ public struct MessageIntake: Sendable {
                 let reference = request.map { SendRequestReference(requestID: $0.requestID, firstRecipient: $0.firstRecipient + position) }
                 let sgMessageID = reference.map { "\($0.requestID).\($0.firstRecipient)" } ?? "\(id).0"
                 let address = recipient.path.mailbox?.description ?? ""
-                let body = tracking.apply(to: bytes, settings: resolved, sgMessageID: sgMessageID, recipient: address)
+                let body = tracking.apply(
+                    to: bytes, settings: resolved, sgMessageID: sgMessageID, recipient: address, account: account, group: tags.asmGroupID)
                 let alone = Envelope(reversePath: envelope.reversePath, mailParameters: envelope.mailParameters, recipients: [recipient])
                 var single = body.withUnsafeBytes { message(id, alone, body: $0, charge: position == 0 ? charge : nil) }
                 single.request = reference

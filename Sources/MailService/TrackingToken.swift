@@ -19,7 +19,7 @@ public struct TrackingToken: Sendable, Equatable {
     public var recipient: String
     /// The link's number in the message (click) or the unsubscribe group (0: none).
     public var index: Int
-    /// The link's URL (click); empty otherwise.
+    /// The link's URL (click), the account (unsubscribe); empty for an open.
     public var url: String
 
     /// No token is longer (a click on a 2,000-character URL fits with room to spare).

@@ -8,8 +8,15 @@ public struct TrackingSettings: Hashable, Sendable {
     public var clickTracking: Bool?
     /// Links in text/plain parts too.
     public var clickTrackingText: Bool?
+    /// `subscription_tracking.enable`: a one-click List-Unsubscribe for the account's global
+    /// unsubscribe list even without a group.
+    public var subscriptionTracking: Bool?
 
-    public init(openTracking: Bool? = nil, openSubstitutionTag: String? = nil, clickTracking: Bool? = nil, clickTrackingText: Bool? = nil) {
+    public init(
+        openTracking: Bool? = nil, openSubstitutionTag: String? = nil, clickTracking: Bool? = nil, clickTrackingText: Bool? = nil,
+        subscriptionTracking: Bool? = nil
+    ) {
+        self.subscriptionTracking = subscriptionTracking
         self.openTracking = openTracking
         self.openSubstitutionTag = openSubstitutionTag
         self.clickTracking = clickTracking
@@ -28,6 +35,7 @@ public struct TrackingSettings: Hashable, Sendable {
             clickTracking = Self.flag(click["enable"])
             clickTrackingText = Self.flag(click["enable_text"])
         }
+        if case .object(let subscription)? = settings["subscription_tracking"] { subscriptionTracking = Self.flag(subscription["enable"]) }
     }
 
     /// `X-SMTPAPI`'s `filters`: `{"opentrack": {"settings": {"enable": 1, "replace": "%open%"}},
@@ -43,17 +51,22 @@ public struct TrackingSettings: Hashable, Sendable {
             clickTracking = Self.flag(settings["enable"])
             clickTrackingText = Self.flag(settings["enable_text"])
         }
+        if case .object(let subscription)? = filters["subscriptiontrack"], case .object(let settings)? = subscription["settings"] {
+            subscriptionTracking = Self.flag(settings["enable"])
+        }
     }
 
     /// These settings where set, `defaults` elsewhere.
     public func over(_ defaults: TrackingSettings) -> TrackingSettings {
         TrackingSettings(
             openTracking: openTracking ?? defaults.openTracking, openSubstitutionTag: openSubstitutionTag ?? defaults.openSubstitutionTag,
-            clickTracking: clickTracking ?? defaults.clickTracking, clickTrackingText: clickTrackingText ?? defaults.clickTrackingText)
+            clickTracking: clickTracking ?? defaults.clickTracking, clickTrackingText: clickTrackingText ?? defaults.clickTrackingText,
+            subscriptionTracking: subscriptionTracking ?? defaults.subscriptionTracking)
     }
 
     public var tracksOpens: Bool { openTracking == true }
     public var tracksClicks: Bool { clickTracking == true }
+    public var tracksSubscriptions: Bool { subscriptionTracking == true }
 
     /// `true`/`false`, and SendGrid's SMTP API's `1`/`0` (also as text).
     static func flag(_ value: JSONValue?) -> Bool? {

@@ -208,8 +208,10 @@ public enum TernRuntime {
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
             resolver: resolver, suppressions: environment.store, sandboxes: environment.store)
         if configuration.http.metrics { api.metrics = { await metrics.render() } }
-        api.engagement = EngagementRecorder(
+        var recorder = EngagementRecorder(
             store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
+        recorder.suppressions = environment.store
+        api.engagement = recorder
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

@@ -43,7 +43,7 @@ public struct WebAPI: Sendable {
     let sandboxes: any SandboxRepository
     /// The Prometheus text of `/metrics`; nil serves no metrics.
     public var metrics: (@Sendable () async -> String)?
-    /// Opens and clicks of tracked mail (`/t/o`, `/t/c`); nil serves neither.
+    /// Opens, clicks and unsubscribes of tracked mail (`/t/o`, `/t/c`, `/u`); nil serves none.
     public var engagement: EngagementRecorder?
 
     public init(
@@ -80,7 +80,10 @@ public struct WebAPI: Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: await metrics())))
             }
         }
-        if let engagement { TrackingEndpoint(recorder: engagement).register(on: router) }
+        if let engagement {
+            TrackingEndpoint(recorder: engagement).register(on: router)
+            UnsubscribeEndpoint(recorder: engagement).register(on: router)
+        }
         let v3 = router.group("v3").add(middleware: APIKeyAuthentication(authenticator: authenticator, limits: limits))
         let send = MailSendEndpoint(intake: intake, hostname: settings.hostname)
         v3.post("mail/send") { request, context in try await send.send(request, context) }

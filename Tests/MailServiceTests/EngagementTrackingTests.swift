@@ -31,6 +31,7 @@ import Testing
             hostname: "mx.example.test", directory: store, queue: store, plans: ["free": PlanLimits(dailyMessages: 100)], clock: { Self.now },
             hasFreeSpace: { true })
         intake.tracking = tracking
+        intake.suppressions = store
         let recorder = EngagementRecorder(
             store: store, tracking: tracking, machine: MachineEngagement(proxyNetworks: [NetworkRange("17.0.0.0/8")!]), clock: { Self.now + 60 })
         return Fixture(store: store, intake: intake, recorder: recorder, tracking: tracking)
@@ -131,6 +132,43 @@ import Testing
         #expect(await f.recorder.click(token: mismatched, head: false, userAgent: "", address: "") == "https://shop.test/")
         let (_, events) = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "R2.0"))
         #expect(!events.contains { $0.type == "click" })
+    }
+
+    @Test func groupMailCarriesOneClickUnsubscribeThatSuppressesAndRecords() async throws {
+        var f = try await fresh()
+        let group = try await f.store.addGroup(account: "alice@example.test", name: "Weekly <news>", description: "Once a week", isDefault: false, at: Self.now)
+        var recorder = f.recorder
+        recorder.suppressions = f.store
+        f = Fixture(store: f.store, intake: f.intake, recorder: recorder, tracking: f.tracking)
+        var submission = try submission(to: ["a@dest.test"], tracking: nil)
+        submission.tags = MessageTags(asmGroupID: group.id)
+        guard case .accepted(let ids) = await f.intake.submit([submission], withProtocol: "HTTP", origin: f.origin, request: "U1") else {
+            Issue.record("refused")
+            return
+        }
+        let content = String(decoding: try #require(try await f.store.content(id: ids[0])), as: UTF8.self)
+        let header = try #require(content.components(separatedBy: "\r\n").first { $0.hasPrefix("List-Unsubscribe: <https://t.example.test/u/") })
+        #expect(content.contains("\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        // No tracking asked for: the HTML is as sent.
+        #expect(content.contains(Self.html))
+        let token = String(header.dropFirst("List-Unsubscribe: <https://t.example.test/u/".count).dropLast())
+        let before = try #require(await f.recorder.subscription(token: token))
+        #expect(before.email == "a@dest.test" && before.group?.name == "Weekly <news>" && !before.unsubscribed)
+        #expect(try #require(await f.recorder.unsubscribe(token: token)).unsubscribed)
+        #expect(try #require(await f.recorder.unsubscribe(token: token)).unsubscribed)
+        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["a@dest.test"], group: group.id) == ["a@dest.test": .group])
+        // The next message of that group to the address is dropped; mail of no group is not.
+        guard case .accepted(let next) = await f.intake.submit([submission], withProtocol: "HTTP", origin: f.origin, request: "U2") else {
+            Issue.record("refused")
+            return
+        }
+        #expect(try await f.store.queuedMessage(id: next[0])?.recipients.first?.state == .dropped)
+        #expect(try #require(await f.recorder.resubscribe(token: token)).unsubscribed == false)
+        let (_, events) = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "U1.0"))
+        #expect(events.map(\.type).filter { $0.contains("subscribe") } == ["group_unsubscribe", "group_resubscribe"])
+        // A token altered or of another kind is refused; an open token is not an unsubscribe.
+        #expect(await f.recorder.unsubscribe(token: String(token.dropLast(2)) + "AA") == nil)
+        #expect(await f.recorder.subscription(token: TrackingToken(kind: .open, messageID: "U1.0", recipient: "a@dest.test").sealed(with: f.tracking.key)) == nil)
     }
 
     @Test func smtpFiltersTurnTrackingOn() {

@@ -298,3 +298,26 @@ final class RecordingTransport: WebhookTransport, @unchecked Sendable {
         }
     }
 }
+
+/// The unsubscribe page and its forms (RFC 8058 bodies as mail providers send them).
+@Suite struct UnsubscribeFormTests {
+    @Test func oneClickBodiesInBothEncodings() {
+        #expect(UnsubscribeEndpoint.formFields("List-Unsubscribe=One-Click", contentType: "application/x-www-form-urlencoded")["List-Unsubscribe"] == "One-Click")
+        #expect(UnsubscribeEndpoint.formFields("a=1&List-Unsubscribe=One%2DClick&b", contentType: "")["List-Unsubscribe"] == "One-Click")
+        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n"
+        #expect(UnsubscribeEndpoint.formFields(multipart, contentType: "multipart/form-data; boundary=XyZ")["List-Unsubscribe"] == "One-Click")
+        #expect(UnsubscribeEndpoint.formFields("List-Unsubscribe=Yes", contentType: "")["List-Unsubscribe"] == "Yes")
+    }
+
+    @Test func thePageEscapesEverythingItShows() {
+        let group = SuppressionGroup(id: 3, account: "a@example.test", name: "<script>x</script>", description: "\"quoted\" & more", isDefault: false, createdAt: 0)
+        let page = UnsubscribeEndpoint.render(
+            EngagementRecorder.Subscription(email: "<b>@dest.test", account: "a@example.test", group: group, unsubscribed: false), token: "T-k_1",
+            done: nil)
+        #expect(!page.contains("<script>") && page.contains("&lt;script&gt;") && page.contains("&quot;quoted&quot; &amp; more"))
+        #expect(page.contains("action=\"/u/T-k_1\"") && page.contains("name=\"List-Unsubscribe\" value=\"One-Click\""))
+        let done = UnsubscribeEndpoint.render(
+            EngagementRecorder.Subscription(email: "b@dest.test", account: "a@example.test", group: group, unsubscribed: true), token: "T", done: "You are unsubscribed.")
+        #expect(done.contains("value=\"resubscribe\"") && !done.contains("One-Click"))
+    }
+}
