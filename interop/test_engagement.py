@@ -201,3 +201,49 @@ def test_one_click_unsubscribe_from_the_delivered_header(tern_factory, sink, rec
     assert curl("-X", "POST", "-d", "action=resubscribe", url)[0] == 200
     assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == []
     receiver.wait_for(lambda events: any(e["event"] == "group_resubscribe" for e in events))
+
+
+def test_feedback_loop_report_built_with_python_email(tern_factory, sink, receiver):
+    from email.message import Message
+    from email.mime.base import MIMEBase
+    from email.mime.message import MIMEMessage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    from conftest import DOMAIN
+    server = tracked_tern(tern_factory, sink, receiver)
+    server.cli("user", "add", f"abuse@{DOMAIN}", "--password-stdin", input="abuse-pass-123\n")
+    config = open(server.config).read() + f'\n[engagement]\nabuse_address = "abuse@{DOMAIN}"\n'
+    open(server.config, "w").write(config)
+    server.stop()
+    server.start()
+    status, _, hook = request(server, "GET", "/v3/user/webhooks/event/settings/all")
+    request(server, "PATCH", f"/v3/user/webhooks/event/settings/{hook['webhooks'][0]['id']}", {"spam_report": True})
+    status, headers, body = request(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"victim@{DEST}"}]}], "from": {"email": USER}, "subject": "Deal",
+        "content": [{"type": "text/plain", "value": "Buy now"}]})
+    assert status == 202, body
+    request_id = headers["X-Message-Id"]
+    _, _, delivered = wait_messages(sink, 1)[0]
+
+    # The mailbox provider's report (RFC 5965), with the original attached as message/rfc822.
+    report = MIMEMultipart("report", report_type="feedback-report")
+    report["From"] = "fbl@isp.example"
+    report["To"] = f"abuse@{DOMAIN}"
+    report["Subject"] = "FW: Deal"
+    report.attach(MIMEText("This is an email abuse report.\n"))
+    fields = MIMEBase("message", "feedback-report")
+    fields.set_payload("Feedback-Type: abuse\nUser-Agent: ISP-FBL/1.0\nVersion: 1\n"
+                       f"Original-Rcpt-To: <victim@{DEST}>\nArrival-Date: Mon, 30 Nov 2026 10:00:00 +0000\n")
+    report.attach(fields)
+    report.attach(MIMEMessage(email.message_from_bytes(delivered)))
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        # Canonical CRLF line ends (the attached original had CRLF already; compat32 keeps them).
+        data = report.as_bytes().replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+        smtp.sendmail("fbl@isp.example", [f"abuse@{DOMAIN}"], data)
+
+    events = receiver.wait_for(lambda events: any(e["event"] == "spamreport" for e in events))
+    spam = next(e for e in events if e["event"] == "spamreport")
+    assert spam["email"] == f"victim@{DEST}" and spam["sg_message_id"] == f"{request_id}.0"
+    status, _, listed = request(server, "GET", "/v3/suppression/spam_reports")
+    assert status == 200 and [entry["email"] for entry in listed] == [f"victim@{DEST}"], listed

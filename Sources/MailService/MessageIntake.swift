@@ -36,6 +36,8 @@ public struct MessageIntake: Sendable {
     public var sandboxes: (any SandboxRepository)?
     /// Open and click tracking of accounts' mail; nil tracks nothing.
     public var tracking: EngagementTracking?
+    /// Abuse reports received at the abuse address (feedback loops); nil reads none.
+    public var feedbackLoop: FeedbackLoop?
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -178,10 +180,22 @@ public struct MessageIntake: Sendable {
     /// `withProtocol` is the trace field's "with" (RFC 3848: ESMTPSA, …; "HTTP" for the API).
     public func accept(
         _ envelope: Envelope, content: ByteBuffer, withProtocol: String, origin: MessageOrigin,
-        completion: @escaping @Sendable (Result<String, IntakeRefusal>) -> Void
+        completion done: @escaping @Sendable (Result<String, IntakeRefusal>) -> Void
     ) {
         if let refusal = headerRefusal(content, origin: origin) ?? quotaRefusal(envelope, size: content.readableBytes) {
-            return completion(.failure(refusal))
+            return done(.failure(refusal))
+        }
+        let completion: @Sendable (Result<String, IntakeRefusal>) -> Void
+        if let feedbackLoop, origin.account == nil, feedbackLoop.isAddressed(envelope) {
+            // A report to the abuse address is delivered to its mailbox as any mail, and, once
+            // stored, read for the spam report it carries.
+            let report = Array(content.readableBytesView)
+            completion = { result in
+                if case .success = result { Task { await feedbackLoop.handle(report) } }
+                done(result)
+            }
+        } else {
+            completion = done
         }
         let now = clock()
         guard let authentication, origin.isInboundFromOutside, authentication.checkInbound else {

@@ -25,6 +25,9 @@ public protocol EngagementRepository: Sendable {
     func trackingKey() async throws(StoreError) -> [UInt8]
     /// The recipient `sgMessageID` names, or nil.
     func trackedRecipient(sgMessageID: String) async throws(StoreError) -> TrackedRecipient?
+    /// The recipient of an account's message with this Message-ID field (with or without
+    /// angle brackets) and, when given, this address; nil when none or several match.
+    func reportedRecipient(messageIDHeader: String, address: String?) async throws(StoreError) -> TrackedRecipient?
     /// Records an engagement event (`open`, `click`, …) of the recipient; `details` is a JSON
     /// object's text (user agent, IP, URL, …). Its webhooks get it like every other event.
     func recordEngagement(_ type: String, for recipient: TrackedRecipient, at: Int, details: String?) async throws(StoreError)

@@ -34,6 +34,24 @@ extension SQLiteStore: EngagementRepository {
         }
     }
 
+    public func reportedRecipient(messageIDHeader: String, address: String?) async throws(StoreError) -> TrackedRecipient? {
+        let bare = messageIDHeader.trimmingCharacters(in: CharacterSet(charactersIn: "<> \t"))
+        guard !bare.isEmpty else { return nil }
+        return try readNow(isolated: false) { db in
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.id, r.position, r.address, m.auth_account, m.asm_group,
+                            (SELECT MIN(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'delivered') AS delivered_at
+                        FROM messages m JOIN recipients r ON r.message_id = m.id
+                        WHERE m.message_id IN (?, ?) AND m.auth_account IS NOT NULL AND (? IS NULL OR r.address = ? COLLATE NOCASE)
+                        LIMIT 2
+                        """), arguments: [bare, "<\(bare)>", address, address])
+            guard rows.count == 1, let row = rows.first else { return nil }
+            return TrackedRecipient(queueID: row[0], position: row[1], address: row[2], account: row[3], deliveredAt: row[5], asmGroupID: row[4])
+        }
+    }
+
     public func recordEngagement(_ type: String, for recipient: TrackedRecipient, at: Int, details: String?) async throws(StoreError) {
         // Not fsynced on its own: an open lost to a power cut is not mail lost.
         try await writeUnsynced { db in

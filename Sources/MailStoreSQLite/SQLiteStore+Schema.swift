@@ -272,12 +272,14 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v19-engagement") { db in
             // Opens and clicks carry what SendGrid's events say about them (user agent, IP, URL,
-            // link offset, machine open) as a JSON object. Secrets shared by every node (the
+            // link offset, machine open) as a JSON object. Abuse reports name the original by
+            // its Message-ID field. Secrets shared by every node (the
             // tracking-token key) live in the database, not in one node's files.
             try db.execute(
                 sql: """
                     ALTER TABLE events ADD COLUMN details TEXT;
                     CREATE INDEX events_type_at ON events(type, at) WHERE type IN ('open', 'click');
+                    CREATE INDEX messages_message_id ON messages(message_id) WHERE auth_account IS NOT NULL;
                     CREATE TABLE server_secrets(
                         name TEXT PRIMARY KEY,
                         value BLOB NOT NULL) WITHOUT ROWID;

@@ -164,6 +164,12 @@ extension TernConfiguration {
         if var engagement = try reader.table("engagement") {
             if let v = try engagement.bool("open_tracking") { config.engagement.openTracking = v }
             if let v = try engagement.bool("click_tracking") { config.engagement.clickTracking = v }
+            if let v = try engagement.string("abuse_address") {
+                guard v.isEmpty || (try? MailboxAddress(parsing: v)) != nil else {
+                    throw ConfigurationError(key: "engagement.abuse_address", "not an address")
+                }
+                config.engagement.abuseAddress = v.lowercased()
+            }
             if let list = try engagement.strings("machine_open_networks") {
                 config.engagement.machineOpenNetworks = try list.map { (text: String) throws(ConfigurationError) -> NetworkRange in
                     guard let range = NetworkRange(text) else {

@@ -133,6 +133,8 @@ public struct TernConfiguration: Sendable, Equatable {
         public var clickTracking = false
         /// Addresses of mail privacy proxies whose fetches are machine opens (Apple's 17/8 by default).
         public var machineOpenNetworks: [NetworkRange] = [NetworkRange("17.0.0.0/8")!]
+        /// Where feedback-loop reports (ARF) arrive: a hosted address; "" reads none.
+        public var abuseAddress = ""
     }
 
     /// `[imap]`.

@@ -133,6 +133,10 @@ public enum TernRuntime {
         // signed with a key kept in the database (every node shares it).
         let engagement = try await engagementTracking(configuration: configuration, store: environment.store)
         policy.intake.tracking = engagement
+        if !configuration.engagement.abuseAddress.isEmpty {
+            policy.intake.feedbackLoop = FeedbackLoop(
+                address: configuration.engagement.abuseAddress, store: environment.store, suppressions: environment.store)
+        }
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
         // AUTH from the same client, and connection caps cover all listeners together.

@@ -171,6 +171,43 @@ import Testing
         #expect(await f.recorder.subscription(token: TrackingToken(kind: .open, messageID: "U1.0", recipient: "a@dest.test").sealed(with: f.tracking.key)) == nil)
     }
 
+    @Test func feedbackLoopReportsSuppressAndRecordSpamReports() async throws {
+        let f = try await fresh()
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"),
+            recipients: try ["a@dest.test", "b@dest.test"].map { EnvelopeRecipient(path: try ForwardPath(parsing: "<\($0)>")) })
+        var submission = Submission(
+            envelope: envelope,
+            content: ByteBuffer(string: "From: alice@example.test\r\nTo: a@dest.test, b@dest.test\r\nMessage-ID: <orig-1@example.test>\r\nSubject: s\r\n\r\nhi\r\n"))
+        submission.trackingSettings = TrackingSettings(clickTracking: true)
+        guard case .accepted = await f.intake.submit([submission], withProtocol: "HTTP", origin: f.origin, request: "F1") else {
+            Issue.record("refused")
+            return
+        }
+        let loop = FeedbackLoop(address: "Abuse@Example.test", store: f.store, suppressions: f.store, clock: { Self.now + 100 })
+        func report(recipient: String?, messageID: String = "<orig-1@example.test>", to: String = "a@dest.test, b@dest.test") -> [UInt8] {
+            var text = "From: fbl@isp.test\r\nTo: abuse@example.test\r\nSubject: report\r\nMIME-Version: 1.0\r\n"
+            text += "Content-Type: multipart/report; report-type=feedback-report; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nspam\r\n"
+            text += "--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: ISP/1\r\nVersion: 1\r\n"
+            if let recipient { text += "Original-Rcpt-To: <\(recipient)>\r\n" }
+            text += "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: alice@example.test\r\nTo: \(to)\r\nMessage-ID: \(messageID)\r\n\r\n--b--\r\n"
+            return Array(text.utf8)
+        }
+        #expect(loop.isAddressed(Envelope(reversePath: .null, recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<abuse@example.test>"))])))
+        // Which recipient: Original-Rcpt-To; with two recipients and none named, nothing.
+        #expect(await loop.handle(report(recipient: nil)) == nil)
+        #expect(await loop.handle(report(recipient: nil, messageID: "<other@example.test>", to: "a@dest.test")) == nil)
+        #expect(await loop.handle(report(recipient: "nobody@dest.test", to: "x@dest.test, y@dest.test")) == nil)
+        let found = try #require(await loop.handle(report(recipient: "B@dest.test")))
+        #expect(found.address == "b@dest.test" && found.account == "alice@example.test")
+        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["b@dest.test", "a@dest.test"], group: nil) == ["b@dest.test": .spamReports])
+        let (_, events) = try #require(try await f.store.activity(account: "alice@example.test", sgMessageID: "F1.1"))
+        #expect(events.contains { $0.type == "spamreport" && $0.at == Self.now + 100 })
+        #expect(EventPayload.eventName("spamreport") == "spamreport")
+        // Not a report at all.
+        #expect(await loop.handle(Array("Subject: hi\r\n\r\nhello\r\n".utf8)) == nil)
+    }
+
     @Test func smtpFiltersTurnTrackingOn() {
         let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
         #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))
