@@ -12,9 +12,10 @@ import json
 import re
 import smtplib
 import subprocess
+import time
 
 from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import (Attachment, ClickTracking, ContentId, Disposition, FileContent, FileName, FileType, Mail,
+from sendgrid.helpers.mail import (Attachment, Category, ClickTracking, ContentId, Disposition, FileContent, FileName, FileType, Mail,
                                    OpenTracking, TrackingSettings)
 
 from conftest import DEST, PASSWORD, USER, routed_tern
@@ -88,6 +89,7 @@ def test_tracked_links_pixel_events_and_forged_tokens(tern_factory, sink, receiv
     settings.click_tracking = ClickTracking(True, False)
     settings.open_tracking = OpenTracking(True)
     mail.tracking_settings = settings
+    mail.add_category(Category("launch"))
     response = client.send(mail)
     assert response.status_code == 202, response.body
     request_id = response.headers["X-Message-Id"]
@@ -117,6 +119,19 @@ def test_tracked_links_pixel_events_and_forged_tokens(tern_factory, sink, receiv
     clicks = sorted((e for e in events if e["event"] == "click"), key=lambda e: e["url_offset"]["index"])
     assert [c["url"] for c in clicks] == ["https://shop.example/p?id=7&ref=mail", "http://news.example/a"]
     assert [c["url_offset"]["index"] for c in clicks] == [0, 1]
+
+    # Stats and the message page count them (curl's clicks within two seconds of delivery may be
+    # flagged as machine clicks, so unique clicks are at most the clicks).
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    status, _, stats = request(server, "GET", f"/v3/stats?start_date={today}")
+    metrics = stats[0]["stats"][0]["metrics"]
+    assert metrics["opens"] == 1 and metrics["unique_opens"] == 1 and metrics["clicks"] == 2 and metrics["unique_clicks"] <= 1
+    status, _, by_category = request(server, "GET", f"/v3/categories/stats?start_date={today}&categories=launch&categories=other")
+    assert status == 200 and [(e["name"], e["metrics"]["clicks"]) for e in by_category[0]["stats"]] == [("launch", 2), ("other", 0)]
+    status, _, detail = request(server, "GET", f"/v3/messages/{request_id}.0")
+    assert detail["opens_count"] == 1 and detail["clicks_count"] == 2
+    assert detail["links"] == [{"url": "https://shop.example/p?id=7&ref=mail", "url_offset": 0, "clicks": 1},
+                               {"url": "http://news.example/a", "url_offset": 1, "clicks": 1}]
 
 
 def test_smtp_with_x_smtpapi_filters(tern_factory, sink, receiver):

@@ -94,6 +94,8 @@ def test_every_documented_operation_answers_curl(tern_factory, sink, receiver):
     traced = [raw for _, _, raw in sink.messages if b"over https" in raw]
     assert traced and b"with HTTPS" in traced[0]
     call("GET", "/v3/stats", 200, f"/v3/stats?start_date={time.strftime('%Y-%m-%d', time.gmtime())}&aggregated_by=week")
+    call("GET", "/v3/categories/stats", 200,
+         f"/v3/categories/stats?start_date={time.strftime('%Y-%m-%d', time.gmtime())}&categories=news&categories=promo")
 
     hook = call("POST", "/v3/user/webhooks/event/settings", 201, body={"url": f"http://127.0.0.1:{receiver.port}/in", "delivered": True})
     wid = hook["id"]

@@ -35,6 +35,9 @@ public struct RecipientActivity: Hashable, Sendable {
     public var clientAddress: String?
     /// Kept in the sandbox inbox, never sent.
     public var sandbox: Bool
+    /// How many `open` and `click` events the recipient has.
+    public var opens = 0
+    public var clicks = 0
 
     public init(
         queueID: String, sgMessageID: String, position: Int, from: String, to: String, subject: String?, messageIDHeader: String?,
@@ -85,6 +88,8 @@ public struct DailyEvents: Hashable, Sendable {
     public var bounceReplies: [String]
     /// The reasons of the day's drops (SendGrid's: "Bounced Address", …).
     public var dropReasons: [String]
+    /// Recipients with at least one `open` / `click` that no machine made.
+    public var uniqueCounts: [String: Int] = [:]
 
     public init(day: Int, counts: [String: Int] = [:], bounceReplies: [String] = [], dropReasons: [String] = []) {
         self.day = day
@@ -100,6 +105,7 @@ public protocol ActivityRepository: Sendable {
     func activity(account: String, filter: ActivityFilter, limit: Int) async throws(StoreError) -> [RecipientActivity]
     /// One recipient by `sg_message_id`, with its events in order; nil when `account` has none.
     func activity(account: String, sgMessageID: String) async throws(StoreError) -> (RecipientActivity, [QueueEvent])?
-    /// Event counts per UTC day of `account`'s messages, for days starting in `from..<to`.
-    func dailyEvents(account: String, from: Int, to: Int) async throws(StoreError) -> [DailyEvents]
+    /// Event counts per UTC day of `account`'s messages (of those in `category`, when given),
+    /// for days starting in `from..<to`.
+    func dailyEvents(account: String, from: Int, to: Int, category: String?) async throws(StoreError) -> [DailyEvents]
 }

@@ -11,7 +11,9 @@ extension SQLiteStore: ActivityRepository {
     static let activityColumns = """
         m.id AS queue_id, \(sgMessageIDColumn) AS sg_message_id, r.position, m.reverse_path, r.address, m.subject, m.message_id,
         r.state, m.created_at, m.categories, m.custom_args, m.asm_group, m.auth_account, m.client_address, m.sandbox,
-        (SELECT MAX(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position) AS last_event_at
+        (SELECT MAX(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position) AS last_event_at,
+        (SELECT COUNT(*) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'open') AS opens,
+        (SELECT COUNT(*) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'click') AS clicks
         """
 
     public func activity(account: String, filter: ActivityFilter, limit: Int) async throws(StoreError) -> [RecipientActivity] {
@@ -70,15 +72,18 @@ extension SQLiteStore: ActivityRepository {
         }
     }
 
-    public func dailyEvents(account: String, from: Int, to: Int) async throws(StoreError) -> [DailyEvents] {
-        try await read { db in
+    public func dailyEvents(account: String, from: Int, to: Int, category: String?) async throws(StoreError) -> [DailyEvents] {
+        // A category narrows to messages whose JSON list of categories has it.
+        let inCategory = category == nil ? "" : " AND EXISTS (SELECT 1 FROM json_each(m.categories) WHERE json_each.value = ?)"
+        return try await read { db in
+            let extra: [(any DatabaseValueConvertible)?] = category.map { [$0] } ?? []
             var days: [Int: DailyEvents] = [:]
             let counted = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT (e.at / 86400) * 86400 AS day, e.type, COUNT(*) AS n FROM events e JOIN messages m ON m.id = e.message_id
-                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type NOT IN ('bounced', 'dropped') GROUP BY day, e.type
-                    """, arguments: [account, from, to])
+                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type NOT IN ('bounced', 'dropped')\(inCategory) GROUP BY day, e.type
+                    """, arguments: StatementArguments([account, from, to] + extra))
             for row in counted {
                 let day: Int = row["day"]
                 days[day, default: DailyEvents(day: day)].counts[row["type"]] = row["n"]
@@ -87,8 +92,8 @@ extension SQLiteStore: ActivityRepository {
                 db,
                 sql: """
                     SELECT (e.at / 86400) * 86400 AS day, e.type, e.reply FROM events e JOIN messages m ON m.id = e.message_id
-                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type IN ('bounced', 'dropped')
-                    """, arguments: [account, from, to])
+                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type IN ('bounced', 'dropped')\(inCategory)
+                    """, arguments: StatementArguments([account, from, to] + extra))
             for row in bounces {
                 let day: Int = row["day"]
                 let type: String = row["type"]
@@ -99,17 +104,35 @@ extension SQLiteStore: ActivityRepository {
                     days[day, default: DailyEvents(day: day)].dropReasons.append((row["reply"] as String?) ?? "")
                 }
             }
+            // Unique opens and clicks: recipients per day with one a person made (machine opens
+            // and clicks are recorded with a flag in `details`, and left out here).
+            let unique = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT (e.at / 86400) * 86400 AS day, e.type, COUNT(DISTINCT e.message_id || '.' || e.position) AS n
+                    FROM events e JOIN messages m ON m.id = e.message_id
+                    WHERE m.auth_account = ? AND e.at >= ? AND e.at < ? AND e.type IN ('open', 'click')
+                      AND COALESCE(json_extract(e.details, '$.sg_machine_open'), 0) = 0 AND COALESCE(json_extract(e.details, '$.machine'), 0) = 0\(inCategory)
+                    GROUP BY day, e.type
+                    """, arguments: StatementArguments([account, from, to] + extra))
+            for row in unique {
+                let day: Int = row["day"]
+                days[day, default: DailyEvents(day: day)].uniqueCounts[row["type"]] = row["n"]
+            }
             return days.values.sorted { $0.day < $1.day }
         }
     }
 
     static func activity(from row: Row) -> RecipientActivity {
-        RecipientActivity(
+        var activity = RecipientActivity(
             queueID: row["queue_id"], sgMessageID: row["sg_message_id"], position: row["position"], from: row["reverse_path"],
             to: row["address"], subject: row["subject"], messageIDHeader: row["message_id"],
             state: RecipientState(rawValue: row["state"]) ?? .queued, createdAt: row["created_at"],
             lastEventAt: (row["last_event_at"] as Int?) ?? row["created_at"], tags: tags(from: row), account: row["auth_account"],
             clientAddress: row["client_address"], sandbox: row["sandbox"])
+        activity.opens = row["opens"] ?? 0
+        activity.clicks = row["clicks"] ?? 0
+        return activity
     }
 
     static func tags(from row: Row) -> MessageTags {

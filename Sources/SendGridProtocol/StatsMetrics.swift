@@ -1,5 +1,6 @@
 /// SendGrid's global stats metrics for one period (`GET /v3/stats`), counted from events, so
-/// stats always equal event counts. Metrics Tern has no events for yet are 0.
+/// stats always equal event counts. Unique opens and clicks count recipients (per day) with
+/// one that no machine made.
 public struct StatsMetrics: Hashable, Sendable, Encodable {
     public var blocks = 0
     public var bounceDrops = 0
@@ -33,7 +34,13 @@ public struct StatsMetrics: Hashable, Sendable, Encodable {
 
     /// Metrics from Tern's event counts (`queued`, `delivered`, `deferred`, `bounced`, …) and
     /// the replies of the bounces (blocked and bounced are told apart as in events).
-    public init(counts: [String: Int], bounceReplies: [String], dropReasons: [String] = []) {
+    public init(counts: [String: Int], bounceReplies: [String], dropReasons: [String] = [], uniqueCounts: [String: Int] = [:]) {
+        opens = counts["open"] ?? 0
+        clicks = counts["click"] ?? 0
+        uniqueOpens = uniqueCounts["open"] ?? 0
+        uniqueClicks = uniqueCounts["click"] ?? 0
+        unsubscribes = (counts["unsubscribe"] ?? 0) + (counts["group_unsubscribe"] ?? 0)
+        spamReports = counts["spamreport"] ?? 0
         processed = counts["queued"] ?? 0
         delivered = counts["delivered"] ?? 0
         deferred = counts["deferred"] ?? 0

@@ -36,6 +36,8 @@ struct ActivityEndpoint {
             subject = recipient.subject ?? ""
             toEmail = recipient.to
             status = ActivityEndpoint.status(recipient.state)
+            opensCount = recipient.opens
+            clicksCount = recipient.clicks
             lastEventTime = MessageDate.rfc3339(unixSeconds: recipient.lastEventAt)
         }
     }
@@ -54,9 +56,15 @@ struct ActivityEndpoint {
         var uniqueArgs: [String: String]
         var asmGroupID: Int?
         var originatingIP: String
+        var opensCount: Int
+        var clicksCount: Int
+        /// Clicks per tracked link (by its number in the message and URL).
+        var links: [Link]
         var events: [Event]
         enum CodingKeys: String, CodingKey {
-            case subject, status, categories, events
+            case subject, status, categories, events, links
+            case opensCount = "opens_count"
+            case clicksCount = "clicks_count"
             case fromEmail = "from_email"
             case msgID = "msg_id"
             case toEmail = "to_email"
@@ -75,8 +83,32 @@ struct ActivityEndpoint {
             try container.encode(uniqueArgs, forKey: .uniqueArgs)
             try container.encode(asmGroupID, forKey: .asmGroupID)
             try container.encode(originatingIP, forKey: .originatingIP)
+            try container.encode(opensCount, forKey: .opensCount)
+            try container.encode(clicksCount, forKey: .clicksCount)
+            try container.encode(links, forKey: .links)
             try container.encode(events, forKey: .events)
         }
+    }
+
+    struct Link: Encodable, Equatable {
+        var url: String
+        var urlOffset: Int
+        var clicks: Int
+        enum CodingKeys: String, CodingKey {
+            case url, clicks
+            case urlOffset = "url_offset"
+        }
+    }
+
+    /// Click counts per link, in link order, from the recipient's click events.
+    static func links(_ payloads: [[String: JSONValue]]) -> [Link] {
+        var counts: [Int: Link] = [:]
+        for payload in payloads where payload["event"] == .string("click") {
+            guard case .string(let url)? = payload["url"], case .object(let offset)? = payload["url_offset"], case .int(let index)? = offset["index"]
+            else { continue }
+            counts[index, default: Link(url: url, urlOffset: index, clicks: 0)].clicks += 1
+        }
+        return counts.keys.sorted().map { counts[$0]! }
     }
 
     /// One event as the activity API lists it, with the webhook's form of it as `payload`.
@@ -144,7 +176,8 @@ struct ActivityEndpoint {
             Detail(
                 fromEmail: recipient.from, msgID: recipient.sgMessageID, subject: recipient.subject ?? "", toEmail: recipient.to,
                 status: Self.status(recipient.state), categories: recipient.tags.categories, uniqueArgs: recipient.tags.customArgs,
-                asmGroupID: recipient.tags.asmGroupID, originatingIP: recipient.clientAddress ?? "", events: listed))
+                asmGroupID: recipient.tags.asmGroupID, originatingIP: recipient.clientAddress ?? "", opensCount: recipient.opens,
+                clicksCount: recipient.clicks, links: Self.links(listed.map(\.payload)), events: listed))
     }
 
     /// What SendGrid's activity calls a recipient's state.

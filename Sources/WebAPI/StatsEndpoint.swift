@@ -19,21 +19,62 @@ struct StatsEndpoint {
     }
 
     struct Entry: Encodable {
+        /// `category` and its name in category stats; absent in global stats.
+        var type: String?
+        var name: String?
         var metrics: StatsMetrics
     }
 
+    /// SendGrid takes at most ten categories per request.
+    static let maximumCategories = 10
+
     func register(on router: RouterGroup<APIRequestContext>) {
         router.get("stats") { request, context in try await stats(request, context) }
+        router.get("categories/stats") { request, context in try await categoryStats(request, context) }
     }
 
     func stats(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.statsRead)
+        let range = try Self.range(request.uri.queryParameters, clock: clock, extra: [])
+        let periods = try await periods(account: key.user, range, category: nil)
+        return APIJSON.response(periods.map { Period(date: MessageDate.day(unixSeconds: $0.label), stats: [Entry(metrics: $0.metrics)]) })
+    }
+
+    /// `GET /v3/categories/stats?categories=a&categories=b`: the same metrics per category.
+    func categoryStats(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let key = try context.requireScope(.statsRead)
         let parameters = request.uri.queryParameters
-        var errors: [APIError] = []
+        let categories = parameters.getAll("categories").map { String($0) }
+        var problems: [APIError] = []
+        if categories.isEmpty { problems.append(APIError("categories is required", field: "categories")) }
+        if categories.count > Self.maximumCategories {
+            problems.append(APIError("at most \(Self.maximumCategories) categories", field: "categories"))
+        }
+        let range = try Self.range(parameters, clock: clock, extra: problems)
+        var byCategory: [(name: String, periods: [(label: Int, metrics: StatsMetrics)])] = []
+        for category in categories { byCategory.append((category, try await periods(account: key.user, range, category: category))) }
+        let labels = byCategory.first?.periods.map(\.label) ?? []
+        return APIJSON.response(
+            labels.enumerated().map { index, label in
+                Period(
+                    date: MessageDate.day(unixSeconds: label),
+                    stats: byCategory.map { Entry(type: "category", name: $0.name, metrics: $0.periods[index].metrics) })
+            })
+    }
+
+    struct DayRange {
+        var start: Int
+        var end: Int
+        var aggregation: String
+    }
+
+    /// `start_date`, `end_date` and `aggregated_by`, checked; every problem (with `extra`) in one 400.
+    static func range(_ parameters: Hummingbird.Parameters, clock: @Sendable () -> Int, extra: [APIError]) throws(APIFailure) -> DayRange {
+        var errors = extra
         let start = parameters["start_date"].flatMap { MessageDate.startOfDay(parsing: String($0)) }
         if start == nil { errors.append(APIError("start_date is required, as YYYY-MM-DD", field: "start_date")) }
-        let today = clock() - clock() % 86400
-        var end = today
+        let now = clock()
+        var end = now - now % 86400
         if let text = parameters["end_date"] {
             if let day = MessageDate.startOfDay(parsing: String(text)) { end = day } else {
                 errors.append(APIError("end_date must be a date, YYYY-MM-DD", field: "end_date"))
@@ -44,22 +85,30 @@ struct StatsEndpoint {
             errors.append(APIError("aggregated_by must be day, week or month", field: "aggregated_by"))
         }
         if let start, start > end { errors.append(APIError("start_date must not be after end_date", field: "start_date")) }
-        if let start, (end - start) / 86400 >= Self.maximumDays {
-            errors.append(APIError("the range may span at most \(Self.maximumDays) days", field: "end_date"))
+        if let start, (end - start) / 86400 >= maximumDays {
+            errors.append(APIError("the range may span at most \(maximumDays) days", field: "end_date"))
         }
         guard errors.isEmpty, let start else { throw APIFailure(.badRequest, errors) }
-        let days = try await activity.dailyEvents(account: key.user, from: start, to: end + 86400)
-        let byDay = Dictionary(uniqueKeysWithValues: days.map { ($0.day, StatsMetrics(counts: $0.counts, bounceReplies: $0.bounceReplies, dropReasons: $0.dropReasons)) })
+        return DayRange(start: start, end: end, aggregation: aggregation)
+    }
+
+    /// The metrics of each period of the range (days, weeks or months).
+    func periods(account: String, _ range: DayRange, category: String?) async throws -> [(label: Int, metrics: StatsMetrics)] {
+        let days = try await activity.dailyEvents(account: account, from: range.start, to: range.end + 86400, category: category)
+        let byDay = Dictionary(
+            uniqueKeysWithValues: days.map {
+                ($0.day, StatsMetrics(counts: $0.counts, bounceReplies: $0.bounceReplies, dropReasons: $0.dropReasons, uniqueCounts: $0.uniqueCounts))
+            })
         var periods: [(label: Int, metrics: StatsMetrics)] = []
-        for day in stride(from: start, through: end, by: 86400) {
+        for day in stride(from: range.start, through: range.end, by: 86400) {
             let metrics = byDay[day] ?? StatsMetrics()
-            if let last = periods.last, Self.samePeriod(last.label, day, aggregation) {
+            if let last = periods.last, Self.samePeriod(last.label, day, range.aggregation) {
                 periods[periods.count - 1].metrics = last.metrics + metrics
             } else {
                 periods.append((day, metrics))
             }
         }
-        return APIJSON.response(periods.map { Period(date: MessageDate.day(unixSeconds: $0.label), stats: [Entry(metrics: $0.metrics)]) })
+        return periods
     }
 
     /// Whether `day` belongs to the period that began at `first` (weeks start on Monday, ISO

@@ -110,6 +110,13 @@ import Testing
         #expect(object["url_offset"] == .object(["index": .int(0), "type": .string("html")]) && object["machine"] == nil)
         facts = EventFacts(engagement[1], of: recipient)
         #expect(EventPayload.object(facts)?["sg_machine_open"] == .bool(true))
+        // Stats: every open and click counts; unique ones leave machines out.
+        let day = (Self.now + 60) / 86400 * 86400
+        let days = try await f.store.dailyEvents(account: "alice@example.test", from: day, to: day + 86400, category: nil)
+        let metrics = StatsMetrics(counts: days[0].counts, bounceReplies: [], uniqueCounts: days[0].uniqueCounts)
+        #expect(metrics.opens == 2 && metrics.uniqueOpens == 1 && metrics.clicks == 2 && metrics.uniqueClicks == 1)
+        #expect(try await f.store.dailyEvents(account: "alice@example.test", from: day, to: day + 86400, category: "none").isEmpty)
+        #expect(recipient.opens == 2 && recipient.clicks == 2)
     }
 
     @Test func forgedTokensAndOffSettingsRecordNothing() async throws {
