@@ -9,11 +9,13 @@ import base64
 import email
 import email.policy
 import json
+import os
 import re
 import smtplib
 import subprocess
 import time
 
+import pytest
 from sendgrid import SendGridAPIClient
 from sendgrid.helpers.mail import (Attachment, Category, ClickTracking, ContentId, Disposition, FileContent, FileName, FileType, Mail,
                                    OpenTracking, TrackingSettings)
@@ -27,6 +29,11 @@ HTML = ('<html><body><p>Hello <a href="https://shop.example/p?id=7&amp;ref=mail"
         '<a href="http://news.example/a">news</a>, <a clicktracking=off href="https://keep.example/as-is">kept</a>, '
         '<a href="mailto:help@example.test">mail us</a>.</p><img src="cid:logo1"></body></html>')
 CSV = b"col1,col2\r\n1,2\r\n" * 50
+
+
+@pytest.fixture
+def api_server(tern_factory, sink):
+    return routed_tern(tern_factory, sink)
 
 
 def tracked_tern(tern_factory, sink, receiver):
@@ -262,3 +269,51 @@ def test_feedback_loop_report_built_with_python_email(tern_factory, sink, receiv
     assert spam["email"] == f"victim@{DEST}" and spam["sg_message_id"] == f"{request_id}.0"
     status, _, listed = request(server, "GET", "/v3/suppression/spam_reports")
     assert status == 200 and [entry["email"] for entry in listed] == [f"victim@{DEST}"], listed
+
+
+def test_dynamic_templates_through_the_sendgrid_library_and_the_cli(api_server, sink):
+    server = api_server
+    client = SendGridAPIClient(api_key=server.key, host=server.http_url)
+    response = client.client.templates.post(request_body={"name": "Receipt", "generation": "dynamic"})
+    assert response.status_code == 201
+    template = json.loads(response.body)
+    html = ("<h1>Thanks, {{customer.name}}</h1><ul>{{#each items}}<li>{{@index}}: {{this.title}} {{#if this.gift}}(gift){{/if}}</li>{{/each}}</ul>"
+            "{{#equals currency \"EUR\"}}<p>Paid in euros</p>{{else}}<p>Paid</p>{{/equals}}{{{footer}}}")
+    # Handlebars that does not parse: 400 naming the field and line (the library raises on 400).
+    from python_http_client.exceptions import BadRequestsError
+    with pytest.raises(BadRequestsError) as refused:
+        client.client.templates._(template["id"]).versions.post(request_body={"name": "bad", "subject": "x", "html_content": "<p>\n{{#each items}}"})
+    error = json.loads(refused.value.body)["errors"][0]
+    assert error["field"] == "html_content" and "line 2" in error["message"], error
+    response = client.client.templates._(template["id"]).versions.post(request_body={
+        "name": "v1", "subject": "Receipt for {{customer.name}}", "html_content": html, "plain_content": "Thanks {{customer.name}}", "active": 1})
+    assert response.status_code == 201
+
+    mail = Mail(from_email=USER, to_emails=f"buyer@{DEST}")
+    mail.template_id = template["id"]
+    mail.dynamic_template_data = {"customer": {"name": "Zoë <b>"}, "items": [{"title": "Book"}, {"title": "Pen", "gift": True}],
+                                  "currency": "EUR", "footer": "<footer>raw</footer>"}
+    assert client.send(mail).status_code == 202
+    _, _, raw = wait_messages(sink, 1)[0]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert str(msg["Subject"]) == "Receipt for Zoë &lt;b&gt;"
+    body = msg.get_body(("html",)).get_content()
+    assert ("<h1>Thanks, Zoë &lt;b&gt;</h1><ul><li>0: Book </li><li>1: Pen (gift)</li></ul><p>Paid in euros</p><footer>raw</footer>") in body
+    assert "Thanks Zoë &lt;b&gt;" in msg.get_body(("plain",)).get_content()
+    assert verify_dkim(server, raw)
+
+    # An unknown template id is a 400 naming the field; the CLI lists and shows the template.
+    status, _, error = request(server, "POST", "/v3/mail/send", {"personalizations": [{"to": [{"email": f"x@{DEST}"}]}],
+                                                                  "from": {"email": USER}, "template_id": "d-0000"})
+    assert status == 400 and error["errors"][0]["field"] == "template_id"
+    listed = server.cli("template", "list", USER).stdout
+    assert template["id"] in listed and "Receipt" in listed and "v1" in listed
+    shown = server.cli("template", "show", USER, template["id"]).stdout
+    assert "[active]" in shown and "{{customer.name}}" in shown
+    html_file = os.path.join(server.directory, "t.html")
+    open(html_file, "w").write("<p>{{name}}</p>")
+    added = server.cli("template", "add", USER, "From CLI", "--subject", "Hi {{name}}", "--html", html_file).stdout.strip()
+    assert added.startswith("d-") and added in server.cli("template", "list", USER).stdout
+    open(html_file, "w").write("<p>{{#if name}}</p>")
+    failed = server.cli("template", "add", USER, "Broken", "--html", html_file, check=False)
+    assert failed.returncode == 2 and "html_content: line 1" in failed.stderr

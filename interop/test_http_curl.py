@@ -94,6 +94,19 @@ def test_every_documented_operation_answers_curl(tern_factory, sink, receiver):
     traced = [raw for _, _, raw in sink.messages if b"over https" in raw]
     assert traced and b"with HTTPS" in traced[0]
     call("GET", "/v3/stats", 200, f"/v3/stats?start_date={time.strftime('%Y-%m-%d', time.gmtime())}&aggregated_by=week")
+    template = call("POST", "/v3/templates", 201, body={"name": "welcome", "generation": "dynamic"})
+    tid = template["id"]
+    call("GET", "/v3/templates", 200, "/v3/templates?generations=dynamic")
+    call("PATCH", "/v3/templates/{template_id}", 200, f"/v3/templates/{tid}", body={"name": "welcome-2"})
+    version = call("POST", "/v3/templates/{template_id}/versions", 201, f"/v3/templates/{tid}/versions",
+                   body={"name": "v1", "subject": "Hi {{name}}", "html_content": "<p>{{name}}</p>", "plain_content": "{{name}}", "active": 1})
+    vid = version["id"]
+    call("GET", "/v3/templates/{template_id}/versions/{version_id}", 200, f"/v3/templates/{tid}/versions/{vid}")
+    call("PATCH", "/v3/templates/{template_id}/versions/{version_id}", 200, f"/v3/templates/{tid}/versions/{vid}", body={"subject": "Hello {{name}}"})
+    call("POST", "/v3/templates/{template_id}/versions/{version_id}/activate", 200, f"/v3/templates/{tid}/versions/{vid}/activate")
+    call("GET", "/v3/templates/{template_id}", 200, f"/v3/templates/{tid}")
+    call("DELETE", "/v3/templates/{template_id}/versions/{version_id}", 204, f"/v3/templates/{tid}/versions/{vid}")
+    call("DELETE", "/v3/templates/{template_id}", 204, f"/v3/templates/{tid}")
     call("GET", "/v3/categories/stats", 200,
          f"/v3/categories/stats?start_date={time.strftime('%Y-%m-%d', time.gmtime())}&categories=news&categories=promo")
 

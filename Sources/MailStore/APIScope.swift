@@ -8,6 +8,8 @@ public enum APIScope: String, CaseIterable, Hashable, Sendable, Comparable {
     case suppressions
     case webhooks
     case apiKeys = "api_keys"
+    /// Dynamic templates and their versions (issue 15).
+    case templates
     /// Every scope, now and later.
     case full
 
@@ -25,6 +27,7 @@ public enum APIScope: String, CaseIterable, Hashable, Sendable, Comparable {
         case "suppression", "asm": self = .suppressions
         case "user" where name.hasPrefix("user.webhooks."): self = .webhooks
         case "api_keys": self = .apiKeys
+        case "templates": self = .templates
         default: return nil
         }
     }

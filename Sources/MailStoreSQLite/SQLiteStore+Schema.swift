@@ -285,6 +285,28 @@ extension SQLiteStore {
                         value BLOB NOT NULL) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v20-templates") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE templates(
+                        id TEXT PRIMARY KEY,
+                        account TEXT NOT NULL COLLATE NOCASE REFERENCES users(address) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        generation TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX templates_account ON templates(account);
+                    CREATE TABLE template_versions(
+                        id TEXT PRIMARY KEY,
+                        template_id TEXT NOT NULL REFERENCES templates(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL,
+                        subject TEXT NOT NULL,
+                        html_content TEXT NOT NULL,
+                        plain_content TEXT NOT NULL,
+                        active INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX template_versions_template ON template_versions(template_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -14,10 +14,57 @@ extension MailSendRequest {
         public var sendAt: Int?
     }
 
+    /// The active version of the request's dynamic template (`template_id`), compiled.
+    public struct Template: Sendable {
+        public var id: String
+        public var subject: DynamicTemplate?
+        public var html: DynamicTemplate?
+        public var plain: DynamicTemplate?
+
+        public init(id: String, subject: DynamicTemplate?, html: DynamicTemplate?, plain: DynamicTemplate?) {
+            self.id = id
+            self.subject = subject
+            self.html = html
+            self.plain = plain
+        }
+    }
+
+    /// A template that could not be rendered for a personalization.
+    public struct TemplateFailure: Error, Sendable, Equatable {
+        public var templateID: String
+        public var personalization: Int
+        public var failure: DynamicTemplate.Failure
+    }
+
     /// The messages of a valid request (check `MailSendValidation.errors` first), one per
-    /// personalization, with substitutions applied to subject and contents.
+    /// personalization, with substitutions applied to subject and contents, or with `template`
+    /// rendered with each personalization's `dynamic_template_data` (its subject, when it has
+    /// one, replaces the request's).
     /// `messageID(n)` names the n-th message's Message-ID; `date` is its Date field.
+    public func messages(messageID: (Int) -> String, date: String, template: Template) throws(TemplateFailure) -> [Message] {
+        var rendered: [(subject: String?, contents: [ComposedMessage.Content])] = []
+        for (index, personalization) in (personalizations ?? []).enumerated() {
+            let data = personalization.dynamicTemplateData ?? .object([:])
+            do {
+                // text/plain first, then text/html (RFC 2046 §5.1.4: the preferred last).
+                var contents: [ComposedMessage.Content] = []
+                if let plain = template.plain { contents.append(.init(type: "text/plain", value: try plain.render(data))) }
+                if let html = template.html { contents.append(.init(type: "text/html", value: try html.render(data))) }
+                let subject = try template.subject?.render(data)
+                rendered.append((subject.flatMap { $0.isEmpty ? nil : $0 }, contents))
+            } catch {
+                throw TemplateFailure(templateID: template.id, personalization: index, failure: error)
+            }
+        }
+        return messages(messageID: messageID, date: date, rendered: rendered)
+    }
+
+    /// The messages of a request without a template.
     public func messages(messageID: (Int) -> String, date: String) -> [Message] {
+        messages(messageID: messageID, date: date, rendered: [])
+    }
+
+    func messages(messageID: (Int) -> String, date: String, rendered: [(subject: String?, contents: [ComposedMessage.Content])]) -> [Message] {
         let baseContents = (content ?? []).map { ComposedMessage.Content(type: $0.type ?? "text/plain", value: $0.value ?? "") }
         let baseAttachments = (attachments ?? []).map { attachment in
             ComposedMessage.Attachment(
@@ -33,9 +80,12 @@ extension MailSendRequest {
                 substitutions.keys.sorted { $0.count > $1.count }.reduce(text) { $0.replacingAll($1, with: substitutions[$1]!) }
             }
             let sender = personalization.from ?? from!
+            let template = index < rendered.count ? rendered[index] : nil
+            let contents = template?.contents ?? baseContents.map { .init(type: $0.type, value: substitute($0.value)) }
             var composed = ComposedMessage(
-                from: address(sender), to: (personalization.to ?? []).map(address), subject: substitute(personalization.subject ?? subject ?? ""),
-                contents: baseContents.map { .init(type: $0.type, value: substitute($0.value)) }, messageID: messageID(index), date: date)
+                from: address(sender), to: (personalization.to ?? []).map(address),
+                subject: template?.subject ?? substitute(personalization.subject ?? subject ?? ""), contents: contents, messageID: messageID(index),
+                date: date)
             composed.cc = (personalization.cc ?? []).map(address)
             composed.replyTo = replyTo.map { [address($0)] } ?? (replyToList ?? []).map(address)
             composed.attachments = baseAttachments

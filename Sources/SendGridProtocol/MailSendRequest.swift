@@ -33,11 +33,14 @@ public struct MailSendRequest: Codable, Sendable, Hashable {
         public var substitutions: [String: String]?
         public var customArgs: [String: String]?
         public var sendAt: Int?
+        /// The data a dynamic template (`template_id`) is rendered with.
+        public var dynamicTemplateData: JSONValue?
 
         enum CodingKeys: String, CodingKey {
             case to, cc, bcc, from, subject, headers, substitutions
             case customArgs = "custom_args"
             case sendAt = "send_at"
+            case dynamicTemplateData = "dynamic_template_data"
         }
 
         public init(to: [EmailAddress]? = nil, cc: [EmailAddress]? = nil, bcc: [EmailAddress]? = nil, subject: String? = nil) {

@@ -216,6 +216,7 @@ public enum TernRuntime {
             store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
         recorder.suppressions = environment.store
         api.engagement = recorder
+        api.templates = TemplateCatalog(store: environment.store)
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

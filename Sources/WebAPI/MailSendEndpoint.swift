@@ -14,6 +14,8 @@ import SendGridProtocol
 struct MailSendEndpoint {
     let intake: MessageIntake
     let hostname: String
+    /// Dynamic templates for `template_id`; nil: a template id is an error.
+    var templates: TemplateCatalog?
 
     /// SendGrid's limit on a whole request (message, attachments, JSON).
     static let maximumBody = 30 * 1024 * 1024
@@ -27,7 +29,24 @@ struct MailSendEndpoint {
 
         let requestID = Self.makeRequestID()
         let hostname = self.hostname
-        let messages = body.messages(messageID: { "<\(requestID).\($0)@\(hostname)>" }, date: MessageDate.rfc5322(unixSeconds: now))
+        let messageID: (Int) -> String = { "<\(requestID).\($0)@\(hostname)>" }
+        let date = MessageDate.rfc5322(unixSeconds: now)
+        let messages: [MailSendRequest.Message]
+        if let templateID = body.templateID {
+            // The account's template, its active version rendered per personalization.
+            guard let template = await templates?.compiled(id: templateID, account: key.user) else {
+                throw APIFailure(.badRequest, "The template_id must be a valid template of this account with an active version.", field: "template_id")
+            }
+            do {
+                messages = try body.messages(messageID: messageID, date: date, template: template)
+            } catch {
+                throw APIFailure(
+                    .badRequest, "template \(error.templateID): \(error.failure)",
+                    field: "personalizations.\(error.personalization).dynamic_template_data")
+            }
+        } else {
+            messages = body.messages(messageID: messageID, date: date)
+        }
         var submissions: [Submission] = []
         for (index, message) in messages.enumerated() {
             submissions.append(try Self.submission(message, personalization: index, in: body))

@@ -45,6 +45,8 @@ public struct WebAPI: Sendable {
     public var metrics: (@Sendable () async -> String)?
     /// Opens, clicks and unsubscribes of tracked mail (`/t/o`, `/t/c`, `/u`); nil serves none.
     public var engagement: EngagementRecorder?
+    /// Dynamic templates (`/v3/templates`, `template_id` in sends); nil serves none.
+    public var templates: TemplateCatalog?
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
@@ -85,7 +87,10 @@ public struct WebAPI: Sendable {
             UnsubscribeEndpoint(recorder: engagement).register(on: router)
         }
         let v3 = router.group("v3").add(middleware: APIKeyAuthentication(authenticator: authenticator, limits: limits))
-        let send = MailSendEndpoint(intake: intake, hostname: settings.hostname)
+        var endpoint = MailSendEndpoint(intake: intake, hostname: settings.hostname)
+        endpoint.templates = templates
+        let send = endpoint
+        if let templates { TemplatesEndpoint(catalog: templates).register(on: v3) }
         v3.post("mail/send") { request, context in try await send.send(request, context) }
         APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
         ActivityEndpoint(activity: activity).register(on: v3)
