@@ -10,10 +10,14 @@ import MailCore
 public struct MessageTracking {
     public var html: HTMLLinkRewriter
     public var trackText: Bool
+    /// Subscription tracking: a footer (or the URL at a substitution tag) in each HTML and
+    /// text body part, added after links are rewritten (the unsubscribe link is not tracked).
+    public var footer: SubscriptionFooter?
 
-    public init(html: HTMLLinkRewriter, trackText: Bool = false) {
+    public init(html: HTMLLinkRewriter, trackText: Bool = false, footer: SubscriptionFooter? = nil) {
         self.html = html
         self.trackText = trackText
+        self.footer = footer
     }
 
     public func apply(to message: [UInt8]) -> (message: [UInt8], links: [HTMLLinkRewriter.Link]) {
@@ -23,11 +27,11 @@ public struct MessageTracking {
         var pixelPlaced = false
         for part in Self.bodyParts(root) {
             let isHTML = part.subtype == "html"
-            guard isHTML || (trackText && html.trackingURL != nil) else { continue }
+            guard isHTML || (trackText && html.trackingURL != nil) || footer != nil else { continue }
             let encoding = (part.header.text("Content-Transfer-Encoding") ?? "7bit").trimmingSpaces().lowercased()
             let original = message[part.bodyRange]
             guard let decoded = TransferDecoding.decode(original, encoding: encoding) else { continue }
-            let rewritten: [UInt8]
+            var rewritten: [UInt8]
             if isHTML {
                 var rewriter = html
                 if pixelPlaced { rewriter.pixel = nil }
@@ -35,12 +39,14 @@ public struct MessageTracking {
                 pixelPlaced = pixelPlaced || rewriter.pixel != nil
                 rewritten = result.html
                 links += result.links
-            } else {
-                guard let trackingURL = html.trackingURL else { continue }
+            } else if trackText, let trackingURL = html.trackingURL {
                 let result = TextLinkRewriter.rewrite(decoded, firstIndex: links.count, trackingURL: trackingURL)
                 rewritten = result.text
                 links += result.links
+            } else {
+                rewritten = decoded
             }
+            if let footer { rewritten = Self.adding(footer, to: rewritten, html: isHTML) }
             guard rewritten != decoded else { continue }
             var body: [UInt8]
             var header: [UInt8]?
@@ -75,6 +81,29 @@ public struct MessageTracking {
         }
         out.append(contentsOf: message[position...])
         return (out, links)
+    }
+
+    /// A body with the subscription footer before the last `</body>` (HTML) or at the end
+    /// (text), or with the URL at each substitution tag instead.
+    static func adding(_ footer: SubscriptionFooter, to body: [UInt8], html: Bool) -> [UInt8] {
+        // With a substitution tag, the URL goes only where the tag is, and no footer is added.
+        if let tag = footer.substitutionTag.map({ Array($0.utf8) }) {
+            let url = Array((html ? SubscriptionFooter.escaped(footer.url) : footer.url).utf8)
+            var out: [UInt8] = []
+            var position = 0
+            while let found = HTMLLinkRewriter.firstRange(of: tag, in: body, from: position) {
+                out += body[position..<found.lowerBound] + url
+                position = found.upperBound
+            }
+            return out + body[position...]
+        }
+        if html {
+            let at = HTMLLinkRewriter.lastBodyClose(in: body) ?? body.count
+            return Array(body[..<at]) + Array(footer.renderedHTML.utf8) + Array(body[at...])
+        }
+        var out = body
+        if !out.isEmpty, out.last != 0x0A { out += [0x0D, 0x0A] }
+        return out + Array("\r\n\(footer.renderedText)\r\n".utf8)
     }
 
     /// Text leaves in document order that are the message's own body: not attachments, not

@@ -41,13 +41,19 @@ public struct EngagementTracking: Sendable {
         to message: [UInt8], settings: TrackingSettings, sgMessageID: String, recipient: String, account: String, group: Int?
     ) -> [UInt8] {
         var out = message
-        if settings.tracksOpens || settings.tracksClicks {
+        // Subscription tracking's footer links where List-Unsubscribe does (the group, if any).
+        let footer = settings.tracksSubscriptions
+            ? SubscriptionFooter(
+                url: unsubscribeURL(sgMessageID: sgMessageID, recipient: recipient, account: account, group: group), html: settings.subscriptionHTML,
+                text: settings.subscriptionText, substitutionTag: settings.subscriptionSubstitutionTag) : nil
+        if settings.tracksOpens || settings.tracksClicks || footer != nil {
             let pixel = settings.tracksOpens ? Self.pixel(openURL(sgMessageID: sgMessageID, recipient: recipient)) : nil
             let rewriter = HTMLLinkRewriter(
                 trackingURL: settings.tracksClicks
                     ? { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url) } : nil,
                 pixel: pixel, substitutionTag: settings.openSubstitutionTag)
-            out = MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true).apply(to: out).message
+            out = MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true, footer: footer)
+                .apply(to: out).message
         }
         // RFC 8058 §3.1: both fields, and a sender's own List-Unsubscribe is left as it is.
         if group != nil || settings.tracksSubscriptions, out.withUnsafeBytes({ HeaderFields.count(named: "List-Unsubscribe", in: $0) }) == 0 {

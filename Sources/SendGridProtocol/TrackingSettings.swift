@@ -11,12 +11,19 @@ public struct TrackingSettings: Hashable, Sendable {
     /// `subscription_tracking.enable`: a one-click List-Unsubscribe for the account's global
     /// unsubscribe list even without a group.
     public var subscriptionTracking: Bool?
+    /// The footer's text and HTML (`<% %>` marks the link) and the substitution tag.
+    public var subscriptionText: String?
+    public var subscriptionHTML: String?
+    public var subscriptionSubstitutionTag: String?
 
     public init(
         openTracking: Bool? = nil, openSubstitutionTag: String? = nil, clickTracking: Bool? = nil, clickTrackingText: Bool? = nil,
-        subscriptionTracking: Bool? = nil
+        subscriptionTracking: Bool? = nil, subscriptionText: String? = nil, subscriptionHTML: String? = nil, subscriptionSubstitutionTag: String? = nil
     ) {
         self.subscriptionTracking = subscriptionTracking
+        self.subscriptionText = subscriptionText
+        self.subscriptionHTML = subscriptionHTML
+        self.subscriptionSubstitutionTag = subscriptionSubstitutionTag
         self.openTracking = openTracking
         self.openSubstitutionTag = openSubstitutionTag
         self.clickTracking = clickTracking
@@ -35,7 +42,12 @@ public struct TrackingSettings: Hashable, Sendable {
             clickTracking = Self.flag(click["enable"])
             clickTrackingText = Self.flag(click["enable_text"])
         }
-        if case .object(let subscription)? = settings["subscription_tracking"] { subscriptionTracking = Self.flag(subscription["enable"]) }
+        if case .object(let subscription)? = settings["subscription_tracking"] {
+            subscriptionTracking = Self.flag(subscription["enable"])
+            if case .string(let text)? = subscription["text"] { subscriptionText = text }
+            if case .string(let html)? = subscription["html"] { subscriptionHTML = html }
+            if case .string(let tag)? = subscription["substitution_tag"], !tag.isEmpty { subscriptionSubstitutionTag = tag }
+        }
     }
 
     /// `X-SMTPAPI`'s `filters`: `{"opentrack": {"settings": {"enable": 1, "replace": "%open%"}},
@@ -53,6 +65,9 @@ public struct TrackingSettings: Hashable, Sendable {
         }
         if case .object(let subscription)? = filters["subscriptiontrack"], case .object(let settings)? = subscription["settings"] {
             subscriptionTracking = Self.flag(settings["enable"])
+            if case .string(let text)? = settings["text/plain"] { subscriptionText = text }
+            if case .string(let html)? = settings["text/html"] { subscriptionHTML = html }
+            if case .string(let tag)? = settings["replace"], !tag.isEmpty { subscriptionSubstitutionTag = tag }
         }
     }
 
@@ -61,7 +76,9 @@ public struct TrackingSettings: Hashable, Sendable {
         TrackingSettings(
             openTracking: openTracking ?? defaults.openTracking, openSubstitutionTag: openSubstitutionTag ?? defaults.openSubstitutionTag,
             clickTracking: clickTracking ?? defaults.clickTracking, clickTrackingText: clickTrackingText ?? defaults.clickTrackingText,
-            subscriptionTracking: subscriptionTracking ?? defaults.subscriptionTracking)
+            subscriptionTracking: subscriptionTracking ?? defaults.subscriptionTracking, subscriptionText: subscriptionText ?? defaults.subscriptionText,
+            subscriptionHTML: subscriptionHTML ?? defaults.subscriptionHTML,
+            subscriptionSubstitutionTag: subscriptionSubstitutionTag ?? defaults.subscriptionSubstitutionTag)
     }
 
     public var tracksOpens: Bool { openTracking == true }

@@ -122,3 +122,50 @@ import Testing
         #expect(tracking().apply(to: utf16).message == utf16)
     }
 }
+
+/// SendGrid's subscription tracking footers and substitution tag.
+@Suite struct SubscriptionFooterTests {
+    func crlf(_ text: String) -> [UInt8] { Array(text.replacingOccurrences(of: "\n", with: "\r\n").utf8) }
+
+    static let message = """
+        Subject: s
+        Content-Type: multipart/alternative; boundary="b"
+
+        --b
+        Content-Type: text/plain
+
+        Hello.
+        --b
+        Content-Type: text/html; charset=utf-8
+        Content-Transfer-Encoding: quoted-printable
+
+        <html><body><p>Hello <a href=3D"https://shop.test/">shop</a></p></body></html>
+        --b--
+
+        """
+
+    @Test func footersGoIntoBothPartsWithTheLinkAtTheMark() throws {
+        let footer = SubscriptionFooter(url: "https://t.test/u/T?a=1&b=2", html: "<p>Bye? <% Unsubscribe here %></p>", text: "Unsubscribe: <% %>")
+        let tracking = MessageTracking(html: HTMLLinkRewriter(trackingURL: { i, _ in "https://t.test/c/\(i)" }, pixel: nil), footer: footer)
+        let (out, links) = tracking.apply(to: crlf(Self.message))
+        #expect(links.count == 1)  // the footer's link is not tracked
+        let root = MIMEPart(message: out)
+        let text = String(decoding: out[try #require(root.part(at: [1])).bodyRange], as: UTF8.self)
+        #expect(text == "Hello.\r\n\r\nUnsubscribe: https://t.test/u/T?a=1&b=2")
+        let htmlPart = try #require(root.part(at: [2]))
+        let html = String(decoding: try #require(TransferDecoding.decode(out[htmlPart.bodyRange], encoding: "quoted-printable")), as: UTF8.self)
+        #expect(html == "<html><body><p>Hello <a href=\"https://t.test/c/0\">shop</a></p><p>Bye? <a href=\"https://t.test/u/T?a=1&amp;b=2\">Unsubscribe here</a></p></body></html>")
+        #expect(SubscriptionFooter(url: "u").renderedText == "If you would like to unsubscribe and stop receiving these emails click here: u.")
+        #expect(SubscriptionFooter(url: "u", text: "no mark").renderedText == "no mark u")
+    }
+
+    @Test func aSubstitutionTagReplacesTheFootersWherever() throws {
+        let message = crlf("Content-Type: text/html\n\n<p>Leave: [unsub] or [unsub]</p>\n")
+        let footer = SubscriptionFooter(url: "https://t.test/u/T&x", substitutionTag: "[unsub]")
+        let (out, _) = MessageTracking(html: HTMLLinkRewriter(trackingURL: nil, pixel: nil), footer: footer).apply(to: message)
+        #expect(String(decoding: out, as: UTF8.self).hasSuffix("<p>Leave: https://t.test/u/T&amp;x or https://t.test/u/T&amp;x</p>\r\n"))
+        // No tag in the body: nothing is added.
+        let plain = crlf("Content-Type: text/plain\n\nNo tag here.\n")
+        #expect(MessageTracking(html: HTMLLinkRewriter(trackingURL: nil, pixel: nil), footer: footer).apply(to: plain).message == plain)
+    }
+}

@@ -215,6 +215,26 @@ import Testing
         #expect(await loop.handle(Array("Subject: hi\r\n\r\nhello\r\n".utf8)) == nil)
     }
 
+    @Test func subscriptionTrackingAddsTheFooterAndListUnsubscribe() async throws {
+        let f = try await fresh()
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<a@dest.test>"))])
+        var submission = Submission(
+            envelope: envelope, content: ByteBuffer(string: "From: alice@example.test\r\nTo: a@dest.test\r\nSubject: s\r\n\r\nNews of the week.\r\n"))
+        submission.trackingSettings = TrackingSettings(subscriptionTracking: true, subscriptionText: "Stop: <% %>")
+        guard case .accepted(let ids) = await f.intake.submit([submission], withProtocol: "HTTP", origin: f.origin, request: "S1") else {
+            Issue.record("refused")
+            return
+        }
+        let content = String(decoding: try #require(try await f.store.content(id: ids[0])), as: UTF8.self)
+        let header = try #require(content.components(separatedBy: "\r\n").first { $0.hasPrefix("List-Unsubscribe: <") })
+        let url = String(header.dropFirst("List-Unsubscribe: <".count).dropLast())
+        #expect(content.hasSuffix("News of the week.\r\n\r\nStop: \(url)\r\n"))
+        let token = try #require(url.components(separatedBy: "/u/").last)
+        let subscription = try #require(await f.recorder.subscription(token: token))
+        #expect(subscription.group == nil && subscription.email == "a@dest.test")
+    }
+
     @Test func smtpFiltersTurnTrackingOn() {
         let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
         #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))
