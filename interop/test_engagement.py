@@ -167,11 +167,18 @@ def test_smtp_with_x_smtpapi_filters(tern_factory, sink, receiver):
         tracked, pixel = check_tracked(server, raw, CSV, "application/octet-stream")
         _, by_type = parts(raw)
         text = by_type["text/plain"].get_content()
-        assert "https://text.example/x" not in text and re.search(re.escape(server.http_url) + r"/t/c/\S+\.", text), text
+        found = re.search("(" + re.escape(server.http_url) + r"/t/c/\S+)\.", text)
+        assert "https://text.example/x" not in text and found, text
         tokens.update(tracked)
+        text_links = found.group(1)
     assert len(tokens) == 4
     code, location = curl(sorted(tokens)[0])
-    assert code == 302 and location in ("https://shop.example/p?id=7&ref=mail", "http://news.example/a", "https://text.example/x")
+    assert code == 302 and location in ("https://shop.example/p?id=7&ref=mail", "http://news.example/a")
+    # A link of the text part: its click says so in url_offset.
+    assert curl(text_links) == (302, "https://text.example/x")
+    events = receiver.wait_for(lambda events: any(e["event"] == "click" and e["url_offset"]["type"] == "text" for e in events))
+    clicked = next(e for e in events if e["event"] == "click" and e["url_offset"]["type"] == "text")
+    assert clicked["url"] == "https://text.example/x" and clicked["url_offset"]["index"] == 0
 
 
 def test_one_click_unsubscribe_from_the_delivered_header(tern_factory, sink, receiver):

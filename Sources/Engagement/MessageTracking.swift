@@ -13,6 +13,8 @@ public struct MessageTracking {
     /// Subscription tracking: a footer (or the URL at a substitution tag) in each HTML and
     /// text body part, added after links are rewritten (the unsubscribe link is not tracked).
     public var footer: SubscriptionFooter?
+    /// The tracking URL of a link in a text part; nil uses `html.trackingURL`.
+    public var textTrackingURL: ((_ index: Int, _ url: String) -> String)?
 
     public init(html: HTMLLinkRewriter, trackText: Bool = false, footer: SubscriptionFooter? = nil) {
         self.html = html
@@ -27,7 +29,7 @@ public struct MessageTracking {
         var pixelPlaced = false
         for part in Self.bodyParts(root) {
             let isHTML = part.subtype == "html"
-            guard isHTML || (trackText && html.trackingURL != nil) || footer != nil else { continue }
+            guard isHTML || (trackText && (textTrackingURL ?? html.trackingURL) != nil) || footer != nil else { continue }
             let encoding = (part.header.text("Content-Transfer-Encoding") ?? "7bit").trimmingSpaces().lowercased()
             let original = message[part.bodyRange]
             guard let decoded = TransferDecoding.decode(original, encoding: encoding) else { continue }
@@ -39,7 +41,7 @@ public struct MessageTracking {
                 pixelPlaced = pixelPlaced || rewriter.pixel != nil
                 rewritten = result.html
                 links += result.links
-            } else if trackText, let trackingURL = html.trackingURL {
+            } else if trackText, let trackingURL = textTrackingURL ?? html.trackingURL {
                 let result = TextLinkRewriter.rewrite(decoded, firstIndex: links.count, trackingURL: trackingURL)
                 rewritten = result.text
                 links += result.links

@@ -37,14 +37,16 @@ public struct EngagementRecorder: Sendable {
 
     /// Records a click and answers the URL to send the browser to; nil for a bad token.
     public func click(token: String, head: Bool, userAgent: String, address: String) async -> String? {
-        guard let token = TrackingToken(opening: token, with: tracking.key), token.kind == .click, !token.url.isEmpty else { return nil }
+        guard let token = TrackingToken(opening: token, with: tracking.key), token.kind == .click || token.kind == .textClick, !token.url.isEmpty
+        else { return nil }
         let recipient = try? await store.trackedRecipient(sgMessageID: token.messageID)
         let machineClick = machine.isMachineClick(head: head, userAgent: userAgent, deliveredAt: recipient?.deliveredAt, now: clock())
         await record(
             "click", token,
             [
                 "useragent": .string(userAgent), "ip": .string(address), "url": .string(token.url),
-                "url_offset": .object(["index": .int(token.index), "type": .string("html")]), "machine": .bool(machineClick),
+                "url_offset": .object(["index": .int(token.index), "type": .string(token.kind == .textClick ? "text" : "html")]),
+                "machine": .bool(machineClick),
             ], recipient: recipient)
         ServiceMetrics.events("click", count: 1)
         return token.url

@@ -23,9 +23,10 @@ public struct EngagementTracking: Sendable {
         "\(publicURL)/t/o/" + TrackingToken(kind: .open, messageID: sgMessageID, recipient: recipient).sealed(with: key)
     }
 
-    /// The URL a tracked link becomes.
-    public func clickURL(sgMessageID: String, recipient: String, index: Int, url: String) -> String {
-        "\(publicURL)/t/c/" + TrackingToken(kind: .click, messageID: sgMessageID, recipient: recipient, index: index, url: url).sealed(with: key)
+    /// The URL a tracked link becomes (`text`: a link of a text/plain part).
+    public func clickURL(sgMessageID: String, recipient: String, index: Int, url: String, text: Bool = false) -> String {
+        "\(publicURL)/t/c/"
+            + TrackingToken(kind: text ? .textClick : .click, messageID: sgMessageID, recipient: recipient, index: index, url: url).sealed(with: key)
     }
 
     /// The one-click unsubscribe URL (RFC 8058) of one recipient: from `group` (an unsubscribe
@@ -52,8 +53,9 @@ public struct EngagementTracking: Sendable {
                 trackingURL: settings.tracksClicks
                     ? { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url) } : nil,
                 pixel: pixel, substitutionTag: settings.openSubstitutionTag)
-            out = MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true, footer: footer)
-                .apply(to: out).message
+            var tracking = MessageTracking(html: rewriter, trackText: settings.tracksClicks && settings.clickTrackingText == true, footer: footer)
+            tracking.textTrackingURL = { index, url in self.clickURL(sgMessageID: sgMessageID, recipient: recipient, index: index, url: url, text: true) }
+            out = tracking.apply(to: out).message
         }
         // RFC 8058 §3.1: both fields, and a sender's own List-Unsubscribe is left as it is.
         if group != nil || settings.tracksSubscriptions, out.withUnsafeBytes({ HeaderFields.count(named: "List-Unsubscribe", in: $0) }) == 0 {

@@ -12,6 +12,8 @@ public struct TrackingToken: Sendable, Equatable {
         case open = 1
         case click = 2
         case unsubscribe = 3
+        /// A click on a link of a text/plain part (`url_offset.type` is `text`).
+        case textClick = 4
     }
 
     public var kind: Kind
