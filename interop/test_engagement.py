@@ -324,3 +324,36 @@ def test_dynamic_templates_through_the_sendgrid_library_and_the_cli(api_server, 
     open(html_file, "w").write("<p>{{#if name}}</p>")
     failed = server.cli("template", "add", USER, "Broken", "--html", html_file, check=False)
     assert failed.returncode == 2 and "html_content: line 1" in failed.stderr
+
+
+def test_mailto_unsubscribe_through_the_mx(tern_factory, sink, receiver):
+    from urllib.parse import unquote, urlparse
+
+    from conftest import DOMAIN
+    server = tracked_tern(tern_factory, sink, receiver)
+    server.cli("user", "add", f"unsubscribe@{DOMAIN}", "--password-stdin", input="unsub-pass-123\n")
+    open(server.config, "a").write(f'\n[engagement]\nunsubscribe_address = "unsubscribe@{DOMAIN}"\n')
+    server.stop()
+    server.start()
+    status, _, body = request(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"reader@{DEST}"}]}], "from": {"email": USER}, "subject": "Digest",
+        "content": [{"type": "text/plain", "value": "This week"}], "tracking_settings": {"subscription_tracking": {"enable": True}}})
+    assert status == 202, body
+    _, _, raw = wait_messages(sink, 1)[0]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert verify_dkim(server, raw)
+    # The footer and both URLs; a mail client would answer the mailto: with its subject.
+    assert "If you would like to unsubscribe" in msg.get_content()
+    mailto = re.search(r"<(mailto:[^>]+)>", str(msg["List-Unsubscribe"])).group(1)
+    target = urlparse(mailto)
+    subject = unquote(target.query.split("subject=", 1)[1])
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        smtp.sendmail(f"reader@{DEST}", [target.path],
+                      f"From: reader@{DEST}\r\nTo: {target.path}\r\nSubject: {subject}\r\n\r\nPlease stop.\r\n".encode())
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        status, _, listed = request(server, "GET", "/v3/suppression/unsubscribes")
+        if listed:
+            break
+        time.sleep(0.2)
+    assert [entry["email"] for entry in listed] == [f"reader@{DEST}"], listed

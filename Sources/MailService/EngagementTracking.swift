@@ -11,6 +11,8 @@ public struct EngagementTracking: Sendable {
     public var publicURL: String
     public var key: SymmetricKey
     public var defaults: TrackingSettings
+    /// The address of List-Unsubscribe's `mailto:` (RFC 2369); nil gives only the https URL.
+    public var unsubscribeMailbox: String?
 
     public init(publicURL: String, key: SymmetricKey, defaults: TrackingSettings = TrackingSettings()) {
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
@@ -60,7 +62,12 @@ public struct EngagementTracking: Sendable {
         // RFC 8058 §3.1: both fields, and a sender's own List-Unsubscribe is left as it is.
         if group != nil || settings.tracksSubscriptions, out.withUnsafeBytes({ HeaderFields.count(named: "List-Unsubscribe", in: $0) }) == 0 {
             let url = unsubscribeURL(sgMessageID: sgMessageID, recipient: recipient, account: account, group: group)
-            out = Array("List-Unsubscribe: <\(url)>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n".utf8) + out
+            var field = "List-Unsubscribe: <\(url)>"
+            if let unsubscribeMailbox, let token = url.split(separator: "/").last {
+                // Folded before the second URL: the line stays under 998 octets whatever the token.
+                field += ",\r\n <mailto:\(unsubscribeMailbox)?subject=unsubscribe%20\(token)>"
+            }
+            out = Array("\(field)\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n".utf8) + out
         }
         return out
     }

@@ -36,8 +36,9 @@ public struct MessageIntake: Sendable {
     public var sandboxes: (any SandboxRepository)?
     /// Open and click tracking of accounts' mail; nil tracks nothing.
     public var tracking: EngagementTracking?
-    /// Abuse reports received at the abuse address (feedback loops); nil reads none.
-    public var feedbackLoop: FeedbackLoop?
+    /// What is done with MX mail to the service's own addresses (feedback-loop reports,
+    /// unsubscribe requests by mail), once it is stored.
+    public var receivedMailHooks: [any ReceivedMailHook] = []
 
     public init(
         hostname: String, directory: any DirectoryRepository, queue: any QueueRepository, plans: [String: PlanLimits] = [:],
@@ -186,12 +187,15 @@ public struct MessageIntake: Sendable {
             return done(.failure(refusal))
         }
         let completion: @Sendable (Result<String, IntakeRefusal>) -> Void
-        if let feedbackLoop, origin.account == nil, feedbackLoop.isAddressed(envelope) {
-            // A report to the abuse address is delivered to its mailbox as any mail, and, once
-            // stored, read for the spam report it carries.
-            let report = Array(content.readableBytesView)
+        let hooks = origin.account == nil ? receivedMailHooks.filter { $0.isAddressed(envelope) } : []
+        if !hooks.isEmpty {
+            // Mail to a service address (abuse reports, unsubscribe requests) is delivered to its
+            // mailbox as any mail, and, once stored, read by its hooks.
+            let message = Array(content.readableBytesView)
             completion = { result in
-                if case .success = result { Task { await feedbackLoop.handle(report) } }
+                if case .success = result {
+                    Task { for hook in hooks { await hook.received(message) } }
+                }
                 done(result)
             }
         } else {

@@ -170,6 +170,12 @@ extension TernConfiguration {
                 }
                 config.engagement.abuseAddress = v.lowercased()
             }
+            if let v = try engagement.string("unsubscribe_address") {
+                guard v.isEmpty || (try? MailboxAddress(parsing: v)) != nil else {
+                    throw ConfigurationError(key: "engagement.unsubscribe_address", "not an address")
+                }
+                config.engagement.unsubscribeAddress = v.lowercased()
+            }
             if let list = try engagement.strings("machine_open_networks") {
                 config.engagement.machineOpenNetworks = try list.map { (text: String) throws(ConfigurationError) -> NetworkRange in
                     guard let range = NetworkRange(text) else {

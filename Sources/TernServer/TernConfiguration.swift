@@ -135,6 +135,8 @@ public struct TernConfiguration: Sendable, Equatable {
         public var machineOpenNetworks: [NetworkRange] = [NetworkRange("17.0.0.0/8")!]
         /// Where feedback-loop reports (ARF) arrive: a hosted address; "" reads none.
         public var abuseAddress = ""
+        /// The `mailto:` of List-Unsubscribe: a hosted address whose mail unsubscribes; "" gives none.
+        public var unsubscribeAddress = ""
     }
 
     /// `[imap]`.

@@ -133,9 +133,15 @@ public enum TernRuntime {
         // signed with a key kept in the database (every node shares it).
         let engagement = try await engagementTracking(configuration: configuration, store: environment.store)
         policy.intake.tracking = engagement
+        var recorder = EngagementRecorder(
+            store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
+        recorder.suppressions = environment.store
         if !configuration.engagement.abuseAddress.isEmpty {
-            policy.intake.feedbackLoop = FeedbackLoop(
-                address: configuration.engagement.abuseAddress, store: environment.store, suppressions: environment.store)
+            policy.intake.receivedMailHooks.append(
+                FeedbackLoop(address: configuration.engagement.abuseAddress, store: environment.store, suppressions: environment.store))
+        }
+        if !configuration.engagement.unsubscribeAddress.isEmpty {
+            policy.intake.receivedMailHooks.append(UnsubscribeByMail(address: configuration.engagement.unsubscribeAddress, recorder: recorder))
         }
         let limits = configuration.limits
         // One set of abuse limits for every protocol: failed logins over POP3 count against SMTP
@@ -212,9 +218,6 @@ public enum TernRuntime {
             directory: environment.store, activity: environment.store, webhooks: environment.store, webhookTransport: webhookTransport,
             resolver: resolver, suppressions: environment.store, sandboxes: environment.store)
         if configuration.http.metrics { api.metrics = { await metrics.render() } }
-        var recorder = EngagementRecorder(
-            store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
-        recorder.suppressions = environment.store
         api.engagement = recorder
         api.templates = TemplateCatalog(store: environment.store)
         var webhookLogger = logger
@@ -276,9 +279,11 @@ public enum TernRuntime {
         if publicURL.isEmpty, let first = configuration.listen.http.first {
             publicURL = "http://\(configuration.hostname):\(first.port)"
         }
-        return EngagementTracking(
+        var tracking = EngagementTracking(
             publicURL: publicURL, key: SymmetricKey(data: key),
             defaults: TrackingSettings(openTracking: configuration.engagement.openTracking, clickTracking: configuration.engagement.clickTracking))
+        tracking.unsubscribeMailbox = configuration.engagement.unsubscribeAddress.isEmpty ? nil : configuration.engagement.unsubscribeAddress
+        return tracking
     }
 
     static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) throws -> MessageAuthentication? {

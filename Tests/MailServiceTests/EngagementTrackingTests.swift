@@ -235,6 +235,34 @@ import Testing
         #expect(subscription.group == nil && subscription.email == "a@dest.test")
     }
 
+    @Test func mailtoUnsubscribeThroughTheMX() async throws {
+        var f = try await fresh()
+        var tracking = f.tracking
+        tracking.unsubscribeMailbox = "unsubscribe@example.test"
+        var intake = f.intake
+        intake.tracking = tracking
+        var recorder = f.recorder
+        recorder.suppressions = f.store
+        f = Fixture(store: f.store, intake: intake, recorder: recorder, tracking: tracking)
+        var submission = try submission(to: ["a@dest.test"], tracking: TrackingSettings(subscriptionTracking: true))
+        submission.trackingSettings = TrackingSettings(subscriptionTracking: true)
+        guard case .accepted(let ids) = await f.intake.submit([submission], withProtocol: "HTTP", origin: f.origin, request: "M1") else {
+            Issue.record("refused")
+            return
+        }
+        let content = try #require(try await f.store.content(id: ids[0]))
+        let field = try #require(content.withUnsafeBytes { HeaderFields.firstValue(named: "List-Unsubscribe", in: $0) })
+        let mailto = try #require(field.range(of: "<mailto:unsubscribe@example.test?subject=unsubscribe%20"))
+        let token = String(field[mailto.upperBound...].prefix { $0 != ">" })
+        #expect(field.hasPrefix("<https://t.example.test/u/\(token)>,"))
+        let hook = UnsubscribeByMail(address: "Unsubscribe@example.test", recorder: f.recorder)
+        #expect(hook.isAddressed(Envelope(reversePath: .null, recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<unsubscribe@example.test>"))])))
+        #expect(await hook.unsubscribe(Array("From: a@dest.test\r\nSubject: Re: unsubscribe forged-token-xxxxxxxxxxxxxxxx\r\n\r\n".utf8)) == nil)
+        let done = try #require(await hook.unsubscribe(Array("From: a@dest.test\r\nSubject: Re: unsubscribe \(token)\r\n\r\nplease\r\n".utf8)))
+        #expect(done.unsubscribed && done.group == nil)
+        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["a@dest.test"], group: nil) == ["a@dest.test": .unsubscribes])
+    }
+
     @Test func smtpFiltersTurnTrackingOn() {
         let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
         #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))
