@@ -94,6 +94,13 @@ def test_every_documented_operation_answers_curl(tern_factory, sink, receiver):
     traced = [raw for _, _, raw in sink.messages if b"over https" in raw]
     assert traced and b"with HTTPS" in traced[0]
     call("GET", "/v3/stats", 200, f"/v3/stats?start_date={time.strftime('%Y-%m-%d', time.gmtime())}&aggregated_by=week")
+    call("GET", "/v3/tracking_settings", 200)
+    assert call("PATCH", "/v3/tracking_settings/open", 200, body={"enabled": True}) == {"enabled": True}
+    assert call("GET", "/v3/tracking_settings/open", 200) == {"enabled": True}
+    assert call("PATCH", "/v3/tracking_settings/click", 200, body={"enabled": True, "enable_text": True})["enable_text"] is True
+    call("GET", "/v3/tracking_settings/click", 200)
+    assert call("PATCH", "/v3/tracking_settings/subscription", 200, body={"enabled": False, "plain_content": "Bye: <% %>"})["plain_content"] == "Bye: <% %>"
+    call("GET", "/v3/tracking_settings/subscription", 200)
     template = call("POST", "/v3/templates", 201, body={"name": "welcome", "generation": "dynamic"})
     tid = template["id"]
     call("GET", "/v3/templates", 200, "/v3/templates?generations=dynamic")

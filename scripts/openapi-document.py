@@ -40,6 +40,10 @@ TEMPLATE = {"type": "object", "required": ["id", "name", "generation", "updated_
                            "updated_at": {"type": "string"}, "versions": {"type": "array", "items": VERSION}}}
 TEMPLATE_NEW = {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100},
                 "generation": {"type": ["string", "null"], "enum": ["dynamic", "legacy", None], "description": "null or absent: dynamic"}}}
+OPEN_SETTING = {"type": "object", "properties": {"enabled": {"type": ["boolean", "null"]}}}
+CLICK_SETTING = {"type": "object", "properties": {"enabled": {"type": ["boolean", "null"]}, "enable_text": {"type": ["boolean", "null"]}}}
+SUBSCRIPTION_SETTING = {"type": "object", "properties": {"enabled": {"type": ["boolean", "null"]}, "html_content": {"type": ["string", "null"]},
+                        "plain_content": {"type": ["string", "null"]}, "replace": {"type": ["string", "null"]}}}
 def errresp(desc): return {"description": desc, "content": {"application/json": {"schema": err}}}
 rl = {"X-RateLimit-Limit": {"schema": {"type": "string"}}, "X-RateLimit-Remaining": {"schema": {"type": "string"}}, "X-RateLimit-Reset": {"schema": {"type": "string"}}}
 common = {"401": errresp("Missing, malformed, unknown or revoked key"), "403": errresp("The key lacks the scope"), "429": errresp("Too many failed authentications")}
@@ -233,6 +237,32 @@ doc = {
                                                                                {"name": "version_id", "in": "path", "required": True, "schema": {"type": "string"}}],
     "post": {"operationId": "activateTemplateVersion", "summary": "Make this the version sends use",
       "responses": dict({"200": {"description": "The version", "content": JSON(VERSION)}, "404": errresp("No such version")}, **common)}},
+  "/v3/tracking_settings": {"get": {"operationId": "listTrackingSettings", "summary": "The account's tracking defaults (scope tracking_settings)",
+      "responses": dict({"200": {"description": "Each setting and whether it is on", "content": JSON({"type": "object", "required": ["result"],
+          "properties": {"result": {"type": "array", "items": {"type": "object", "required": ["name", "title", "description", "enabled"],
+              "properties": {"name": {"type": "string", "enum": ["click", "open", "subscription"]}, "title": {"type": "string"},
+                             "description": {"type": "string"}, "enabled": {"type": "boolean"}}}}}})}}, **common)}},
+  "/v3/tracking_settings/open": {
+    "get": {"operationId": "getOpenTracking", "summary": "Open tracking default",
+      "responses": dict({"200": {"description": "The setting", "content": JSON(OPEN_SETTING)}}, **common)},
+    "patch": {"operationId": "patchOpenTracking", "summary": "Turn open tracking on or off by default",
+      "requestBody": {"required": True, "content": JSON(OPEN_SETTING)},
+      "responses": dict({"200": {"description": "The setting", "content": JSON(OPEN_SETTING)}, "400": errresp("Bad body"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding"), "503": errresp("Storage trouble")}, **common)}},
+  "/v3/tracking_settings/click": {
+    "get": {"operationId": "getClickTracking", "summary": "Click tracking default",
+      "responses": dict({"200": {"description": "The setting", "content": JSON(CLICK_SETTING)}}, **common)},
+    "patch": {"operationId": "patchClickTracking", "summary": "Turn click tracking (and text links) on or off by default",
+      "requestBody": {"required": True, "content": JSON(CLICK_SETTING)},
+      "responses": dict({"200": {"description": "The setting", "content": JSON(CLICK_SETTING)}, "400": errresp("Bad body"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding"), "503": errresp("Storage trouble")}, **common)}},
+  "/v3/tracking_settings/subscription": {
+    "get": {"operationId": "getSubscriptionTracking", "summary": "Subscription tracking default and footers",
+      "responses": dict({"200": {"description": "The setting", "content": JSON(SUBSCRIPTION_SETTING)}}, **common)},
+    "patch": {"operationId": "patchSubscriptionTracking", "summary": "Change subscription tracking and its footers (<% %> marks the link)",
+      "requestBody": {"required": True, "content": JSON(SUBSCRIPTION_SETTING)},
+      "responses": dict({"200": {"description": "The setting", "content": JSON(SUBSCRIPTION_SETTING)}, "400": errresp("Bad body"),
+                         "413": errresp("Body too large"), "415": errresp("Unsupported encoding"), "503": errresp("Storage trouble")}, **common)}},
   "/v3/sandbox/messages": {"get": {"operationId": "listSandboxMessages", "summary": "The sandbox inbox, newest first (scope messages.read)",
       "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
       "responses": dict({"200": {"description": "Messages", "content": JSON({"type": "object", "required": ["messages"],
@@ -305,7 +335,7 @@ doc = {
        "tracking_settings": {"type": "object"}}},
    "KeyRequest": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 100},
        "scopes": {"type": ["array", "null"], "minItems": 1, "description": "Absent or null: the scopes of the key making the request.", "items": {"type": "string", "description": "A Tern scope, or a SendGrid scope name (read as the Tern scope of its area)",
-           "enum": ["mail.send", "messages.read", "stats.read", "suppressions", "webhooks", "api_keys", "templates", "full"]}}}},
+           "enum": ["mail.send", "messages.read", "stats.read", "suppressions", "webhooks", "api_keys", "templates", "tracking_settings", "full"]}}}},
    "Metrics": {"type": "object", "required": METRICS, "properties": {m: {"type": "integer", "minimum": 0} for m in METRICS}},
    "StatsPeriod": {"type": "object", "required": ["date", "stats"], "properties": {"date": {"type": "string"},
        "stats": {"type": "array", "items": {"type": "object", "required": ["metrics"], "properties": {"type": {"type": "string", "enum": ["category"]},

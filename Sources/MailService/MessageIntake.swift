@@ -36,6 +36,8 @@ public struct MessageIntake: Sendable {
     public var sandboxes: (any SandboxRepository)?
     /// Open and click tracking of accounts' mail; nil tracks nothing.
     public var tracking: EngagementTracking?
+    /// Accounts' own tracking defaults (over `tracking.defaults`); nil: the server's only.
+    public var trackingPreferences: TrackingPreferences?
     /// What is done with MX mail to the service's own addresses (feedback-loop reports,
     /// unsubscribe requests by mail), once it is stored.
     public var receivedMailHooks: [any ReceivedMailHook] = []
@@ -307,7 +309,7 @@ public struct MessageIntake: Sendable {
         // A message of an unsubscribe group (or with subscription tracking) carries a one-click
         // List-Unsubscribe naming its recipient (RFC 8058), so it is one per recipient too.
         if origin.mayRelay, let account = origin.account, let tracking, envelope.recipients.count >= 1,
-            let resolved = Optional((settings ?? TrackingSettings()).over(tracking.defaults)),
+            let resolved = Optional((settings ?? TrackingSettings()).over(trackingPreferences?.settings(account: account) ?? tracking.defaults)),
             resolved.tracksOpens || resolved.tracksClicks || resolved.tracksSubscriptions || tags.asmGroupID != nil
         {
             let bytes = cleaned ?? Array(content.readableBytesView)

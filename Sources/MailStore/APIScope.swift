@@ -10,6 +10,8 @@ public enum APIScope: String, CaseIterable, Hashable, Sendable, Comparable {
     case apiKeys = "api_keys"
     /// Dynamic templates and their versions (issue 15).
     case templates
+    /// An account's open, click and subscription tracking defaults.
+    case trackingSettings = "tracking_settings"
     /// Every scope, now and later.
     case full
 
@@ -28,6 +30,7 @@ public enum APIScope: String, CaseIterable, Hashable, Sendable, Comparable {
         case "user" where name.hasPrefix("user.webhooks."): self = .webhooks
         case "api_keys": self = .apiKeys
         case "templates": self = .templates
+        case "tracking_settings": self = .trackingSettings
         default: return nil
         }
     }

@@ -28,6 +28,10 @@ public protocol EngagementRepository: Sendable {
     /// The recipient of an account's message with this Message-ID field (with or without
     /// angle brackets) and, when given, this address; nil when none or several match.
     func reportedRecipient(messageIDHeader: String, address: String?) async throws(StoreError) -> TrackedRecipient?
+    /// An account's own tracking defaults (`/v3/tracking_settings`) as JSON text, nil when it
+    /// has none. A synchronous indexed read: the accept path asks.
+    func trackingSettings(account: String) throws(StoreError) -> String?
+    func setTrackingSettings(account: String, json: String) async throws(StoreError)
     /// Records an engagement event (`open`, `click`, …) of the recipient; `details` is a JSON
     /// object's text (user agent, IP, URL, …). Its webhooks get it like every other event.
     func recordEngagement(_ type: String, for recipient: TrackedRecipient, at: Int, details: String?) async throws(StoreError)

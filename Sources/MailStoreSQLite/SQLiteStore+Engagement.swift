@@ -52,6 +52,19 @@ extension SQLiteStore: EngagementRepository {
         }
     }
 
+    public func trackingSettings(account: String) throws(StoreError) -> String? {
+        try readNow(isolated: false) { db in
+            try String.fetchOne(db.cachedStatement(sql: "SELECT tracking_settings FROM users WHERE address = ?"), arguments: [account])
+        }
+    }
+
+    public func setTrackingSettings(account: String, json: String) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET tracking_settings = ? WHERE address = ?", arguments: [json, account])
+            guard db.changesCount > 0 else { throw StoreError.notFound("user \(account)") }
+        }
+    }
+
     public func recordEngagement(_ type: String, for recipient: TrackedRecipient, at: Int, details: String?) async throws(StoreError) {
         // Not fsynced on its own: an open lost to a power cut is not mail lost.
         try await writeUnsynced { db in

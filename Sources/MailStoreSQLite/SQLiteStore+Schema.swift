@@ -286,6 +286,7 @@ extension SQLiteStore {
                     """)
         }
         migrator.registerMigration("v20-templates") { db in
+            // Templates and their versions; an account's own tracking defaults (JSON).
             try db.execute(
                 sql: """
                     CREATE TABLE templates(
@@ -305,6 +306,7 @@ extension SQLiteStore {
                         active INTEGER NOT NULL,
                         updated_at INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE INDEX template_versions_template ON template_versions(template_id);
+                    ALTER TABLE users ADD COLUMN tracking_settings TEXT;
                     """)
         }
         return migrator

@@ -71,6 +71,27 @@ public struct TrackingSettings: Hashable, Sendable {
         }
     }
 
+    /// The send API's `tracking_settings` form of what is set (how an account's own defaults
+    /// are kept).
+    public var json: JSONValue {
+        var settings: [String: JSONValue] = [:]
+        var open: [String: JSONValue] = [:]
+        if let openTracking { open["enable"] = .bool(openTracking) }
+        if let openSubstitutionTag { open["substitution_tag"] = .string(openSubstitutionTag) }
+        if !open.isEmpty { settings["open_tracking"] = .object(open) }
+        var click: [String: JSONValue] = [:]
+        if let clickTracking { click["enable"] = .bool(clickTracking) }
+        if let clickTrackingText { click["enable_text"] = .bool(clickTrackingText) }
+        if !click.isEmpty { settings["click_tracking"] = .object(click) }
+        var subscription: [String: JSONValue] = [:]
+        if let subscriptionTracking { subscription["enable"] = .bool(subscriptionTracking) }
+        if let subscriptionText { subscription["text"] = .string(subscriptionText) }
+        if let subscriptionHTML { subscription["html"] = .string(subscriptionHTML) }
+        if let subscriptionSubstitutionTag { subscription["substitution_tag"] = .string(subscriptionSubstitutionTag) }
+        if !subscription.isEmpty { settings["subscription_tracking"] = .object(subscription) }
+        return .object(settings)
+    }
+
     /// These settings where set, `defaults` elsewhere.
     public func over(_ defaults: TrackingSettings) -> TrackingSettings {
         TrackingSettings(

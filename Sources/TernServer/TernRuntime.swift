@@ -133,6 +133,8 @@ public enum TernRuntime {
         // signed with a key kept in the database (every node shares it).
         let engagement = try await engagementTracking(configuration: configuration, store: environment.store)
         policy.intake.tracking = engagement
+        let trackingPreferences = TrackingPreferences(store: environment.store, serverDefaults: engagement.defaults)
+        policy.intake.trackingPreferences = trackingPreferences
         var recorder = EngagementRecorder(
             store: environment.store, tracking: engagement, machine: MachineEngagement(proxyNetworks: configuration.engagement.machineOpenNetworks))
         recorder.suppressions = environment.store
@@ -220,6 +222,7 @@ public enum TernRuntime {
         if configuration.http.metrics { api.metrics = { await metrics.render() } }
         api.engagement = recorder
         api.templates = TemplateCatalog(store: environment.store)
+        api.trackingPreferences = trackingPreferences
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

@@ -47,6 +47,8 @@ public struct WebAPI: Sendable {
     public var engagement: EngagementRecorder?
     /// Dynamic templates (`/v3/templates`, `template_id` in sends); nil serves none.
     public var templates: TemplateCatalog?
+    /// Accounts' tracking defaults (`/v3/tracking_settings`); nil serves none.
+    public var trackingPreferences: TrackingPreferences?
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
@@ -91,6 +93,7 @@ public struct WebAPI: Sendable {
         endpoint.templates = templates
         let send = endpoint
         if let templates { TemplatesEndpoint(catalog: templates).register(on: v3) }
+        if let trackingPreferences { TrackingSettingsEndpoint(preferences: trackingPreferences).register(on: v3) }
         v3.post("mail/send") { request, context in try await send.send(request, context) }
         APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
         ActivityEndpoint(activity: activity).register(on: v3)

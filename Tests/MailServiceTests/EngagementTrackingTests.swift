@@ -263,6 +263,26 @@ import Testing
         #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["a@dest.test"], group: nil) == ["a@dest.test": .unsubscribes])
     }
 
+    @Test func anAccountsOwnDefaultsApplyUnlessTheMessageSaysOtherwise() async throws {
+        var f = try await fresh()
+        let preferences = TrackingPreferences(store: f.store, serverDefaults: TrackingSettings(openTracking: false))
+        var intake = f.intake
+        intake.trackingPreferences = preferences
+        f = Fixture(store: f.store, intake: intake, recorder: f.recorder, tracking: f.tracking)
+        #expect(preferences.settings(account: "alice@example.test").tracksOpens == false)
+        let updated = try await preferences.update(account: "alice@example.test") { $0.openTracking = true }
+        #expect(updated.tracksOpens && !updated.tracksClicks && preferences.own(account: "alice@example.test") == TrackingSettings(openTracking: true))
+        for (settings, tracked) in [(nil, true), (TrackingSettings(openTracking: false), false)] as [(TrackingSettings?, Bool)] {
+            guard case .accepted(let ids) = await f.intake.submit([try submission(to: ["a@dest.test"], tracking: settings)], withProtocol: "HTTP", origin: f.origin, request: nil)
+            else {
+                Issue.record("refused")
+                return
+            }
+            let content = try #require(try await f.store.content(id: ids[0]))
+            #expect((token("o", in: content) != nil) == tracked)
+        }
+    }
+
     @Test func smtpFiltersTurnTrackingOn() {
         let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
         #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))

@@ -194,7 +194,8 @@ import DNSClient
                 #expect(
                     Set(paths.keys) == [
                         "/metrics", "/v3/openapi.json", "/v3/mail/send", "/v3/api_keys", "/v3/api_keys/{api_key_id}", "/v3/messages", "/v3/messages/{msg_id}",
-                        "/v3/stats", "/v3/categories/stats", "/v3/templates", "/v3/templates/{template_id}", "/v3/templates/{template_id}/versions",
+                        "/v3/stats", "/v3/categories/stats", "/v3/tracking_settings", "/v3/tracking_settings/open", "/v3/tracking_settings/click",
+                        "/v3/tracking_settings/subscription", "/v3/templates", "/v3/templates/{template_id}", "/v3/templates/{template_id}/versions",
                         "/v3/templates/{template_id}/versions/{version_id}", "/v3/templates/{template_id}/versions/{version_id}/activate", "/v3/user/webhooks/event/settings", "/v3/user/webhooks/event/settings/all",
                         "/v3/user/webhooks/event/settings/{id}", "/v3/user/webhooks/event/settings/signed/{id}", "/v3/user/webhooks/event/test",
                         "/v3/suppression/{list}", "/v3/suppression/{list}/{email}", "/v3/asm/suppressions/global",
