@@ -1,4 +1,5 @@
 import Foundation
+import MailCore
 /// SendGrid's subscription tracking footer: a text and an HTML footer whose `<% … %>` marks
 /// where the unsubscribe link goes (in HTML the words inside become the link; in text the URL
 /// replaces the mark), or, with a substitution tag, the URL put wherever the sender wrote the
@@ -39,7 +40,5 @@ public struct SubscriptionFooter: Sendable, Equatable {
         return String(template[..<open.lowerBound]) + link(words) + String(template[close.upperBound...])
     }
 
-    static func escaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "<", with: "&lt;")
-    }
+    static func escaped(_ text: String) -> String { HTMLText.escaped(text) }
 }

@@ -3,6 +3,17 @@ import GRDB
 import MailStore
 
 extension SQLiteStore: EngagementRepository {
+    /// What `trackedRecipient(_:)` reads, in its order; the first delivery is when a click
+    /// counts as a person's.
+    static let trackedColumns = """
+        m.id, r.position, r.address, m.auth_account, m.asm_group,
+        (SELECT MIN(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'delivered')
+        """
+
+    static func trackedRecipient(_ row: Row) -> TrackedRecipient {
+        TrackedRecipient(queueID: row[0], position: row[1], address: row[2], account: row[3], deliveredAt: row[5], asmGroupID: row[4])
+    }
+
     public func trackingKey() async throws(StoreError) -> [UInt8] {
         try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO server_secrets(name, value) VALUES ('tracking', randomblob(32))")
@@ -22,15 +33,12 @@ extension SQLiteStore: EngagementRepository {
                 let row = try Row.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT m.id, r.position, r.address, m.auth_account, m.asm_group,
-                                (SELECT MIN(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'delivered') AS delivered_at
-                            FROM messages m JOIN recipients r ON r.message_id = m.id
+                            SELECT \(Self.trackedColumns) FROM messages m JOIN recipients r ON r.message_id = m.id
                             WHERE (m.request_id = ? OR (m.request_id IS NULL AND m.id = ?))
                               AND r.position = ? - COALESCE(m.request_first_recipient, 0)
                             """), arguments: [prefix, prefix, ordinal])
             else { return nil }
-            return TrackedRecipient(
-                queueID: row[0], position: row[1], address: row[2], account: row[3], deliveredAt: row[5], asmGroupID: row[4])
+            return Self.trackedRecipient(row)
         }
     }
 
@@ -41,14 +49,12 @@ extension SQLiteStore: EngagementRepository {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT m.id, r.position, r.address, m.auth_account, m.asm_group,
-                            (SELECT MIN(e.at) FROM events e WHERE e.message_id = m.id AND e.position = r.position AND e.type = 'delivered') AS delivered_at
-                        FROM messages m JOIN recipients r ON r.message_id = m.id
+                        SELECT \(Self.trackedColumns) FROM messages m JOIN recipients r ON r.message_id = m.id
                         WHERE m.message_id IN (?, ?) AND m.auth_account IS NOT NULL AND (? IS NULL OR r.address = ? COLLATE NOCASE)
                         LIMIT 2
                         """), arguments: [bare, "<\(bare)>", address, address])
             guard rows.count == 1, let row = rows.first else { return nil }
-            return TrackedRecipient(queueID: row[0], position: row[1], address: row[2], account: row[3], deliveredAt: row[5], asmGroupID: row[4])
+            return Self.trackedRecipient(row)
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailCore
 import MailService
 import NIOCore
 
@@ -81,20 +82,7 @@ struct UnsubscribeEndpoint {
         return text + "</main></body></html>\n"
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLText.escaped(text) }
 
     /// Fields of an `application/x-www-form-urlencoded` or `multipart/form-data` body (only the
     /// small text fields these forms have).

@@ -24,7 +24,10 @@ public func fuzzEngagement(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if let pixel = lastRange(of: Array("\u{FFFE}".utf8), in: restored) { restored.removeSubrange(pixel) }
         precondition(restored == bytes, "only href values and the pixel change")
     }
-    let tracked = MessageTracking(html: HTMLLinkRewriter(trackingURL: { i, _ in "https://t.test/c/\(i)" }, pixel: "<img>"), trackText: true).apply(to: bytes)
+    let footer = SubscriptionFooter(url: "https://t.test/u/T", substitutionTag: bytes.count % 2 == 0 ? "[unsub]" : nil)
+    let tracked = MessageTracking(
+        html: HTMLLinkRewriter(trackingURL: { i, _ in "https://t.test/c/\(i)" }, pixel: "<img>"), trackText: true, footer: bytes.count % 3 == 0 ? footer : nil
+    ).apply(to: bytes)
     if tracked.links.isEmpty, MessageTracking(html: HTMLLinkRewriter(trackingURL: nil, pixel: nil)).apply(to: bytes).message != bytes {
         preconditionFailure("nothing to track, yet the message changed")
     }
