@@ -231,6 +231,15 @@ def test_one_click_unsubscribe_from_the_delivered_header(tern_factory, sink, rec
     assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == []
     receiver.wait_for(lambda events: any(e["event"] == "group_resubscribe" for e in events))
 
+    # The page also manages the account's other groups for this recipient.
+    status, _, other = request(server, "POST", "/v3/asm/groups", {"name": "Offers", "description": "Deals"})
+    page = subprocess.run(["curl", "-s", url], capture_output=True, text=True, timeout=30).stdout
+    assert "Other mail from this sender" in page and "Offers: subscribed" in page
+    assert curl("-X", "POST", "-d", f"List-Unsubscribe=One-Click&group={other['id']}", url)[0] == 200
+    assert request(server, "GET", f"/v3/asm/groups/{other['id']}/suppressions")[2] == [f"reader@{DEST}"]
+    assert request(server, "GET", f"/v3/asm/groups/{group['id']}/suppressions")[2] == []
+    events = receiver.wait_for(lambda events: any(e["event"] == "group_unsubscribe" and e.get("asm_group_id") == other["id"] for e in events))
+
 
 def test_feedback_loop_report_built_with_python_email(tern_factory, sink, receiver):
     from email.message import Message

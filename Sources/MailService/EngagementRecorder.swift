@@ -69,25 +69,38 @@ public struct EngagementRecorder: Sendable {
     }
 
     /// The subscription an unsubscribe token names, or nil for a bad token (or a group that
-    /// no longer exists).
-    public func subscription(token text: String) async -> Subscription? {
+    /// no longer exists). `group` picks another group of the same account (the page lets the
+    /// recipient manage each).
+    public func subscription(token text: String, group groupID: Int? = nil) async -> Subscription? {
         guard let token = TrackingToken(opening: text, with: tracking.key), token.kind == .unsubscribe, !token.url.isEmpty else { return nil }
         var group: SuppressionGroup?
-        if token.index > 0 {
-            guard let found = try? await suppressions?.groups(account: token.url).first(where: { $0.id == token.index }) else { return nil }
+        if let id = groupID ?? (token.index > 0 ? token.index : nil) {
+            guard let found = try? await suppressions?.groups(account: token.url).first(where: { $0.id == id }) else { return nil }
             group = found
         }
+        return state(email: token.recipient, account: token.url, group: group)
+    }
+
+    /// Every group of the account the token's recipient may manage, with its state.
+    public func groups(token text: String) async -> [Subscription] {
+        guard let token = TrackingToken(opening: text, with: tracking.key), token.kind == .unsubscribe, !token.url.isEmpty,
+            let groups = try? await suppressions?.groups(account: token.url)
+        else { return [] }
+        return groups.map { state(email: token.recipient, account: token.url, group: $0) }
+    }
+
+    func state(email: String, account: String, group: SuppressionGroup?) -> Subscription {
         let list: SuppressionList = group == nil ? .unsubscribes : .group
-        let current = try? suppressions?.suppressedAddresses(account: token.url, addresses: [token.recipient.lowercased()], group: group?.id)
-        let unsubscribed = current?[token.recipient.lowercased()].map { $0 == list || (list == .group && $0 == .unsubscribes) } ?? false
-        return Subscription(email: token.recipient, account: token.url, group: group, unsubscribed: unsubscribed)
+        let current = try? suppressions?.suppressedAddresses(account: account, addresses: [email.lowercased()], group: group?.id)
+        let unsubscribed = current?[email.lowercased()].map { $0 == list || (list == .group && $0 == .unsubscribes) } ?? false
+        return Subscription(email: email, account: account, group: group, unsubscribed: unsubscribed)
     }
 
     /// One-click unsubscribe (RFC 8058) or the page's button: the address goes on the group's
     /// list (or the account's unsubscribes) at once, and an `unsubscribe` or
     /// `group_unsubscribe` event is recorded. nil for a bad token.
-    public func unsubscribe(token text: String) async -> Subscription? {
-        guard var subscription = await subscription(token: text), let token = TrackingToken(opening: text, with: tracking.key),
+    public func unsubscribe(token text: String, group groupID: Int? = nil) async -> Subscription? {
+        guard var subscription = await subscription(token: text, group: groupID), let token = TrackingToken(opening: text, with: tracking.key),
             let suppressions
         else { return nil }
         let entry = Suppression(
@@ -95,21 +108,26 @@ public struct EngagementRecorder: Sendable {
             email: subscription.email, createdAt: clock())
         guard (try? await suppressions.addSuppressions([entry])) != nil else { return nil }
         if !subscription.unsubscribed {
-            await record(subscription.group == nil ? "unsubscribe" : "group_unsubscribe", token, [:])
+            await record(subscription.group == nil ? "unsubscribe" : "group_unsubscribe", token, Self.groupDetails(subscription.group))
         }
         subscription.unsubscribed = true
         return subscription
     }
 
     /// Back on a group's list (`group_resubscribe`); nil for a bad token or one without a group.
-    public func resubscribe(token text: String) async -> Subscription? {
-        guard var subscription = await subscription(token: text), let group = subscription.group,
+    public func resubscribe(token text: String, group groupID: Int? = nil) async -> Subscription? {
+        guard var subscription = await subscription(token: text, group: groupID), let group = subscription.group,
             let token = TrackingToken(opening: text, with: tracking.key), let suppressions
         else { return nil }
         let removed = (try? await suppressions.removeSuppressions(account: subscription.account, list: .group, groupID: group.id, emails: [subscription.email])) ?? 0
-        if removed > 0 { await record("group_resubscribe", token, [:]) }
+        if removed > 0 { await record("group_resubscribe", token, Self.groupDetails(group)) }
         subscription.unsubscribed = false
         return subscription
+    }
+
+    /// The group an unsubscribe event is about (it may differ from the message's own group).
+    static func groupDetails(_ group: SuppressionGroup?) -> [String: JSONValue] {
+        group.map { ["asm_group_id": .int($0.id)] } ?? [:]
     }
 
     func record(_ type: String, _ token: TrackingToken, _ details: [String: JSONValue], recipient known: TrackedRecipient?? = nil) async {

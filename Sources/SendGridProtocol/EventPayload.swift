@@ -70,7 +70,7 @@ public enum EventPayload {
     }
 
     /// The fields an engagement event may carry from its details.
-    static let engagementKeys: Set<String> = ["useragent", "ip", "url", "url_offset", "sg_machine_open"]
+    static let engagementKeys: Set<String> = ["useragent", "ip", "url", "url_offset", "sg_machine_open", "asm_group_id"]
 
     /// Details stored as a JSON object's text; empty for none or for text that is not one.
     public static func details(json: String?) -> [String: JSONValue] {

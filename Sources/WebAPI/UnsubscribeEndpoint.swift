@@ -24,7 +24,13 @@ struct UnsubscribeEndpoint {
     func page(_ context: APIRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
         guard let subscription = await recorder.subscription(token: token) else { throw APIFailure.notFound }
-        return Self.html(Self.render(subscription, token: token, done: nil))
+        return Self.html(Self.render(subscription, token: token, done: nil, groups: await otherGroups(token, subscription)))
+    }
+
+    /// The account's other groups, for the preferences list (only on a group link).
+    func otherGroups(_ token: String, _ subscription: EngagementRecorder.Subscription) async -> [EngagementRecorder.Subscription] {
+        guard let group = subscription.group else { return [] }
+        return await recorder.groups(token: token).filter { $0.group?.id != group.id }
     }
 
     func post(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -32,17 +38,24 @@ struct UnsubscribeEndpoint {
         let body = try await BodyReader.bytes(of: request, limit: Self.bodyLimit)
         let form = Self.formFields(String(buffer: body), contentType: request.headers[.contentType] ?? "")
         let outcome: EngagementRecorder.Subscription?
+        // The page's per-group buttons name a group; one-click never does.
+        let group = form["group"].flatMap { Int($0) }
         if form["List-Unsubscribe"] == "One-Click" {
-            outcome = await recorder.unsubscribe(token: token)
+            outcome = await recorder.unsubscribe(token: token, group: group)
         } else if form["action"] == "resubscribe" {
-            outcome = await recorder.resubscribe(token: token)
+            outcome = await recorder.resubscribe(token: token, group: group)
         } else {
             // Neither form: refused, with nothing changed (a bare POST is not consent).
             guard await recorder.subscription(token: token) != nil else { throw APIFailure.notFound }
             throw APIFailure(.badRequest, "expected List-Unsubscribe=One-Click")
         }
         guard let outcome else { throw APIFailure.notFound }
-        return Self.html(Self.render(outcome, token: token, done: outcome.unsubscribed ? "You are unsubscribed." : "You are subscribed again."))
+        // The page goes on showing the link's own group first.
+        let shown = group == nil ? outcome : (await recorder.subscription(token: token) ?? outcome)
+        return Self.html(
+            Self.render(
+                shown, token: token, done: outcome.unsubscribed ? "You are unsubscribed." : "You are subscribed again.",
+                groups: await otherGroups(token, shown)))
     }
 
     static func html(_ text: String) -> Response {
@@ -55,7 +68,9 @@ struct UnsubscribeEndpoint {
     }
 
     /// The page: what the link is for, and one button (unsubscribe, or resubscribe to a group).
-    static func render(_ subscription: EngagementRecorder.Subscription, token: String, done: String?) -> String {
+    static func render(
+        _ subscription: EngagementRecorder.Subscription, token: String, done: String?, groups: [EngagementRecorder.Subscription] = []
+    ) -> String {
         let what = subscription.group.map { "“\(escape($0.name))” mail" } ?? "mail from this sender"
         var text = """
             <!doctype html>
@@ -78,6 +93,20 @@ struct UnsubscribeEndpoint {
             text += "<p>Stop sending \(what) to \(escape(subscription.email))?</p>\n"
             text += "<form method=\"post\" action=\"\(action)\"><input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">"
             text += "<button type=\"submit\">Unsubscribe</button></form>\n"
+        }
+        if !groups.isEmpty {
+            // The recipient's preferences for the sender's other kinds of mail.
+            text += "<h2>Other mail from this sender</h2>\n<ul>\n"
+            for other in groups {
+                guard let group = other.group else { continue }
+                text += "<li>\(escape(group.name)): \(other.unsubscribed ? "unsubscribed" : "subscribed") "
+                text += "<form method=\"post\" action=\"\(action)\" style=\"display:inline\"><input type=\"hidden\" name=\"group\" value=\"\(group.id)\">"
+                text += other.unsubscribed
+                    ? "<input type=\"hidden\" name=\"action\" value=\"resubscribe\"><button type=\"submit\">Subscribe</button>"
+                    : "<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\"><button type=\"submit\">Unsubscribe</button>"
+                text += "</form></li>\n"
+            }
+            text += "</ul>\n"
         }
         return text + "</main></body></html>\n"
     }
