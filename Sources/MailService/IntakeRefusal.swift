@@ -15,6 +15,9 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
     case planNotConfigured(plan: String, account: String)
     /// Bigger than the account's plan allows: SMTP 552 5.3.4.
     case exceedsPlanSize(maximum: Int)
+    /// Tracking gives each recipient its own copy; all the copies together would pass this
+    /// many octets (memory held for one message stays bounded).
+    case trackedCopiesTooLarge(maximum: Int)
     /// MAIL FROM in a domain the account may not use (RFC 6409 §6.1): SMTP 553 5.7.1.
     case senderNotAllowed(address: String, account: String)
     /// A header From address the account may not use: SMTP 550 5.7.1.
@@ -53,6 +56,8 @@ public enum IntakeRefusal: Error, Hashable, Sendable {
         case .storageFailed: "Local error in processing; try again later"
         case .planNotConfigured(let plan, let account): "Plan \(plan) of \(account) is not configured"
         case .exceedsPlanSize(let maximum): "Message size exceeds the plan's maximum of \(maximum) octets"
+        case .trackedCopiesTooLarge(let maximum):
+            "Tracked copies for every recipient would exceed \(maximum) octets; send to fewer recipients per message"
         case .senderNotAllowed(let address, let account): "Sender address <\(address)> is not one \(account) may send as"
         case .fromNotAllowed(let address, let account): "From: \(address) is not an address \(account) may send as"
         case .tooManyHeaderFields(let limit): "Message header has more than \(limit) fields"

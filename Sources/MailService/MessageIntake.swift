@@ -38,6 +38,9 @@ public struct MessageIntake: Sendable {
     public var tracking: EngagementTracking?
     /// Accounts' own tracking defaults (over `tracking.defaults`); nil: the server's only.
     public var trackingPreferences: TrackingPreferences?
+    /// The most all per-recipient copies of one tracked message may take together: 100
+    /// recipients of a 2.5 MiB newsletter, or 1,000 of 256 KiB.
+    public var maximumTrackedBytes = 256 << 20
     /// What is done with MX mail to the service's own addresses (feedback-loop reports,
     /// unsubscribe requests by mail), once it is stored.
     public var receivedMailHooks: [any ReceivedMailHook] = []
@@ -313,6 +316,9 @@ public struct MessageIntake: Sendable {
             resolved.tracksOpens || resolved.tracksClicks || resolved.tracksSubscriptions || tags.asmGroupID != nil
         {
             let bytes = cleaned ?? Array(content.readableBytesView)
+            guard bytes.count * envelope.recipients.count <= maximumTrackedBytes else {
+                return .failure(.trackedCopiesTooLarge(maximum: maximumTrackedBytes))
+            }
             var messages: [IncomingMessage] = []
             for (position, recipient) in envelope.recipients.enumerated() {
                 let id = QueueID.make()

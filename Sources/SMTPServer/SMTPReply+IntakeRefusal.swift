@@ -10,7 +10,7 @@ extension SMTPReply {
         case .temporaryFailure: self.init(451, EnhancedStatus(4, 3, 0), text)
         case .storageFailed: self = .storageFailed
         case .planNotConfigured: self.init(451, EnhancedStatus(4, 7, 0), text)
-        case .exceedsPlanSize, .tooManyHeaderFields: self.init(552, EnhancedStatus(5, 3, 4), text)
+        case .exceedsPlanSize, .tooManyHeaderFields, .trackedCopiesTooLarge: self.init(552, EnhancedStatus(5, 3, 4), text)
         case .mailLoop: self.init(554, EnhancedStatus(5, 4, 6), text)
         case .senderNotAllowed: self.init(553, EnhancedStatus(5, 7, 1), text)
         case .fromNotAllowed: self.init(550, EnhancedStatus(5, 7, 1), text)

@@ -163,7 +163,7 @@ struct MailSendEndpoint {
                     switch reason {
                     case .fromNotAllowed, .severalFromFields, .noFromField, .fromWithoutAddress: "from.email"
                     case .tooManyHeaderFields, .mailLoop: "headers"
-                    case .exceedsPlanSize: nil
+                    case .exceedsPlanSize, .trackedCopiesTooLarge: nil
                     default: "personalizations.\(index)"
                     }
                 errors.append(APIError(message(reason), field: field))
@@ -199,7 +199,7 @@ struct MailSendEndpoint {
     static func status(_ refusal: IntakeRefusal) -> HTTPResponse.Status {
         switch refusal {
         case .senderNotAllowed, .fromNotAllowed: .forbidden
-        case .exceedsPlanSize: .contentTooLarge
+        case .exceedsPlanSize, .trackedCopiesTooLarge: .contentTooLarge
         case .limitReached: .tooManyRequests
         case .insufficientStorage, .temporaryFailure, .storageFailed, .planNotConfigured: .serviceUnavailable
         default: .badRequest

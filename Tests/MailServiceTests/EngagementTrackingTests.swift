@@ -283,6 +283,24 @@ import Testing
         }
     }
 
+    @Test func trackedCopiesAreBoundedInMemory() async throws {
+        var f = try await fresh()
+        var intake = f.intake
+        intake.maximumTrackedBytes = 500
+        f = Fixture(store: f.store, intake: intake, recorder: f.recorder, tracking: f.tracking)
+        let outcome = await f.intake.submit(
+            [try submission(to: ["a@dest.test", "b@dest.test", "c@dest.test"], tracking: TrackingSettings(clickTracking: true))],
+            withProtocol: "HTTP", origin: f.origin, request: nil)
+        #expect(outcome == .refused([.content(message: 0, .trackedCopiesTooLarge(maximum: 500))]))
+        #expect(try await f.store.listQueue().isEmpty)
+        // Untracked, the same message is one copy and goes.
+        let plain = await f.intake.submit(
+            [try submission(to: ["a@dest.test", "b@dest.test", "c@dest.test"], tracking: TrackingSettings(clickTracking: false))],
+            withProtocol: "HTTP", origin: f.origin, request: nil)
+        guard case .accepted(let ids) = plain else { Issue.record("refused: \(plain)"); return }
+        #expect(ids.count == 1)
+    }
+
     @Test func smtpFiltersTurnTrackingOn() {
         let header = SMTPAPIHeader(value: #"{"filters": {"opentrack": {"settings": {"enable": 1, "replace": "%open%"}}, "clicktrack": {"settings": {"enable": "1", "enable_text": true}}}}"#)
         #expect(header?.tracking == TrackingSettings(openTracking: true, openSubstitutionTag: "%open%", clickTracking: true, clickTrackingText: true))
