@@ -81,10 +81,11 @@ extension MailSendRequest {
             }
             let sender = personalization.from ?? from!
             let template = index < rendered.count ? rendered[index] : nil
-            let contents = template?.contents ?? baseContents.map { .init(type: $0.type, value: substitute($0.value)) }
+            // Legacy `substitutions` apply to a template's output as to the request's own content.
+            let contents = (template?.contents ?? baseContents).map { ComposedMessage.Content(type: $0.type, value: substitute($0.value)) }
             var composed = ComposedMessage(
                 from: address(sender), to: (personalization.to ?? []).map(address),
-                subject: template?.subject ?? substitute(personalization.subject ?? subject ?? ""), contents: contents, messageID: messageID(index),
+                subject: substitute(template?.subject ?? personalization.subject ?? subject ?? ""), contents: contents, messageID: messageID(index),
                 date: date)
             composed.cc = (personalization.cc ?? []).map(address)
             composed.replyTo = replyTo.map { [address($0)] } ?? (replyToList ?? []).map(address)

@@ -49,11 +49,12 @@ import Testing
         request.templateID = template.id
         request.personalizations?[0].dynamicTemplateData = .object(["name": .string("Ada <3>"), "vip": .bool(true)])
         request.personalizations?[1].dynamicTemplateData = .object(["name": .string("Bob")])
+        request.personalizations?[1].substitutions = ["Hello": "Hi"]
         let messages = try request.messages(messageID: { "<m\($0)@x>" }, date: "Mon, 30 Nov 2026 10:00:00 +0000", template: compiled)
         // As on SendGrid, `{{…}}` escapes in the subject too (`{{{…}}}` does not).
-        #expect(messages.map(\.composed.subject) == ["Hello Ada &lt;3&gt;", "Hello Bob"])
+        #expect(messages.map(\.composed.subject) == ["Hello Ada &lt;3&gt;", "Hi Bob"])
         let html = messages.map { $0.composed.contents.first { $0.type == "text/html" }?.value }
-        #expect(html == ["<p>Hello Ada &lt;3&gt;, VIP</p>", "<p>Hello Bob</p>"])
+        #expect(html == ["<p>Hello Ada &lt;3&gt;, VIP</p>", "<p>Hi Bob</p>"])  // legacy substitutions apply too
         #expect(messages[1].composed.contents.map(\.type) == ["text/plain", "text/html"])
 
         try await catalog.removeVersion(account: "alice@example.test", templateID: template.id, versionID: second.id)
