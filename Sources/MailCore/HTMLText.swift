@@ -1,8 +1,12 @@
-/// Text put into HTML that Tern writes (pages, footers): `& < > " '` as character references,
-/// so no content can become markup or leave an attribute.
+/// Text put into HTML: `& < > " '` as character references, so no content can become markup
+/// or leave an attribute. `handlebars` also escapes `` ` `` and `=`, as Handlebars does for
+/// `{{value}}` (dynamic templates render exactly as SendGrid's).
 public enum HTMLText {
-    public static func escaped(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }
+    public static func escaped(_ text: String, handlebars: Bool = false) -> String {
+        let special: (UInt8) -> Bool = { byte in
+            byte == 0x26 || byte == 0x3C || byte == 0x3E || byte == 0x22 || byte == 0x27 || (handlebars && (byte == 0x60 || byte == 0x3D))
+        }
+        guard text.utf8.contains(where: special) else { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count + 16)
         for character in text.unicodeScalars {
@@ -11,7 +15,9 @@ public enum HTMLText {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "'": out += "&#39;"
+            case "'": out += handlebars ? "&#x27;" : "&#39;"
+            case "`" where handlebars: out += "&#x60;"
+            case "=" where handlebars: out += "&#x3D;"
             default: out.unicodeScalars.append(character)
             }
         }

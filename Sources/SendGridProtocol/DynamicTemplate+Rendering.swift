@@ -1,3 +1,5 @@
+import MailCore
+
 extension DynamicTemplate {
     /// Renders with `data` (a personalization's `dynamic_template_data`). A missing value
     /// renders empty, as Handlebars does; only output past `limits.maximumOutput` fails.
@@ -159,22 +161,5 @@ struct DynamicTemplateRenderer {
     }
 
     /// Handlebars' escaping: `& < > " ' ` =`.
-    static func escapeHTML(_ text: String) -> String {
-        guard text.utf8.contains(where: { "&<>\"'`=".utf8.contains($0) }) else { return text }
-        var result = ""
-        result.reserveCapacity(text.utf8.count + 16)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#x27;"
-            case "`": result += "&#x60;"
-            case "=": result += "&#x3D;"
-            default: result.unicodeScalars.append(character)
-            }
-        }
-        return result
-    }
+    static func escapeHTML(_ text: String) -> String { HTMLText.escaped(text, handlebars: true) }
 }

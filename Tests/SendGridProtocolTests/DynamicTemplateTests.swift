@@ -85,6 +85,12 @@ import Testing
         #expect(try DynamicTemplate(thousand).render(Self.data) == "ok")
     }
 
+    @Test func valuesAreEscapedAsHandlebarsDoes() throws {
+        let data: JSONValue = .object(["odd": .string("a`b=c'd\"e&<>")])
+        #expect(try render("{{odd}}", data) == "a&#x60;b&#x3D;c&#x27;d&quot;e&amp;&lt;&gt;")
+        #expect(try render("{{{odd}}}", data) == "a`b=c'd\"e&<>")
+    }
+
     @Test func plainTextPassesThroughByteForByte() throws {
         let text = "Grüße — {single} } { }} no tags here\r\n\t✓"
         #expect(try render(text) == text)
