@@ -69,9 +69,19 @@ public actor DeliveryScheduler {
     /// New mail was committed, or a retry was asked for: look at the queue now.
     public nonisolated func wake() { signal.fire() }
 
-    /// Runs until `stop()` (or the task is cancelled and woken).
+    /// Runs until `stop(grace:)`, or until the calling task is cancelled (which aborts open
+    /// sessions at once). Sessions, the outcome recorder and the idle reaper are children of
+    /// this call's task group: when `run` returns, nothing it started is still running.
     public func run() async {
-        while !Task.isCancelled && !stopping {
+        await host { scheduler in await scheduler.leaseLoop() }
+    }
+
+    private func leaseLoop() async {
+        while !stopping {
+            if Task.isCancelled {
+                stop(grace: .zero)
+                break
+            }
             let leased = await pass()
             if leased > 0 {
                 // Under a steady stream every commit wakes the scheduler; leasing a handful at
@@ -92,15 +102,85 @@ public actor DeliveryScheduler {
     /// Leases and dispatches everything due now, then waits until every attempt is recorded.
     /// For tests; `run()` is the server's loop.
     public func runUntilIdle() async {
-        while await pass() > 0 {}
-        while activeTasks > idle.count {
-            // No polling: a session ending or parking, or outcomes being recorded, wakes this.
-            await withCheckedContinuation { activityWaiters.append($0) }
-            while await pass() > 0 {}
+        await host { scheduler in
+            while await scheduler.pass() > 0 {}
+            while scheduler.activeTasks > scheduler.idle.count {
+                // No polling: a session ending or parking, or outcomes being recorded, wakes this.
+                await withCheckedContinuation { scheduler.activityWaiters.append($0) }
+                while await scheduler.pass() > 0 {}
+            }
+            // Idle sessions close, so a test sees every connection closed; `host` returns once
+            // they have.
+            scheduler.closeAllIdle()
         }
-        // Idle sessions close, so a test sees every connection closed.
-        closeAllIdle()
-        _ = await waitUntilIdle(timeout: .seconds(86400))
+    }
+
+    // MARK: structured work (issue 11 item 4)
+
+    /// What the hosting task group does next.
+    private enum HostInstruction {
+        case start(@Sendable () async -> Void)
+        case finish
+    }
+
+    /// Work asked for while the host was busy adding the previous child.
+    private var startable: [@Sendable () async -> Void] = []
+    private var hostWaiter: CheckedContinuation<HostInstruction, Never>?
+    private var hosting = false
+    private var driving = false
+
+    /// Runs `driver` and everything the scheduler starts meanwhile (sessions, the recorder, the
+    /// idle reaper, the shutdown deadline) as children of one task group; returns when the
+    /// driver has returned and no session or recording is left.
+    private func host(_ driver: @escaping @Sendable (isolated DeliveryScheduler) async -> Void) async {
+        precondition(!hosting, "one run() or runUntilIdle() at a time")
+        hosting = true
+        driving = true
+        defer { hosting = false }
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await driver(self)
+                await self.driverEnded()
+            }
+            while true {
+                switch await nextInstruction() {
+                case .start(let job): group.addTask(operation: job)
+                case .finish:
+                    // What is left waits on a timer (the idle reaper, the shutdown deadline):
+                    // nothing to wait for.
+                    group.cancelAll()
+                    return
+                }
+            }
+        }
+    }
+
+    private func driverEnded() {
+        driving = false
+        nudgeHost()
+    }
+
+    /// Starts `job` as a child of the running host.
+    private func start(_ job: @escaping @Sendable () async -> Void) {
+        startable.append(job)
+        nudgeHost()
+    }
+
+    private func readyInstruction() -> HostInstruction? {
+        if !startable.isEmpty { return .start(startable.removeFirst()) }
+        if !driving && activeTasks == 0 { return .finish }
+        return nil
+    }
+
+    private func nextInstruction() async -> HostInstruction {
+        if let ready = readyInstruction() { return ready }
+        return await withCheckedContinuation { hostWaiter = $0 }
+    }
+
+    private func nudgeHost() {
+        guard let waiter = hostWaiter, let ready = readyInstruction() else { return }
+        hostWaiter = nil
+        waiter.resume(returning: ready)
     }
 
     /// `runUntilIdle` waiting for the next change in what runs.
@@ -219,7 +299,7 @@ public actor DeliveryScheduler {
     /// Sessions one destination needs for what waits for it: one per `batchSize` units, woken
     /// from the idle ones first (they are connected already), new ones up to the limits.
     private func startWorkers(_ key: String) {
-        guard let pending = destinations[key]?.pending.count, pending > 0 else { return }
+        guard !stopping, let pending = destinations[key]?.pending.count, pending > 0 else { return }
         let window = min(destinations[key]?.window ?? Self.initialWindow, settings.maxConnectionsPerDestination)
         let needed = min(window, (pending + Self.batchSize - 1) / Self.batchSize)
         for session in idle.wake(key, count: needed) { session.resume(returning: true) }
@@ -234,7 +314,7 @@ public actor DeliveryScheduler {
             destinations[key] = entry
             connections += 1
             activeTasks += 1
-            Task { await self.work(key) }
+            start { await self.work(key) }
         }
     }
 
@@ -246,7 +326,7 @@ public actor DeliveryScheduler {
     private func waitForWork(_ key: String) async -> Bool {
         if !reaping {
             reaping = true
-            Task { await self.reapIdle() }
+            start { await self.reapIdle() }
         }
         return await withCheckedContinuation { continuation in
             idle.park(continuation, for: key, at: clock.elapsed())
@@ -292,12 +372,38 @@ public actor DeliveryScheduler {
     /// Shutting down: sessions finish the batch in hand and take no more.
     private var stopping = false
 
-    /// Stops leasing-side work from being started: sessions finish their batches and close.
-    /// Whatever stays leased is due again at the next start (`releaseLeases`) or lease expiry.
-    public func stop() {
+    /// Sessions connected right now, to abort when the shutdown deadline passes.
+    private var openConnections: [ObjectIdentifier: any OutboundConnection] = [:]
+    private var aborting = false
+
+    /// Stops leasing-side work from being started: sessions finish their batches and close, and
+    /// their outcomes are recorded. With a `grace`, sessions still talking to a peer when it has
+    /// passed are aborted (what they had not finished is deferred, and recorded as such), so a
+    /// peer that never answers cannot hold up shutdown. Whatever stays leased is due again at
+    /// the next start (`releaseLeases`) or lease expiry.
+    public func stop(grace: Duration? = nil) {
+        let first = !stopping
         stopping = true
         closeAllIdle()
         signal.fire()
+        nudgeHost()
+        guard let grace else { return }
+        if grace <= .zero {
+            abortSessions()
+        } else if first, hosting {
+            // The deadline is fixed now, not when the timer task first runs.
+            let clock = self.clock
+            let deadline = clock.elapsed() + grace
+            start {
+                while !Task.isCancelled, clock.elapsed() < deadline { await clock.sleep(for: deadline - clock.elapsed()) }
+                if !Task.isCancelled { await self.abortSessions() }
+            }
+        }
+    }
+
+    private func abortSessions() {
+        aborting = true
+        for connection in openConnections.values { connection.abort() }
     }
 
     /// Messages handed to a session at once: one read of their contents, one trip to the
@@ -325,11 +431,16 @@ public actor DeliveryScheduler {
                 guard let open = connection, open.isOpen, !stopping, settings.connectionIdleTime > 0, await waitForWork(key) else { break }
                 continue
             }
-            if let open = connection, !open.isOpen { connection = nil }
+            if let open = connection, !open.isOpen {
+                openConnections[ObjectIdentifier(open)] = nil
+                connection = nil
+            }
             if connection == nil {
                 switch await open(destinations[key]?.hops ?? []) {
                 case .success(let opened):
                     connection = opened
+                    openConnections[ObjectIdentifier(opened)] = opened
+                    if aborting { opened.abort() }
                 case .failure(let failure):
                     adjustWindow(key, answered: false)
                     // Every host failed: what waits for this destination would fail the same way.
@@ -392,9 +503,15 @@ public actor DeliveryScheduler {
             for (index, (unit, content)) in sendable.enumerated() {
                 await conclude(unit, results: index < results.count ? results[index] : [], details: open.details, content: content)
             }
-            if !open.isOpen { connection = nil }
+            if !open.isOpen {
+                openConnections[ObjectIdentifier(open)] = nil
+                connection = nil
+            }
         }
-        await connection?.close()
+        if let connection {
+            await connection.close()
+            openConnections[ObjectIdentifier(connection)] = nil
+        }
         connections -= 1
         taskEnded()
         if var entry = destinations[key] {
@@ -503,7 +620,7 @@ public actor DeliveryScheduler {
         guard !recording else { return }
         recording = true
         activeTasks += 1
-        Task { await self.recordLoop() }
+        start { await self.recordLoop() }
     }
 
     /// Writes what `pending` holds, batch after batch, until nothing is left.
@@ -539,35 +656,10 @@ public actor DeliveryScheduler {
         for outcome in outcomes { holding.remove(Self.key(outcome.messageID, outcome.position)) }
     }
 
-    /// A session or the recorder finished; the last one wakes whoever waits for quiet.
+    /// A session or the recorder finished.
     private func taskEnded() {
         activeTasks -= 1
         noteActivity()
-        guard activeTasks == 0 else { return }
-        let waiters = quietWaiters
-        quietWaiters = [:]
-        for waiter in waiters.values { waiter.resume(returning: true) }
-    }
-
-    private var quietWaiters: [Int: CheckedContinuation<Bool, Never>] = [:]
-    private var nextQuietWaiter = 0
-
-    /// Waits until no attempt is running and every outcome is recorded (true), or until
-    /// `timeout` passes (false). Shutdown calls it after `stop()`.
-    public func waitUntilIdle(timeout: Duration) async -> Bool {
-        guard activeTasks > 0 else { return true }
-        nextQuietWaiter += 1
-        let id = nextQuietWaiter
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            quietWaiters[id] = continuation
-            Task {
-                await clock.sleep(for: timeout)
-                self.quietWaitTimedOut(id)
-            }
-        }
-    }
-
-    private func quietWaitTimedOut(_ id: Int) {
-        quietWaiters.removeValue(forKey: id)?.resume(returning: false)
+        nudgeHost()
     }
 }

@@ -30,6 +30,9 @@ public protocol OutboundConnection: AnyObject, Sendable {
     var isOpen: Bool { get }
     /// QUIT and close.
     func close() async
+    /// Closes at once, from any thread, without QUIT: a `send` in progress returns, with what
+    /// it had not finished deferred (shutdown past its grace time).
+    func abort()
 }
 
 /// Why a connection could not be made ready: refused, timed out, a 4xx/5xx greeting, EHLO

@@ -156,6 +156,17 @@ final class SMTPClientConnection: OutboundConnection {
         return message.recipients.map { _ in RecipientResult(reply: reply, fromRemote: false) }
     }
 
+    func abort() {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            guard let handler = try? channel.pipeline.syncOperations.handler(type: SMTPClientHandler.self) else {
+                channel.close(promise: nil)
+                return
+            }
+            handler.abort(reason: "Delivery stopped: the server is shutting down")
+        }
+    }
+
     func close() async {
         let channel = self.channel
         let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<Void> in
@@ -351,6 +362,12 @@ final class SMTPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
             perform(session.tlsEstablished())
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Closes without QUIT; `reason` is what the unfinished transaction's deferral says.
+    func abort(reason: String) {
+        closeReason = closeReason ?? reason
+        context?.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -17,17 +17,40 @@ final class ManualClock: DeliveryClock {
     struct State {
         var seconds = 1_800_000_000
         var elapsed = Duration.seconds(1000)
-        var sleepers: [(until: Duration, continuation: CheckedContinuation<Void, Never>)] = []
+        var sleepers: [Int: (until: Duration, continuation: CheckedContinuation<Void, Never>)] = [:]
+        var nextSleeper = 0
+        var cancelled: Set<Int> = []
     }
 
     let state = Mutex(State())
     func now() -> Int { state.withLock { $0.seconds } }
     func elapsed() -> Duration { state.withLock { $0.elapsed } }
 
+    /// Like the system clock's, a sleep ends early when its task is cancelled.
     func sleep(for duration: Duration) async {
         if duration <= .milliseconds(50) { return await Task.yield() }
-        await withCheckedContinuation { continuation in
-            state.withLock { $0.sleepers.append(($0.elapsed + duration, continuation)) }
+        let id = state.withLock { state -> Int in
+            state.nextSleeper += 1
+            return state.nextSleeper
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.cancelled.remove(id) != nil { return true }
+                    state.sleepers[id] = (state.elapsed + duration, continuation)
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let sleeper = state.withLock { state in
+                guard let sleeper = state.sleepers.removeValue(forKey: id) else {
+                    state.cancelled.insert(id)
+                    return nil as CheckedContinuation<Void, Never>?
+                }
+                return sleeper.continuation
+            }
+            sleeper?.resume()
         }
     }
 
@@ -37,9 +60,9 @@ final class ManualClock: DeliveryClock {
             state.seconds += seconds
             state.elapsed += .seconds(seconds)
             let now = state.elapsed
-            let due = state.sleepers.filter { $0.until <= now }.map(\.continuation)
-            state.sleepers.removeAll { $0.until <= now }
-            return due
+            let due = state.sleepers.filter { $0.value.until <= now }
+            for id in due.keys { state.sleepers[id] = nil }
+            return due.values.map(\.continuation)
         }
         for continuation in due { continuation.resume() }
     }
@@ -67,15 +90,18 @@ final class FakeConnector: OutboundConnector {
     let delay: Duration
     /// Moves a test's clock forward on every message sent (a slow peer, in queue time).
     let clockStepPerMessage: (ManualClock, Int)?
+    /// A peer that takes the connection and never answers a transaction.
+    let hangs: Bool
 
     init(
-        down: Set<String> = [], delay: Duration = .zero, clockStepPerMessage: (ManualClock, Int)? = nil,
+        down: Set<String> = [], delay: Duration = .zero, clockStepPerMessage: (ManualClock, Int)? = nil, hangs: Bool = false,
         answer: @escaping @Sendable (String, Int) -> SMTPReply = { _, _ in SMTPReply(250, EnhancedStatus(2, 0, 0), "Queued") }
     ) {
         self.down = down
         self.answer = answer
         self.delay = delay
         self.clockStepPerMessage = clockStepPerMessage
+        self.hangs = hangs
     }
 
     var sent: [Sent] { state.withLock { $0.sent } }
@@ -104,9 +130,23 @@ final class FakeConnection: OutboundConnection {
         self.details = details
     }
 
+    /// A hanging send, until `abort`.
+    let stalled = Mutex<CheckedContinuation<Void, Never>?>(nil)
+
     var isOpen: Bool { !closed.withLock { $0 } }
 
     func send(_ messages: [OutboundMessage]) async -> [[RecipientResult]] {
+        if connector.hangs {
+            await withCheckedContinuation { continuation in
+                let abortedAlready = closed.withLock { closed in
+                    if !closed { stalled.withLock { $0 = continuation } }
+                    return closed
+                }
+                if abortedAlready { continuation.resume() }
+            }
+            let lost = SMTPReply(451, EnhancedStatus(4, 4, 2), "Delivery stopped: the server is shutting down")
+            return messages.map { $0.recipients.map { _ in RecipientResult(reply: lost, fromRemote: false) } }
+        }
         var out: [[RecipientResult]] = []
         for message in messages {
             if connector.delay > .zero { try? await Task.sleep(for: connector.delay) }
@@ -121,8 +161,23 @@ final class FakeConnection: OutboundConnection {
     }
 
     func close() async {
-        closed.withLock { $0 = true }
-        connector.state.withLock { $0.open -= 1 }
+        let wasOpen = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if wasOpen { connector.state.withLock { $0.open -= 1 } }
+    }
+
+    func abort() {
+        let wasOpen = closed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        if wasOpen { connector.state.withLock { $0.open -= 1 } }
+        stalled.withLock { stalled in
+            defer { stalled = nil }
+            return stalled
+        }?.resume()
     }
 }
 
@@ -484,6 +539,63 @@ struct Harness {
         #expect(connector.connects.count == 2)
         await h.scheduler.stop()
         #expect(await eventually(5) { connector.state.withLock { $0.open } == 0 })
+    }
+
+    @Test func stopWaitsForTheBatchInHandAndItsRecordedOutcome() async throws {
+        // A slow peer (0.3 s per message): `run` returns only after the session finished and
+        // its outcome was written, since every session is a child of run's task group.
+        let connector = FakeConnector(delay: .milliseconds(300))
+        let h = try Harness(connector: connector)
+        let id = try await h.enqueue(to: ["a@example.net"])
+        let running = Task { await h.scheduler.run() }
+        #expect(await eventually(20) { connector.state.withLock { $0.open } == 1 })
+        await h.scheduler.stop()
+        await running.value
+        #expect(try await h.message(id).recipients[0].state == .delivered)
+        #expect(connector.state.withLock { $0.open } == 0)
+    }
+
+    @Test func aPeerThatNeverAnswersIsAbortedWhenTheGraceTimeHasPassed() async throws {
+        let connector = FakeConnector(hangs: true)
+        let h = try Harness(connector: connector)
+        let id = try await h.enqueue(to: ["a@example.net"])
+        let running = Task { await h.scheduler.run() }
+        let ended = Mutex(false)
+        let watcher = Task {
+            await running.value
+            ended.withLock { $0 = true }
+        }
+        #expect(await eventually(20) { connector.state.withLock { $0.open } == 1 })
+        await h.scheduler.stop(grace: .seconds(30))
+        // Within the grace time the session is left to finish...
+        h.clock.advance(29)
+        #expect(await !eventually(0.3) { ended.withLock { $0 } })
+        // ...past it, it is aborted, its transaction deferred and recorded, and run returns.
+        h.clock.advance(1)
+        #expect(await eventually(20) { ended.withLock { $0 } })
+        await watcher.value
+        let r = try await h.message(id).recipients[0]
+        #expect(r.state == .deferred && r.attempts == 1)
+        #expect(r.lastReply?.contains("shutting down") == true)
+        #expect(connector.state.withLock { $0.open } == 0)
+    }
+
+    @Test func cancellingRunAbortsItsSessions() async throws {
+        let connector = FakeConnector(hangs: true)
+        let h = try Harness(connector: connector)
+        _ = try await h.enqueue(to: ["a@example.net"])
+        let running = Task { await h.scheduler.run() }
+        #expect(await eventually(20) { connector.state.withLock { $0.open } == 1 })
+        running.cancel()
+        let ended = Mutex(false)
+        let watcher = Task {
+            await running.value
+            ended.withLock { $0 = true }
+        }
+        // No clock moves: cancellation alone ends the hanging session and run.
+        #expect(await eventually(20) { ended.withLock { $0 } })
+        await watcher.value
+        #expect(connector.state.withLock { $0.open } == 0)
     }
 
     @Test func anIdleSessionGivesUpItsSlotToAnotherDestination() async throws {
