@@ -87,3 +87,77 @@ def test_sigterm_lets_the_transaction_finish(tern):
     tern.process = None
     tern.log.close()
     assert len(tern.queue()) == 1
+
+
+class StallingPeer:
+    """A next hop that takes a whole transaction and then never answers the final dot: the
+    peer that would hold a shutdown for its full reply timeout."""
+
+    def __init__(self):
+        import socket
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(4)
+        self.port = self.server.getsockname()[1]
+        self.got_dot = threading.Event()
+        self.closed_by_tern = threading.Event()
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        conn, _ = self.server.accept()
+        conn.settimeout(60)
+        f = conn.makefile("rb")
+        conn.sendall(b"220 stall.test ESMTP\r\n")
+        in_data = False
+        for line in f:
+            if in_data:
+                if line == b".\r\n":
+                    self.got_dot.set()  # and say nothing
+                continue
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                conn.sendall(b"250-stall.test\r\n250 PIPELINING\r\n")
+            elif verb == b"DATA":
+                conn.sendall(b"354 go on\r\n")
+                in_data = True
+            else:
+                conn.sendall(b"250 OK\r\n")
+        self.closed_by_tern.set()
+        conn.close()
+
+    def stop(self):
+        self.server.close()
+
+
+def test_sigterm_aborts_a_delivery_whose_peer_never_answers(tern_factory):
+    """Delivery sessions are children of the scheduler's task group: shutdown lets them finish
+    for `shutdown_grace`, then aborts the one still waiting, records its transaction as
+    deferred, and exits; the message is still queued for the next start."""
+    import smtplib
+    peer = StallingPeer()
+    try:
+        server = tern_factory(extra_config=(
+            '[relay]\ntrusted_networks = ["127.0.0.1/32"]\n'
+            '[limits]\nshutdown_grace = "2s"\n'
+            '[delivery]\nallow_private_destinations = true\n'
+            f'routes = {{ "stall.test" = "127.0.0.1:{peer.port}" }}\n'))
+        with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as client:
+            client.sendmail("a@remote.test", ["x@stall.test"], b"Subject: stalled\r\n\r\nbody\r\n")
+        assert peer.got_dot.wait(30), "the peer never got the message"
+        started = time.time()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        elapsed = time.time() - started
+        assert server.process.returncode == 0
+        server.process = None
+        server.log.close()
+        # It waited for the grace time, and not for the peer's 5-minute reply timeout.
+        assert 1.5 <= elapsed < 15, elapsed
+        assert peer.closed_by_tern.wait(5)
+        [message] = server.queue()
+        [recipient] = message["recipients"]
+        assert recipient["state"] == "deferred", recipient
+        assert "shutting down" in (recipient["last_reply"] or ""), recipient
+    finally:
+        peer.stop()
