@@ -39,10 +39,10 @@ extension DeliveryScheduler {
                     failed.append((recipient, RecipientResult(reply: SMTPReply(552, EnhancedStatus(5, 2, 2), "Mailbox of <\(user)> is full"), fromRemote: false)))
                     continue
                 }
-                let folder = message.quarantine != nil ? "Junk" : "INBOX"
-                let prefix = "Return-Path: <\(message.from)>\r\nDelivered-To: \(recipient.address)\r\n"
-                outcome.mailbox = MailboxDelivery(user: user, folder: folder, prefix: Array(prefix.utf8))
-                outcome.reply = "250 2.0.0 Delivered to \(user) in \(folder)"
+                let delivery = MailboxDelivery(
+                    user: user, recipient: recipient.address, reversePath: message.from.description, quarantined: message.quarantine != nil)
+                outcome.mailbox = delivery
+                outcome.reply = delivery.reply
             case .expand(let targets):
                 outcome.expansion = targets
                 outcome.reply = "250 2.1.5 Expanded to \(targets.joined(separator: ", "))"

@@ -214,6 +214,7 @@ public struct MessageIntake: Sendable {
                 if let account = origin.account {
                     for index in messages.indices { applySuppressions(&messages[index], account: account, bypass: []) }
                 }
+                for index in messages.indices { messages[index].deliverToMailboxesAtOnce = Self.deliversAtOnce(origin) }
                 enqueue(messages, account: origin.account) { completion($0.map { $0[0] }) }
             }
             return
@@ -230,11 +231,21 @@ public struct MessageIntake: Sendable {
             var data = Data(capacity: header.utf8.count + verdict.content.count)
             data.append(contentsOf: header.utf8)
             data.append(contentsOf: verdict.content)
-            let message = IncomingMessage(
+            var message = IncomingMessage(
                 id: id, envelope: envelope, content: data, receivedAt: now, clientAddress: origin.clientAddress, heloName: origin.heloName,
                 quarantine: verdict.quarantine)
+            message.deliverToMailboxesAtOnce = Self.deliversAtOnce(origin)
             enqueue([message], account: nil) { completion($0.map { $0[0] }) }
         }
+    }
+
+    /// Mail received at the MX (not an account's) reaches hosted mailboxes in the transaction
+    /// that stores it: nothing about it needs the queue (no tracking, no webhooks, no
+    /// account events), and a second write transaction, a lease and the scheduler's work per
+    /// message cost more than the delivery itself (`bench/smtp-accept`). Everything else a
+    /// recipient can be (remote, an alias, a catch-all, postmaster, a full mailbox) is queued.
+    static func deliversAtOnce(_ origin: MessageOrigin) -> Bool {
+        origin.atMX && origin.account == nil
     }
 
     /// A message that is not checked as inbound mail, ready for the queue: plan size and charge,

@@ -182,4 +182,16 @@ public struct MailboxDelivery: Hashable, Sendable {
         self.folder = folder
         self.prefix = prefix
     }
+
+    /// A hosted user's copy (RFC 5321 §4.4 trace): Return-Path and Delivered-To in front, in
+    /// INBOX, or in Junk when DMARC said quarantine. `reversePath` is the envelope sender
+    /// without brackets ("" for the null path).
+    public init(user: String, recipient: String, reversePath: String, quarantined: Bool) {
+        self.init(
+            user: user, folder: quarantined ? "Junk" : "INBOX",
+            prefix: Array("Return-Path: <\(reversePath)>\r\nDelivered-To: \(recipient)\r\n".utf8))
+    }
+
+    /// The recipient's outcome line.
+    public var reply: String { "250 2.0.0 Delivered to \(user) in \(folder)" }
 }

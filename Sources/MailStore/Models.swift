@@ -144,6 +144,10 @@ public struct IncomingMessage: Sendable {
     public var sandbox = false
     /// What the send API asked beyond the message (`batch_id`, `tracking_settings`), as JSON.
     public var sendOptions: String?
+    /// Recipients that are hosted mailboxes get the message in the transaction that stores it
+    /// (mail received at the MX, as mox and Stalwart deliver it); the rest (remote recipients,
+    /// aliases, catch-alls, postmaster, a full mailbox) wait in the queue as any mail.
+    public var deliverToMailboxesAtOnce = false
 
     public init(
         id: String, envelope: Envelope, content: Data, receivedAt: Int, clientAddress: String?, heloName: String?, charge: UsageCharge? = nil,

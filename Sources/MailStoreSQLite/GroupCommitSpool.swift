@@ -22,13 +22,23 @@ final class GroupCommitSpool: Sendable {
     }
 
     private let pool: DatabasePool
+    /// The store's sub-addressing, for delivering MX mail to mailboxes in the commit.
+    private let subaddressSeparator: String
     private let state = Mutex(State())
+    private let observers = Mutex<[@Sendable (CommitReport) -> Void]>([])
     private let queue = DispatchQueue(label: "tern.spool.commit")
     /// Upper bound on one transaction, so a burst cannot build an unbounded batch in memory.
     static let maximumBatch = 512
 
-    init(pool: DatabasePool) {
+    init(pool: DatabasePool, subaddressSeparator: String) {
         self.pool = pool
+        self.subaddressSeparator = subaddressSeparator
+    }
+
+    /// `observer` sees what each durable commit delivered and left queued, before the
+    /// senders' completions run (on the commit thread: it must be quick).
+    func observe(_ observer: @escaping @Sendable (CommitReport) -> Void) {
+        observers.withLock { $0.append(observer) }
     }
 
     /// Queues `message` for the next commit; `completion` runs on the commit thread once the
@@ -106,11 +116,14 @@ final class GroupCommitSpool: Sendable {
         do {
             // A message (or request) over its account's limit is refused alone; the rest of the
             // batch commits.
+            let separator = subaddressSeparator
+            var report = CommitReport()
             let refusals = try pool.writeWithoutTransaction { db -> [StoreError?] in
                 // Every commit that answers 250 syncs the WAL, whatever an unsynced queue write
                 // before it left the connection at (see `SQLiteStore.writeUnsynced`).
                 try db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute()
                 var refusals: [StoreError?] = []
+                report = CommitReport()
                 try db.inTransaction {
                     for item in batch {
                         if let reached = try Self.limitReached(item.messages.compactMap(\.charge), in: db) {
@@ -118,7 +131,9 @@ final class GroupCommitSpool: Sendable {
                             continue
                         }
                         for message in item.messages {
-                            try SQLiteStore.insert(message, into: db)
+                            let inserted = try SQLiteStore.insert(message, into: db, subaddressSeparator: separator)
+                            report.delivered += inserted.delivered
+                            report.leftQueued = report.leftQueued || inserted.leftQueued
                             if let charge = message.charge { try Self.count(charge, in: db) }
                         }
                         refusals.append(nil)
@@ -128,6 +143,9 @@ final class GroupCommitSpool: Sendable {
                 return refusals
             }
             state.withLock { $0.commitsSinceCheckpoint += 1 }
+            if !refusals.allSatisfy({ $0 != nil }) {
+                for observer in observers.withLock({ $0 }) { observer(report) }
+            }
             for (item, refusal) in zip(batch, refusals) { item.completion(refusal.map { .failure($0) } ?? .success(())) }
         } catch {
             guard batch.count > 1 else {

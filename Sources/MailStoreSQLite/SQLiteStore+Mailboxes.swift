@@ -154,6 +154,10 @@ extension SQLiteStore: MailboxRepository {
     /// Aliases first (an alias may shadow a user, as Postfix's virtual_alias_maps does), then
     /// users, then the same for `user` of `user+tag`, then the domain's catch-all.
     func resolveLocal(_ db: Database, _ address: String) throws -> LocalRecipient {
+        try Self.resolveLocal(db, address, subaddressSeparator: subaddressSeparator)
+    }
+
+    static func resolveLocal(_ db: Database, _ address: String, subaddressSeparator: String) throws -> LocalRecipient {
         let lower = address.lowercased()
         if let found = try exact(db, lower) { return found }
         guard let at = lower.lastIndex(of: "@") else { return .unknown }
@@ -168,7 +172,7 @@ extension SQLiteStore: MailboxRepository {
         return .unknown
     }
 
-    private func exact(_ db: Database, _ address: String) throws -> LocalRecipient? {
+    private static func exact(_ db: Database, _ address: String) throws -> LocalRecipient? {
         let targets = try String.fetchAll(db.cachedStatement(sql: "SELECT target FROM aliases WHERE address = ? ORDER BY target"), arguments: [address])
         if !targets.isEmpty { return .expand(targets) }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT address, quota_bytes FROM users WHERE address = ?"), arguments: [address])

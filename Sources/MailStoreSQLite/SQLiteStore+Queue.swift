@@ -114,8 +114,15 @@ extension SQLiteStore: QueueRepository {
     }
 
     /// Writes one message and its recipients inside the caller's transaction.
-    static func insert(_ message: IncomingMessage, into db: Database) throws {
+    /// Stores `message` and its recipients. With `subaddressSeparator` (the spool's commit) and
+    /// `deliverToMailboxesAtOnce`, each recipient that is a hosted mailbox with room is delivered
+    /// in this transaction — recorded as one successful attempt with the event and mailbox row
+    /// the scheduler's local delivery would write — and the rest are queued. Returns what it
+    /// delivered and whether anything waits for the scheduler.
+    @discardableResult
+    static func insert(_ message: IncomingMessage, into db: Database, subaddressSeparator: String? = nil) throws -> CommitReport {
         let q = message.queued
+        var report = CommitReport()
         // Cached statements: the hot path never re-parses SQL.
         try db.cachedStatement(
             sql: """
@@ -141,21 +148,36 @@ extension SQLiteStore: QueueRepository {
             // A suppressed recipient is stored as dropped, with its reason: never sent, no DSN.
             // A sandbox message's recipients are final at once: kept, never sent.
             let drop = message.dropped[position]
-            let state = drop != nil ? "dropped" : message.sandbox ? "delivered" : "queued"
+            var mailbox: MailboxDelivery? = nil
+            if drop == nil, !message.sandbox, message.deliverToMailboxesAtOnce, let subaddressSeparator,
+                case .mailbox(let user, overQuota: false) = try resolveLocal(db, recipient.address, subaddressSeparator: subaddressSeparator)
+            {
+                mailbox = MailboxDelivery(user: user, recipient: recipient.address, reversePath: q.from.description, quarantined: q.quarantine != nil)
+            }
+            let state = drop != nil ? "dropped" : message.sandbox || mailbox != nil ? "delivered" : "queued"
+            if state == "queued" { report.leftQueued = true }
             try db.cachedStatement(
                 sql: """
-                    INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply, attempts)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(
                 arguments: [
                     q.id, position, recipient.address, state, recipient.notify?.description,
-                    recipient.originalRecipient?.description, state == "queued" ? due : nil, drop ?? (message.sandbox ? Self.sandboxReply : nil),
+                    recipient.originalRecipient?.description, state == "queued" ? due : nil,
+                    drop ?? (message.sandbox ? Self.sandboxReply : mailbox?.reply), mailbox == nil ? 0 : 1,
                 ])
             try insertEvent(
                 db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
                 reply: nil, position: position)
-            if let drop {
+            if let mailbox {
+                try insertEvent(
+                    db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.delivered.rawValue, mxHost: "local",
+                    tls: nil, reply: mailbox.reply, position: position, countsAttempt: true)
+                try insertMailboxMessage(db, messageID: q.id, position: position, delivery: mailbox, at: q.createdAt)
+                report.delivered.append(
+                    CommitReport.Delivery(messageID: q.id, recipient: recipient.address, user: mailbox.user, folder: mailbox.folder, reply: mailbox.reply))
+            } else if let drop {
                 try insertEvent(
                     db, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.dropped.rawValue, mxHost: nil,
                     tls: nil, reply: drop, position: position)
@@ -167,6 +189,7 @@ extension SQLiteStore: QueueRepository {
         }
         if message.sandbox, let account = q.authenticatedAs { try pruneSandbox(db, account: account) }
         if !message.dropped.isEmpty, !message.sandbox { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
+        return report
     }
 }
 

@@ -43,7 +43,18 @@ public final class SQLiteStore: Sendable {
         } catch {
             throw Self.storeError(error)
         }
-        spool = GroupCommitSpool(pool: pool)
+        spool = GroupCommitSpool(pool: pool, subaddressSeparator: subaddressSeparator)
+        let signals = mailboxSignals
+        spool.observe { report in
+            if !report.delivered.isEmpty { signals.changed(report.delivered.map(\.user)) }
+        }
+    }
+
+    /// `observer` sees each durable group commit: what went into mailboxes at once, and whether
+    /// anything waits for delivery (the server wakes its scheduler then). It runs on the commit
+    /// thread before the senders are answered, so it must be quick.
+    public func observeCommits(_ observer: @escaping @Sendable (CommitReport) -> Void) {
+        spool.observe(observer)
     }
 
     /// The writer connection's `PRAGMA synchronous` (2 is FULL), for the durability test.

@@ -28,14 +28,25 @@ final class MetricsExport: Sendable {
         self.store = store
     }
 
+    /// `tern_queue_recipients{state}` and `tern_webhook_backlog_events`, read from the store.
+    static var queueRecipients: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tern", metricName: "queue", unitName: "recipients", helpText: "Recipients in the queue, by state")
+    }
+
+    static var webhookBacklog: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "tern", subsystem: "webhook", metricName: "backlog", unitName: "events", helpText: "Events waiting for webhook delivery")
+    }
+
     func render() async -> String {
         if let counts = try? await store.activeRecipientCounts() {
             for (state, count) in counts {
-                registry.makeGauge(name: "tern_queue_recipients", labels: [("state", state.rawValue)]).set(Double(count))
+                registry.makeGauge(descriptor: Self.queueRecipients, labels: [("state", state.rawValue)]).set(Double(count))
             }
         }
         if let backlog = try? await store.webhookBacklog() {
-            registry.makeGauge(name: "tern_webhook_backlog_events").set(Double(backlog))
+            registry.makeGauge(descriptor: Self.webhookBacklog).set(Double(backlog))
         }
         return registry.emitToString()
     }

@@ -120,8 +120,20 @@ public enum TernRuntime {
         let authentication = try messageAuthentication(configuration: configuration, store: environment.store, logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let scheduler = try makeScheduler(configuration: configuration, store: environment.store, group: group, logger: logger)
-        // Every committed message wakes the scheduler, so delivery starts at once.
-        let queue = WakingQueue(base: environment.store, onCommit: { scheduler.wake() })
+        // A commit that left recipients queued wakes the scheduler, so delivery starts at once;
+        // MX mail to hosted mailboxes was delivered in the commit itself, and is logged here as
+        // the scheduler logs its deliveries.
+        var deliveryLogger = logger
+        deliveryLogger[metadataKey: "service"] = "delivery"
+        let commitLogger = deliveryLogger
+        environment.store.observeCommits { report in
+            for delivery in report.delivered {
+                commitLogger.info("delivered id=\(delivery.messageID) to=<\(delivery.recipient)> relay=local reply=\"\(delivery.reply)\"")
+            }
+            DeliveryMetrics.deliveredAtAccept(report.delivered.count)
+            if report.leftQueued { scheduler.wake() }
+        }
+        let queue: any QueueRepository = environment.store
         var policy = ReceivingPolicy(
             hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
             hasFreeSpace: { probe.hasRoom() })
@@ -351,31 +363,4 @@ public enum TernRuntime {
         settings.postmaster = delivery.postmaster
         return DeliveryScheduler(store: store, router: router, connector: connector, settings: settings, logger: deliveryLogger, mailboxes: store)
     }
-}
-
-/// The queue as the receiver sees it, telling the scheduler about every commit.
-struct WakingQueue: QueueRepository {
-    let base: any QueueRepository
-    let onCommit: @Sendable () -> Void
-
-    func enqueue(_ message: IncomingMessage, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
-        let onCommit = self.onCommit
-        base.enqueue(message) { result in
-            completion(result)
-            if case .success = result { onCommit() }
-        }
-    }
-
-    func enqueue(group: [IncomingMessage], completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
-        let onCommit = self.onCommit
-        base.enqueue(group: group) { result in
-            completion(result)
-            if case .success = result { onCommit() }
-        }
-    }
-
-    func listQueue() async throws(StoreError) -> [QueuedMessage] { try await base.listQueue() }
-    func queuedMessage(id: String) async throws(StoreError) -> QueuedMessage? { try await base.queuedMessage(id: id) }
-    func content(id: String) async throws(StoreError) -> [UInt8]? { try await base.content(id: id) }
-    func removeQueued(id: String) async throws(StoreError) -> Bool { try await base.removeQueued(id: id) }
 }
