@@ -32,7 +32,16 @@ def test_domain_and_user_management(tern_factory):
     tern.cli("user", "remove", "carol@second.test")
     assert tern.cli("user", "remove", "carol@second.test", check=False).returncode == 1
     table = tern.cli("user", "list").stdout.splitlines()
-    assert table[0].split() == ["ADDRESS", "PLAN", "CREATED"]
+    assert table[0].split() == ["ADDRESS", "PLAN", "ADMIN", "CREATED"]
+    # Operators: added as one, or made and unmade one later.
+    tern.cli("user", "add", "root@second.test", "--admin", "--password-stdin", input="operator-pass\n")
+    admins = {u["address"]: u["admin"] for u in json.loads(tern.cli("user", "list", "--json").stdout)}
+    assert admins == {USER: False, f"bob@{DOMAIN}": False, "root@second.test": True}
+    tern.cli("user", "set-admin", USER)
+    tern.cli("user", "set-admin", "root@second.test", "--off")
+    assert json.loads(tern.cli("user", "show", USER, "--json").stdout)["admin"] is True
+    assert json.loads(tern.cli("user", "show", "root@second.test", "--json").stdout)["admin"] is False
+    assert tern.cli("user", "set-admin", "nobody@second.test", check=False).returncode == 1
 
 
 def test_queue_show_and_remove(tern):

@@ -192,14 +192,16 @@ public struct Administration: Sendable {
     // MARK: - Users
 
     /// Adds a user on `plan` with `password`, or a generated one (returned, shown once).
-    public func addUser(_ email: String, plan: String = "free", password: String? = nil) async throws(AdministrationError) -> AddedUser {
+    public func addUser(
+        _ email: String, plan: String = "free", password: String? = nil, isOperator: Bool = false
+    ) async throws(AdministrationError) -> AddedUser {
         let address = try Self.address(email)
         try checkPlan(plan)
         let secret = password ?? Self.randomPassword()
         let credentials = try await credentials(for: secret)
         let user = MailUser(
             address: address, passwordHash: credentials.hash, plan: plan, createdAt: clock(), scram: credentials.scram,
-            cramSecret: credentials.cram)
+            cramSecret: credentials.cram, isOperator: isOperator)
         try await run { () async throws(StoreError) in try await store.addUser(user) }
         return AddedUser(address: address, plan: plan, generatedPassword: password == nil ? secret : nil)
     }
@@ -262,6 +264,12 @@ public struct Administration: Sendable {
     public func removeUser(_ email: String) async throws(AdministrationError) {
         let address = try Self.address(email)
         try await run { () async throws(StoreError) in try await store.removeUser(address) }
+    }
+
+    /// Makes a user an operator (the whole server in the dashboard), or no longer one.
+    public func setOperator(_ email: String, _ isOperator: Bool) async throws(AdministrationError) {
+        let address = try Self.address(email)
+        try await run { () async throws(StoreError) in try await store.setOperator(user: address, isOperator) }
     }
 
     public func setPlan(_ email: String, plan: String) async throws(AdministrationError) {

@@ -23,8 +23,15 @@ public struct MailUser: Hashable, Sendable {
     public var scram: String?
     /// CRAM-MD5 secret (password-equivalent), only when `[auth] cram_md5 = true`.
     public var cramSecret: String?
+    /// An operator sees the whole server in the dashboard (the queue, every domain and user);
+    /// any other user sees only its own account.
+    public var isOperator: Bool
 
-    public init(address: String, passwordHash: String, plan: String, createdAt: Int, scram: String? = nil, cramSecret: String? = nil) {
+    public init(
+        address: String, passwordHash: String, plan: String, createdAt: Int, scram: String? = nil, cramSecret: String? = nil,
+        isOperator: Bool = false
+    ) {
+        self.isOperator = isOperator
         self.address = address
         self.passwordHash = passwordHash
         self.plan = plan

@@ -29,6 +29,8 @@ public protocol DirectoryRepository: Sendable {
     /// The plan name of `user`, synchronously; nil for an unknown user.
     func plan(user: String) throws(StoreError) -> String?
     func setPlan(user: String, plan: String) async throws(StoreError)
+    /// Makes `user` an operator of the server, or no longer one.
+    func setOperator(user: String, _ isOperator: Bool) async throws(StoreError)
     /// Replaces every stored secret of `user` (a new password).
     func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError)
     /// Counted usage for these periods (missing periods are 0). Synchronous.

@@ -40,10 +40,12 @@ extension SQLiteStore: DirectoryRepository {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO users(address, domain, password_hash, plan, created_at, scram, cram_secret)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO users(address, domain, password_hash, plan, created_at, scram, cram_secret, is_operator)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram, user.cramSecret])
+                arguments: [
+                    user.address, domain.lowercased(), user.passwordHash, user.plan, user.createdAt, user.scram, user.cramSecret, user.isOperator,
+                ])
             try Self.createFolders(db, user: user.address)
         }
     }
@@ -190,6 +192,13 @@ extension SQLiteStore: DirectoryRepository {
         }
     }
 
+    public func setOperator(user: String, _ isOperator: Bool) async throws(StoreError) {
+        try await write { db in
+            try db.execute(sql: "UPDATE users SET is_operator = ? WHERE address = ?", arguments: [isOperator, user])
+            if db.changesCount == 0 { throw StoreError.notFound("user \(user)") }
+        }
+    }
+
     public func setPlan(user: String, plan: String) async throws(StoreError) {
         try await write { db in
             try db.execute(sql: "UPDATE users SET plan = ? WHERE address = ?", arguments: [plan, user])
@@ -220,6 +229,7 @@ extension SQLiteStore: DirectoryRepository {
 
     static func user(from row: Row) -> MailUser {
         MailUser(
-            address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"], scram: row["scram"])
+            address: row["address"], passwordHash: row["password_hash"], plan: row["plan"], createdAt: row["created_at"], scram: row["scram"],
+            isOperator: row["is_operator"])
     }
 }

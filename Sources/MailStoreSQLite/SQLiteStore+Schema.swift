@@ -309,6 +309,10 @@ extension SQLiteStore {
                     ALTER TABLE users ADD COLUMN tracking_settings TEXT;
                     """)
         }
+        migrator.registerMigration("v21-operators") { db in
+            // Operators see the whole server in the dashboard; everyone else, their own account.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN is_operator INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -8,7 +8,7 @@ import TernServer
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Manage mailbox users.",
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Passwd.self, SetPlan.self, SetQuota.self, AllowDomain.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Passwd.self, SetPlan.self, SetQuota.self, AllowDomain.self, SetAdmin.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,11 +17,13 @@ struct UserCommand: ParsableCommand {
         @Argument(help: "The user's address, e.g. alice@example.com.") var email: String
         @Option(help: "The sending plan (see [plans] in the configuration).") var plan = "free"
         @Flag(help: "Read the password from the first line of standard input.") var passwordStdin = false
+        @Flag(help: "An operator: sees the whole server in the dashboard (queue, every domain and user).") var admin = false
 
         func run() async throws {
             let password = passwordStdin ? try passwordFromStandardInput() : nil
+            let isOperator = admin
             let added = try await options.administer { admin throws(AdministrationError) in
-                try await admin.addUser(email, plan: plan, password: password)
+                try await admin.addUser(email, plan: plan, password: password, isOperator: isOperator)
             }
             if let generated = added.generatedPassword {
                 print("Added \(added.address) (plan \(added.plan)). Password (shown once): \(generated)")
@@ -54,11 +56,14 @@ struct UserCommand: ParsableCommand {
         func run() async throws {
             let users = try await options.administer { admin throws(AdministrationError) in try await admin.users() }
             if json {
-                printJSON(users.map { ["address": $0.address, "plan": $0.plan, "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
+                printJSON(
+                    users.map {
+                        ["address": $0.address, "plan": $0.plan, "admin": $0.isOperator, "created_at": MessageDate.rfc3339(unixSeconds: $0.createdAt)]
+                    })
             } else {
                 printTable(
-                    header: ["ADDRESS", "PLAN", "CREATED"],
-                    rows: users.map { [$0.address, $0.plan, MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
+                    header: ["ADDRESS", "PLAN", "ADMIN", "CREATED"],
+                    rows: users.map { [$0.address, $0.plan, $0.isOperator ? "yes" : "no", MessageDate.rfc3339(unixSeconds: $0.createdAt)] })
             }
         }
     }
@@ -96,7 +101,7 @@ extension UserCommand {
             let domains = try await operation { try environment.store.sendingDomains(user: account) }
             if json {
                 printJSON([
-                    "address": account, "plan": user.plan, "sending_domains": domains,
+                    "address": account, "plan": user.plan, "admin": user.isOperator, "sending_domains": domains,
                     "limits": limits.map { limit -> [String: Any] in
                         ["name": limit.name, "used": used[limit.period] ?? 0, "limit": limit.limit,
                          "resets_at": MessageDate.rfc3339(unixSeconds: limit.resetsAt)]
@@ -106,10 +111,25 @@ extension UserCommand {
             }
             print("address: \(account)")
             print("plan: \(user.plan)\(plan == nil ? " (not configured)" : "")")
+            print("admin: \(user.isOperator ? "yes" : "no")")
             print("sending domains: \(domains.joined(separator: ", "))")
             for limit in limits {
                 print("\(limit.name): \(used[limit.period] ?? 0) of \(limit.limit), resets at \(MessageDate.rfc3339(unixSeconds: limit.resetsAt))")
             }
+        }
+    }
+
+    struct SetAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-admin", abstract: "Make a user an operator (the whole server in the dashboard), or with --off no longer one.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The user's address.") var email: String
+        @Flag(help: "Take the operator role away.") var off = false
+
+        func run() async throws {
+            let isOperator = !off
+            try await options.administer { admin throws(AdministrationError) in try await admin.setOperator(email, isOperator) }
+            print("\(try Administration.address(email)) is \(isOperator ? "now" : "no longer") an operator.")
         }
     }
 

@@ -82,6 +82,21 @@ import Testing
         await #expect(throws: AdministrationError.self) { try await admin.user("bob@example.test") }
     }
 
+    @Test func operatorsAreMarkedAndUnmarked() async throws {
+        let (admin, _, _) = try fresh()
+        try await admin.addDomain("example.test")
+        _ = try await admin.addUser("root@example.test", password: "pw-123456", isOperator: true)
+        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        #expect(try await admin.users().map { "\($0.address) \($0.isOperator)" } == ["alice@example.test false", "root@example.test true"])
+        try await admin.setOperator("Alice@Example.test", true)
+        try await admin.setOperator("root@example.test", false)
+        #expect(try await admin.user("alice@example.test").isOperator)
+        #expect(try await !admin.user("root@example.test").isOperator)
+        await #expect(throws: AdministrationError.notFound("user nobody@example.test not found")) {
+            try await admin.setOperator("nobody@example.test", true)
+        }
+    }
+
     @Test func cramSecretOnlyWhenKept() async throws {
         let (admin, _, store) = try fresh(cram: false)
         try await admin.addDomain("example.test")

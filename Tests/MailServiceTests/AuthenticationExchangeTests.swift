@@ -32,6 +32,7 @@ final class CredentialDirectory: DirectoryRepository, @unchecked Sendable {
     func sendingDomains(user: String) throws(StoreError) -> [String] { [] }
     func plan(user: String) throws(StoreError) -> String? { nil }
     func setPlan(user: String, plan: String) async throws(StoreError) {}
+    func setOperator(user: String, _ isOperator: Bool) async throws(StoreError) {}
     func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError) {}
     func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] { [:] }
 }

@@ -34,6 +34,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     var counters: [String: Int] = [:]
     func plan(user: String) throws(StoreError) -> String? { plans[user] ?? "free" }
     func setPlan(user: String, plan: String) async throws(StoreError) {}
+    func setOperator(user: String, _ isOperator: Bool) async throws(StoreError) {}
     func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError) {}
     func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] {
         Dictionary(uniqueKeysWithValues: periods.map { ($0, counters[$0] ?? 0) })
