@@ -37,6 +37,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         // Webhook deliveries (issue 13).
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The web dashboard's templates (issue 16).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Layer 0: pure protocol and mail-format code.
@@ -189,7 +191,7 @@ let package = Package(
             name: "TernServer",
             dependencies: [
                 "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
-                "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI", "Engagement", "SendGridProtocol",
+                "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI", "Dashboard", "Engagement", "SendGridProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -201,6 +203,17 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The web dashboard (issue 16): server-rendered pages over the same core as the API.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "WebAPI", "MailService", "MailStore", "MailCore", "MailAuth", "SendGridProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -226,6 +239,14 @@ let package = Package(
             name: "WebAPITests",
             dependencies: [
                 "WebAPI", "SendGridProtocol", "MailService", "MailStore", "MailStoreSQLite", "MailCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard", "WebAPI", "MailService", "MailStore", "MailStoreSQLite", "MailCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

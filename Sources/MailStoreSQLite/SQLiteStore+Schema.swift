@@ -313,6 +313,19 @@ extension SQLiteStore {
             // Operators see the whole server in the dashboard; everyone else, their own account.
             try db.execute(sql: "ALTER TABLE users ADD COLUMN is_operator INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v22-web-sessions") { db in
+            // Dashboard sessions: the token's SHA-256 only; gone with their user.
+            try db.execute(
+                sql: """
+                    CREATE TABLE web_sessions(
+                        token_hash BLOB PRIMARY KEY,
+                        user TEXT NOT NULL COLLATE NOCASE REFERENCES users(address) ON DELETE CASCADE,
+                        csrf TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -61,6 +61,7 @@ extension TernConfiguration {
                 config.http.publicURL = v.hasSuffix("/") ? String(v.dropLast()) : v
             }
             if let v = try http.bool("allow_private_webhooks") { config.http.allowPrivateWebhooks = v }
+            if let v = try http.bool("dashboard") { config.http.dashboard = v }
             if let v = try http.bool("metrics") { config.http.metrics = v }
             if let v = try http.duration("webhook_batch_delay") {
                 guard v <= 30 else { throw ConfigurationError(key: "http.webhook_batch_delay", "at most 30s (events go out within 30 seconds)") }

@@ -48,6 +48,8 @@ public struct TernConfiguration: Sendable, Equatable {
         public var publicURL = ""
         /// Deliver webhooks to loopback and private addresses (tests; a private network).
         public var allowPrivateWebhooks = false
+        /// The web dashboard at `/dashboard` on every HTTP listener.
+        public var dashboard = true
         /// Serve Prometheus metrics at `/metrics` on the HTTP listeners (no key: keep those on
         /// loopback or a private network, or turn this off).
         public var metrics = true

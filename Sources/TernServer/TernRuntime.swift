@@ -14,6 +14,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SendGridProtocol
+import Dashboard
 import Delivery
 import ProtocolEdge
 import ServiceLifecycle
@@ -235,6 +236,16 @@ public enum TernRuntime {
         api.engagement = recorder
         api.templates = TemplateCatalog(store: environment.store)
         api.trackingPreferences = trackingPreferences
+        if configuration.http.dashboard {
+            let store = environment.store
+            let sessions = WebSessions(
+                store: store, directory: store, authenticator: authenticator, limits: abuseLimits, clock: { MessageDate.nowUnixSeconds() })
+            let dashboard = try Dashboard(
+                sessions: sessions, administration: environment.administration, activity: store, directory: store, plans: plans,
+                clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.content(id: id)) ?? nil },
+                queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] })
+            api.moreRoutes = { router in dashboard.register(on: router) }
+        }
         var webhookLogger = logger
         webhookLogger[metadataKey: "service"] = "webhooks"
         let dispatcherLogger = webhookLogger

@@ -49,6 +49,8 @@ public struct WebAPI: Sendable {
     public var templates: TemplateCatalog?
     /// Accounts' tracking defaults (`/v3/tracking_settings`); nil serves none.
     public var trackingPreferences: TrackingPreferences?
+    /// More routes on the same listeners (the web dashboard registers its pages here).
+    public var moreRoutes: (@Sendable (Router<APIRequestContext>) -> Void)?
 
     public init(
         settings: WebAPISettings, intake: MessageIntake, authenticator: AccountAuthenticator, limits: AbuseLimits,
@@ -103,6 +105,7 @@ public struct WebAPI: Sendable {
         ).register(on: v3)
         SuppressionEndpoint(store: suppressions, clock: intake.clock).register(on: v3)
         SandboxEndpoint(store: sandboxes).register(on: v3)
+        moreRoutes?(router)
         return router
     }
 

@@ -1,0 +1,224 @@
+import Mustache
+
+/// The dashboard's pages as Mustache templates, compiled once at start. `{{name}}` is always
+/// HTML-escaped by swift-mustache (`& < > " '`); `{{{name}}}` is used only for markup the
+/// dashboard built itself (the page inside the layout, the chart). Kept in the binary, so a
+/// single `tern` file serves the dashboard.
+enum DashboardTemplates {
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Tern</title>
+        <link rel="stylesheet" href="/dashboard/style.css">
+        </head>
+        <body>
+        <header class="top">
+        <a class="brand" href="/dashboard">Tern</a>
+        {{#session}}
+        <nav aria-label="Main">
+        <ul>
+        <li><a href="/dashboard"{{#overview}} aria-current="page"{{/overview}}>Overview</a></li>
+        <li><a href="/dashboard/activity"{{#activity}} aria-current="page"{{/activity}}>Activity</a></li>
+        <li><a href="/dashboard/keys"{{#keys}} aria-current="page"{{/keys}}>API keys</a></li>
+        </ul>
+        </nav>
+        <form class="logout" method="post" action="/dashboard/logout">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <span class="who">{{user}}{{#isOperator}} (operator){{/isOperator}}</span>
+        <button type="submit">Log out</button>
+        </form>
+        {{/session}}
+        </header>
+        <main id="main">
+        {{{content}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let login = """
+        <h1>Log in</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        <form method="post" action="/dashboard/login" class="stacked">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="email">Address</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}">
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required>
+        <button type="submit">Log in</button>
+        </form>
+        """
+
+    static let overview = """
+        <h1>Overview</h1>
+        <section aria-labelledby="limits">
+        <h2 id="limits">Sending against your plan ({{plan}})</h2>
+        <table class="limits">
+        <thead><tr><th scope="col">Limit</th><th scope="col">Used</th><th scope="col">Allowed</th><th scope="col">Resets</th></tr></thead>
+        <tbody>
+        {{#limits}}<tr><th scope="row">{{name}}</th><td>{{used}}</td><td>{{limit}}</td><td><time datetime="{{resets}}">{{resets}}</time></td></tr>{{/limits}}
+        {{^limits}}<tr><td colspan="4">Your plan sets no sending limits.</td></tr>{{/limits}}
+        </tbody>
+        </table>
+        <p>Requests today: <strong class="today">{{today}}</strong>. This month: <strong class="month">{{month}}</strong>.</p>
+        </section>
+        <section aria-labelledby="rates">
+        <h2 id="rates">Last 30 days</h2>
+        <dl class="rates">
+        <dt>Delivery rate</dt><dd>{{deliveryRate}}</dd>
+        <dt>Bounce rate</dt><dd>{{bounceRate}}</dd>
+        <dt>Open rate</dt><dd>{{openRate}}</dd>
+        </dl>
+        <figure>
+        {{{chart}}}
+        <figcaption>
+        <ul class="legend">{{#legend}}<li><span class="swatch {{style}}"></span>{{name}}</li>{{/legend}}</ul>
+        </figcaption>
+        </figure>
+        <details><summary>The numbers</summary>{{{chartTable}}}</details>
+        </section>
+        {{#queue}}
+        <section aria-labelledby="queue">
+        <h2 id="queue">Queue (all accounts)</h2>
+        <table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
+        <tbody>{{#states}}<tr><th scope="row">{{state}}</th><td>{{count}}</td></tr>{{/states}}</tbody></table>
+        </section>
+        {{/queue}}
+        """
+
+    static let activity = """
+        <h1>Activity</h1>
+        <form method="get" action="/dashboard/activity" class="search" role="search">
+        <label>To <input name="to" type="text" value="{{to}}"></label>
+        <label>From <input name="from" type="text" value="{{from}}"></label>
+        <label>Subject <input name="subject" type="text" value="{{subject}}"></label>
+        <label>Status <select name="status">
+        {{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}
+        </select></label>
+        <button type="submit">Search</button>
+        </form>
+        <table class="messages">
+        <thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Opens</th><th scope="col">Clicks</th></tr></thead>
+        <tbody>
+        {{#rows}}<tr><td><time datetime="{{time}}">{{time}}</time></td><td><a href="/dashboard/messages/{{id}}">{{to}}</a></td><td>{{subject}}</td><td><span class="status {{status}}">{{status}}</span>{{#sandbox}} <span class="tag">sandbox</span>{{/sandbox}}</td><td>{{opens}}</td><td>{{clicks}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6">No messages match.</td></tr>{{/rows}}
+        </tbody>
+        </table>
+        <nav class="pages" aria-label="Pages">
+        {{#previous}}<a rel="prev" href="{{previous}}">Newer</a>{{/previous}}
+        {{#next}}<a rel="next" href="{{next}}">Older</a>{{/next}}
+        </nav>
+        """
+
+    static let message = """
+        <h1>Message to {{to}}</h1>
+        <dl class="facts">
+        <dt>Status</dt><dd><span class="status {{status}}">{{status}}</span></dd>
+        <dt>From</dt><dd>{{from}}</dd>
+        <dt>Subject</dt><dd>{{subject}}</dd>
+        <dt>Message-ID</dt><dd>{{messageID}}</dd>
+        <dt>Queue id</dt><dd>{{queueID}}</dd>
+        <dt>sg_message_id</dt><dd>{{sgMessageID}}</dd>
+        <dt>Accepted</dt><dd><time datetime="{{created}}">{{created}}</time></dd>
+        {{#categories}}<dt>Categories</dt><dd>{{categories}}</dd>{{/categories}}
+        </dl>
+        <h2>Timeline</h2>
+        <ol class="timeline">
+        {{#events}}<li><time datetime="{{time}}">{{time}}</time> <span class="status {{type}}">{{type}}</span>{{#host}} via {{host}}{{/host}}{{#tls}} ({{tls}}){{/tls}}{{#reply}}<br><code>{{reply}}</code>{{/reply}}</li>{{/events}}
+        </ol>
+        {{#authentication}}<h2>Authentication results</h2><ul class="auth">{{#results}}<li><code>{{.}}</code></li>{{/results}}</ul>{{/authentication}}
+        <h2>Headers</h2>
+        {{#headers}}<pre class="source">{{headers}}</pre>{{/headers}}
+        {{^headers}}<p>The content is no longer kept: Tern deletes a message's content once every recipient has it.</p>{{/headers}}
+        {{#source}}<details><summary>Raw source</summary><pre class="source">{{source}}</pre></details>{{/source}}
+        """
+
+    static let keys = """
+        <h1>API keys</h1>
+        {{#created}}
+        <div class="notice" role="status">
+        <p>New key <strong>{{name}}</strong>. Copy it now: it is shown only once.</p>
+        <p><code class="secret">{{secret}}</code></p>
+        </div>
+        {{/created}}
+        <table class="keys">
+        <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Scopes</th><th scope="col">Sandbox</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+        {{#keys}}<tr><td>{{name}}</td><td><code>{{id}}</code></td><td>{{scopes}}</td><td>{{sandbox}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{status}}</td><td>{{#live}}<form method="post" action="/dashboard/keys/{{id}}/revoke"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Revoke {{name}}">Revoke</button></form>{{/live}}</td></tr>{{/keys}}
+        {{^keys}}<tr><td colspan="7">No keys yet.</td></tr>{{/keys}}
+        </tbody>
+        </table>
+        <h2>Create a key</h2>
+        <form method="post" action="/dashboard/keys" class="stacked">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="name">Name</label>
+        <input id="name" name="name" type="text" maxlength="100" required>
+        <label for="scope">Access</label>
+        <select id="scope" name="scope"><option value="full">Full access</option><option value="mail.send">Send mail only</option></select>
+        <label class="check"><input type="checkbox" name="sandbox" value="on"> Sandbox: mail is kept in the sandbox inbox, never sent</label>
+        <button type="submit">Create key</button>
+        </form>
+        """
+
+    static let problem = """
+        <h1>{{title}}</h1>
+        <p>{{text}}</p>
+        <p><a href="/dashboard">Back to the overview</a></p>
+        """
+
+    static let stylesheet = """
+        :root { --ink: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0a5fb4; --bad: #b42318; --good: #1a7f37; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.5 system-ui, sans-serif; color: var(--ink); background: #fff; }
+        .top { display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; padding: .5rem 1rem; border-bottom: 1px solid var(--line); }
+        .brand { font-weight: 700; color: var(--ink); text-decoration: none; }
+        nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; margin: 0; padding: 0; }
+        nav a[aria-current] { font-weight: 700; }
+        a { color: var(--accent); }
+        a:focus, button:focus, input:focus, select:focus { outline: 3px solid #ffbf47; outline-offset: 1px; }
+        .logout { margin-left: auto; display: flex; gap: .5rem; align-items: center; }
+        main { padding: 1rem; max-width: 72rem; }
+        table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+        th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+        .stacked { display: grid; gap: .4rem; max-width: 24rem; }
+        .search { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; }
+        input, select, button { font: inherit; padding: .3rem .5rem; }
+        button { cursor: pointer; }
+        .error { color: var(--bad); font-weight: 600; }
+        .notice { border: 2px solid var(--good); padding: .5rem 1rem; margin: 1rem 0; }
+        .secret { font-size: 1.05rem; overflow-wrap: anywhere; }
+        .status { padding: 0 .3rem; border-radius: .2rem; background: #eef1f4; }
+        .status.delivered { background: #dafbe1; } .status.bounced, .status.dropped { background: #ffebe9; } .status.deferred { background: #fff8c5; }
+        .tag { font-size: .85rem; color: var(--muted); }
+        .source { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; padding: .5rem; max-height: 40rem; overflow: auto; }
+        .facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
+        .facts dd, .rates dd { margin: 0; }
+        .rates { display: grid; grid-template-columns: max-content max-content; gap: .2rem 1rem; }
+        .timeline li { margin-bottom: .5rem; }
+        .chart { width: 100%; height: auto; max-width: 48rem; }
+        .chart .axis { stroke: var(--muted); } .chart .label { font-size: 11px; fill: var(--muted); } .chart .label.end { text-anchor: end; }
+        .line { fill: none; stroke-width: 2; }
+        .s0 { stroke: #0a5fb4; background: #0a5fb4; } .s1 { stroke: #1a7f37; background: #1a7f37; } .s2 { stroke: #b42318; background: #b42318; }
+        .s3 { stroke: #9a6700; background: #9a6700; } .s4 { stroke: #8250df; background: #8250df; } .s5 { stroke: #bf3989; background: #bf3989; }
+        .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; }
+        .swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem; vertical-align: -.1rem; }
+        .pages { display: flex; gap: 1rem; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+        @media (max-width: 40rem) { table.messages th:nth-child(5), table.messages td:nth-child(5), table.messages th:nth-child(6), table.messages td:nth-child(6) { display: none; } }
+        """
+
+    /// Every template, compiled; a template that does not parse stops the server at start.
+    static func library() throws -> MustacheLibrary {
+        var library = MustacheLibrary()
+        for (name, text) in [
+            ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
+            ("problem", problem),
+        ] {
+            try library.register(text, named: name)
+        }
+        return library
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import MailCore
+import MailService
+import MailStore
+import MailStoreSQLite
+import NIOCore
+import Testing
+import WebAPI
+
+@testable import Dashboard
+
+@Suite struct ActivityChartTests {
+    @Test func axisTopsAreReadable() {
+        #expect([0, 1, 2, 3, 7, 10, 11, 49, 51, 999, 1001].map(ActivityChart.axisTop) == [1, 1, 2, 5, 10, 10, 20, 50, 100, 1000, 2000])
+    }
+
+    @Test func linesTableAndEscaping() {
+        let chart = ActivityChart(
+            days: [0, 86400, 172800], series: [.init(name: "Requests", style: "s0", values: [0, 5, 10]), .init(name: "<b>", style: "s1", values: [1, 0, 0])])
+        let svg = chart.svg
+        // Top of the scale is 10: the last point is at the plot's top, the first at its bottom.
+        #expect(svg.contains("points=\"36.0,204.0 360.0,120.0 684.0,36.0\""))
+        #expect(svg.contains("<title>&lt;b&gt;</title>") && !svg.contains("<b>"))
+        #expect(svg.contains(">1970-01-01<") && svg.contains(">1970-01-03<"))
+        let table = chart.table
+        #expect(table.contains("<tr><th scope=\"row\">1970-01-02</th><td>5</td><td>0</td></tr>"))
+        #expect(table.contains("<th scope=\"col\">&lt;b&gt;</th>"))
+    }
+}
+
+@Suite struct FormAndCookieTests {
+    @Test func formBodies() {
+        let form = FormBody(Array("email=alice%40example.test&password=a+b%2Bc%&csrf=x&csrf=y&empty=&flag".utf8))
+        #expect(form["email"] == "alice@example.test")
+        #expect(form["password"] == "a b+c%")
+        #expect(form.getAll("csrf") == ["x", "y"])
+        #expect(form["empty"] == "" && form["flag"] == "" && form["missing"] == nil)
+    }
+
+    @Test func cookies() {
+        #expect(SessionCookie.value("tern_session", in: "a=1; tern_session=abc; b=2") == "abc")
+        #expect(SessionCookie.value("tern_session", in: "xtern_session=abc") == nil)
+        #expect(SessionCookie.value("tern_session", in: nil) == nil)
+        #expect(SessionCookie.set("tern_session", "v", maxAge: 60, secure: true) == "tern_session=v; Path=/dashboard; Max-Age=60; HttpOnly; SameSite=Strict; Secure")
+    }
+}
+
+/// The dashboard through its router, in process: login with the shared throttle, CSRF on
+/// every form, account isolation. (Headless Chromium drives the real binary in
+/// interop/test_dashboard.py.)
+@Suite struct DashboardRouterTests {
+    struct Fixture {
+        let store: SQLiteStore
+        let admin: Administration
+        let app: Application<RouterResponder<APIRequestContext>>
+    }
+
+    func fresh() async throws -> Fixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-dashboard-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
+        let admin = Administration(store: store, hostname: "mx.example.test", planNames: ["free"], keepsCRAMSecrets: false)
+        _ = try await admin.addDomain("example.test", dkim: .ed25519)
+        _ = try await admin.addUser("alice@example.test", password: "pw-123456")
+        _ = try await admin.addUser("bob@example.test", password: "pw-654321")
+        let limits = AbuseLimits(settings: AbuseLimits.Settings(authFailuresBeforeDelay: 100, authFailuresBeforeBlock: 3))
+        let authenticator = AccountAuthenticator(directory: store)
+        let sessions = WebSessions(store: store, directory: store, authenticator: authenticator, limits: limits, clock: { MessageDate.nowUnixSeconds() })
+        let dashboard = try Dashboard(
+            sessions: sessions, administration: admin, activity: store, directory: store, plans: ["free": PlanLimits(dailyMessages: 100)],
+            clock: { MessageDate.nowUnixSeconds() }, content: { _ in nil }, queueDepth: { [:] })
+        let router = Router(context: APIRequestContext.self)
+        dashboard.register(on: router)
+        return Fixture(store: store, admin: admin, app: Application(router: router))
+    }
+
+    static func cookie(_ name: String, in response: TestResponse) -> String? {
+        for field in response.headers where field.name == .setCookie {
+            if let value = SessionCookie.value(name, in: String(field.value.split(separator: ";")[0])) { return value }
+        }
+        return nil
+    }
+
+    static func field(_ name: String, in html: String) -> String? {
+        guard let range = html.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        let rest = html[range.upperBound...]
+        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
+    }
+
+    /// Logs in through the form and returns the session cookie and the page's CSRF token.
+    func logIn(_ client: some TestClientProtocol, email: String, password: String) async throws -> (cookie: String, csrf: String)? {
+        let form = try await client.execute(uri: "/dashboard/login", method: .get)
+        let loginCSRF = try #require(Self.cookie(SessionCookie.login, in: form))
+        #expect(Self.field("csrf", in: String(buffer: form.body)) == loginCSRF)
+        let body = "csrf=\(loginCSRF)&email=\(email.replacingOccurrences(of: "@", with: "%40"))&password=\(password)"
+        let answer = try await client.execute(
+            uri: "/dashboard/login", method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "\(SessionCookie.login)=\(loginCSRF)"], body: ByteBuffer(string: body))
+        guard answer.status == .seeOther, let session = Self.cookie(SessionCookie.session, in: answer) else { return nil }
+        let page = try await client.execute(uri: "/dashboard/keys", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(session)"])
+        return (session, try #require(Self.field("csrf", in: String(buffer: page.body))))
+    }
+
+    @Test func loginSessionCSRFAndLogout() async throws {
+        let f = try await fresh()
+        try await f.app.test(.router) { client in
+            // Signed out: pages send to the login form; its answers carry the page headers.
+            let anonymous = try await client.execute(uri: "/dashboard", method: .get)
+            #expect(anonymous.status == .seeOther && anonymous.headers[.location] == "/dashboard/login")
+            let form = try await client.execute(uri: "/dashboard/login", method: .get)
+            #expect(form.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
+            #expect(form.headers[.setCookie]?.contains("HttpOnly; SameSite=Strict") == true)
+
+            let wrong = try await logIn(client, email: "alice@example.test", password: "wrong")
+            #expect(wrong == nil)
+            let (cookie, csrf) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let overview = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(cookie)"])
+            #expect(overview.status == .ok)
+            let html = String(buffer: overview.body)
+            #expect(html.contains("alice@example.test") && html.contains("<svg class=\"chart\""))
+            #expect(!html.contains("Queue (all accounts)"))
+
+            // A form without the session's token is refused and changes nothing.
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let forged = try await client.execute(uri: "/dashboard/keys", method: .post, headers: headers, body: ByteBuffer(string: "name=evil"))
+            #expect(forged.status == .forbidden)
+            #expect(try await f.admin.apiKeys(of: "alice@example.test").isEmpty)
+            let made = try await client.execute(
+                uri: "/dashboard/keys", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)&name=ci&scope=mail.send"))
+            #expect(made.status == .created)
+            let keys = try await f.admin.apiKeys(of: "alice@example.test")
+            #expect(keys.map(\.name) == ["ci"] && keys[0].scopes == [.mailSend])
+            // The secret is on the page once, and it works as a key.
+            let secret = try #require(String(buffer: made.body).split(separator: "<code class=\"secret\">").last?.split(separator: "<").first)
+            #expect(AccountAuthenticator(directory: f.store).apiKey(text: String(secret))?.id == keys[0].id)
+
+            let out = try await client.execute(uri: "/dashboard/logout", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(out.status == .seeOther && out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            let after = try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(cookie)"])
+            #expect(after.status == .seeOther)
+        }
+    }
+
+    @Test func anAccountSeesOnlyItsOwnKeysAndMessages() async throws {
+        let f = try await fresh()
+        let bobs = try await f.admin.createAPIKey(for: "bob@example.test", name: "bob's").record
+        try await f.app.test(.router) { client in
+            let (cookie, csrf) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let page = try await client.execute(uri: "/dashboard/keys", method: .get, headers: headers)
+            #expect(!String(buffer: page.body).contains(bobs.id))
+            let revoke = try await client.execute(
+                uri: "/dashboard/keys/\(bobs.id)/revoke", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(csrf)"))
+            #expect(revoke.status == .notFound)
+            #expect(try await f.admin.apiKeys(of: "bob@example.test")[0].revokedAt == nil)
+            let message = try await client.execute(uri: "/dashboard/messages/06h2000000000000.0", method: .get, headers: headers)
+            #expect(message.status == .notFound)
+        }
+    }
+
+    @Test func failedLoginsCountInTheSharedThrottle() async throws {
+        let f = try await fresh()
+        try await f.app.test(.router) { client in
+            for _ in 0..<3 {
+                let refused = try await logIn(client, email: "alice@example.test", password: "nope")
+                #expect(refused == nil)
+            }
+            // Blocked now, even with the right password.
+            let blocked = try await logIn(client, email: "alice@example.test", password: "pw-123456")
+            #expect(blocked == nil)
+        }
+    }
+}
