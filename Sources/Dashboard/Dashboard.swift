@@ -100,8 +100,10 @@ public struct Dashboard: Sendable {
             return Self.redirect("/dashboard")
         }
         let csrf = WebSessions.randomToken()
-        var response = page(
-            "login", ["csrf": csrf, "error": error as Any, "email": email], title: "Log in", session: nil, current: "", status: status)
+        var values: [String: Any] = ["csrf": csrf, "email": email]
+        // Only a present key: swift-mustache treats an `Optional.none` inside `Any` as a value.
+        if let error { values["error"] = error }
+        var response = page("login", values, title: "Log in", session: nil, current: "", status: status)
         response.headers.append(HTTPField(name: .setCookie, value: SessionCookie.set(SessionCookie.login, csrf, maxAge: 3600, secure: context.overTLS)))
         return response
     }

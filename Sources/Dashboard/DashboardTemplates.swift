@@ -182,14 +182,14 @@ enum DashboardTemplates {
         .logout { margin-left: auto; display: flex; gap: .5rem; align-items: center; }
         main { padding: 1rem; max-width: 72rem; }
         table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
-        th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+        th, td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: break-word; }
         .stacked { display: grid; gap: .4rem; max-width: 24rem; }
         .search { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; }
         input, select, button { font: inherit; padding: .3rem .5rem; }
         button { cursor: pointer; }
         .error { color: var(--bad); font-weight: 600; }
         .notice { border: 2px solid var(--good); padding: .5rem 1rem; margin: 1rem 0; }
-        .secret { font-size: 1.05rem; overflow-wrap: anywhere; }
+        .secret { font-size: 1.05rem; overflow-wrap: break-word; }
         .status { padding: 0 .3rem; border-radius: .2rem; background: #eef1f4; }
         .status.delivered { background: #dafbe1; } .status.bounced, .status.dropped { background: #ffebe9; } .status.deferred { background: #fff8c5; }
         .tag { font-size: .85rem; color: var(--muted); }

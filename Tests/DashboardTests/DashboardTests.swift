@@ -114,6 +114,7 @@ import WebAPI
             let form = try await client.execute(uri: "/dashboard/login", method: .get)
             #expect(form.headers[.contentSecurityPolicy]?.contains("default-src 'none'") == true)
             #expect(form.headers[.setCookie]?.contains("HttpOnly; SameSite=Strict") == true)
+            #expect(!String(buffer: form.body).contains("class=\"error\""))
 
             let wrong = try await logIn(client, email: "alice@example.test", password: "wrong")
             #expect(wrong == nil)

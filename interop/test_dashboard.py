@@ -1,0 +1,209 @@
+"""The web dashboard in a real browser: headless Chromium (Debian's chromium and
+chromium-driver, driven by selenium) against the `tern` binary on loopback. Screenshots of each
+page go to interop/.artifacts/dashboard/."""
+import datetime
+import json
+import os
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+from conftest import DEST, DOMAIN, PASSWORD, USER
+
+ARTIFACTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".artifacts", "dashboard")
+
+selenium = pytest.importorskip("selenium")
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which("chromium") or not shutil.which("chromedriver"):
+        pytest.fail("chromium and chromium-driver are needed (scripts/test installs them)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000",
+                     "--no-first-run", "--disable-extensions", "--disable-background-networking"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(ARTIFACTS, f"{name}.png"))
+
+
+def api(server, method, path, body=None, key=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(server.http_url + path, data=data, method=method)
+    req.add_header("Authorization", f"Bearer {key or server.key}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+            return resp.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def log_in(driver, server, email, password):
+    driver.get(server.http_url + "/dashboard/login")
+    # No message on a fresh form.
+    assert not driver.find_elements(By.CSS_SELECTOR, "p.error")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
+
+
+def click_and_wait(driver, element):
+    """Clicks a link or button and waits until the page it leads to has replaced this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+
+    def replaced():
+        try:
+            old.tag_name
+            return False
+        except Exception:  # noqa: BLE001 - stale: the new page is there
+            return True
+    assert wait_for(replaced)
+
+
+def form_post(server, path, fields, cookie):
+    """A POST as another site (or a script) would make it: no browser, the cookie given."""
+    data = urllib.parse.urlencode(fields).encode()
+    req = urllib.request.Request(server.http_url + path, data=data, method="POST")
+    req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    req.add_header("Cookie", cookie)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def wait_for(condition, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_sender_logs_in_sees_its_mail_and_manages_keys(api_server, browser):
+    server, sink = api_server
+    driver = browser
+    # Signed out, every page leads to the login form; a wrong password says so.
+    driver.get(server.http_url + "/dashboard/activity")
+    assert driver.current_url.endswith("/dashboard/login")
+    shot(driver, "login")
+    log_in(driver, server, USER, "wrong-password")
+    assert "Wrong address or password" in driver.find_element(By.CSS_SELECTOR, "p.error").text
+    log_in(driver, server, USER, PASSWORD)
+    assert driver.find_element(By.CSS_SELECTOR, ".who").text == USER
+    cookie = driver.get_cookie("tern_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/dashboard"
+
+    # A message through the API shows up in Activity, then on its own page with its events.
+    subject = "Dashboard <b>check</b>"
+    status, _ = api(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"reader@{DEST}"}]}], "from": {"email": USER}, "subject": subject,
+        "content": [{"type": "text/plain", "value": "Seen in the dashboard."}], "categories": ["dash"]})
+    assert status == 202
+    assert wait_for(lambda: len(sink.messages) >= 1)
+
+    def delivered_row():
+        driver.get(server.http_url + "/dashboard/activity?to=" + urllib.parse.quote(f"reader@{DEST}"))
+        rows = driver.find_elements(By.CSS_SELECTOR, "table.messages tbody tr")
+        return rows and "delivered" in rows[0].text and rows[0]
+    assert wait_for(delivered_row)
+    row = delivered_row()
+    # The subject is text, not markup.
+    assert subject in row.text and not driver.find_elements(By.CSS_SELECTOR, "table.messages b")
+    shot(driver, "activity")
+    click_and_wait(driver, row.find_element(By.TAG_NAME, "a"))
+    assert "/dashboard/messages/" in driver.current_url
+    message_url = driver.current_url
+    timeline = driver.find_element(By.CSS_SELECTOR, "ol.timeline").text
+    assert "queued" in timeline and "delivered" in timeline and "250" in timeline
+    assert driver.find_element(By.CSS_SELECTOR, ".facts").text.count("dash") == 1
+    shot(driver, "message")
+
+    # The overview's chart says what /v3/stats says for the same days.
+    driver.get(server.http_url + "/dashboard")
+    shot(driver, "overview")
+    assert driver.find_element(By.CSS_SELECTOR, "svg.chart")
+    table = {}
+    for tr in driver.find_elements(By.CSS_SELECTOR, "table.chart-data tbody tr"):
+        cells = [td.get_attribute("textContent") for td in tr.find_elements(By.CSS_SELECTOR, "th, td")]
+        table[cells[0]] = [int(x) for x in cells[1:]]
+    assert len(table) == 30
+    days = sorted(table)
+    status, stats = api(server, "GET", f"/v3/stats?start_date={days[0]}&end_date={days[-1]}")
+    assert status == 200
+    from_api = {p["date"]: p["stats"][0]["metrics"] for p in stats}
+    for day in days:
+        m = from_api[day]
+        assert table[day] == [m["requests"], m["delivered"], m["bounces"], m["deferred"], m["opens"], m["clicks"]], day
+    today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    assert table[today][0] >= 1 and table[today][1] >= 1
+
+    # A key: created (its secret shown once and working), then revoked (and refused).
+    driver.get(server.http_url + "/dashboard/keys")
+    driver.find_element(By.ID, "name").send_keys("selenium")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
+    secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+    shot(driver, "keys")
+    assert api(server, "GET", "/v3/api_keys", key=secret)[0] == 200
+    driver.get(server.http_url + "/dashboard/keys")
+    assert not driver.find_elements(By.CSS_SELECTOR, "code.secret")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[aria-label='Revoke selenium']"))
+    assert "revoked" in driver.find_element(By.CSS_SELECTOR, "table.keys").text
+    assert api(server, "GET", "/v3/api_keys", key=secret)[0] == 401
+
+    # A form posted without the session's CSRF token is refused, and changes nothing.
+    session = f"tern_session={driver.get_cookie('tern_session')['value']}"
+    status, _ = form_post(server, "/dashboard/keys", {"name": "forged"}, session)
+    assert status == 403
+    assert "forged" not in server.cli("key", "list", USER).stdout
+
+    # Another account cannot open this message's page by its URL.
+    driver.delete_all_cookies()
+    log_in(driver, server, f"bob@{DOMAIN}", "another-pass")
+    assert driver.find_element(By.CSS_SELECTOR, ".who").text == f"bob@{DOMAIN}"
+    driver.get(message_url)
+    assert driver.find_element(By.TAG_NAME, "h1").text == "No such message"
+    assert subject not in driver.page_source
+
+    # Logging out ends the session: the old cookie opens nothing.
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.logout button"))
+    assert driver.current_url.endswith("/dashboard/login")
+
+
+def test_an_operator_sees_the_queue_and_a_phone_sized_page_works(api_server, browser):
+    server, _ = api_server
+    server.cli("user", "set-admin", USER)
+    driver = browser
+    driver.set_window_size(390, 844)
+    log_in(driver, server, USER, PASSWORD)
+    assert "(operator)" in driver.find_element(By.CSS_SELECTOR, ".who").text
+    assert "Queue (all accounts)" in driver.page_source
+    # Nothing overflows a phone's width.
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
+    shot(driver, "overview-phone")
+
+
+@pytest.fixture
+def api_server(tern_factory, sink):
+    from conftest import routed_tern
+    return routed_tern(tern_factory, sink), sink
