@@ -203,6 +203,77 @@ def test_an_operator_sees_the_queue_and_a_phone_sized_page_works(api_server, bro
     shot(driver, "overview-phone")
 
 
+class PixelServer:
+    """Counts every request: a remote load from a captured message would show here."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        hits = self.hits = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def test_the_sandbox_inbox_shows_html_without_running_it_and_suppressions_are_removed(api_server, browser):
+    server, sink = api_server
+    driver = browser
+    pixel = PixelServer()
+    try:
+        log_in(driver, server, USER, PASSWORD)
+        # A sandbox key, made in the dashboard.
+        driver.get(server.http_url + "/dashboard/keys")
+        driver.find_element(By.ID, "name").send_keys("sandbox")
+        driver.find_element(By.NAME, "sandbox").click()
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
+        key = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+        html = (f'<html><body><p id="hello">Hello from the frame</p>'
+                f'<script>document.title = "pwned"; try {{ parent.document.body.dataset.pwned = "1" }} catch (e) {{}}</script>'
+                f'<img src="http://127.0.0.1:{pixel.port}/open.gif"></body></html>')
+        status, _ = api(server, "POST", "/v3/mail/send", {
+            "personalizations": [{"to": [{"email": f"dev@{DEST}"}]}], "from": {"email": USER}, "subject": "Captured <i>HTML</i>",
+            "content": [{"type": "text/plain", "value": "The text part."}, {"type": "text/html", "value": html}]}, key=key)
+        assert status == 202
+        driver.get(server.http_url + "/dashboard/sandbox")
+        click_and_wait(driver, driver.find_element(By.LINK_TEXT, "Captured <i>HTML</i>"))
+        assert "The text part." in driver.find_element(By.CSS_SELECTOR, "pre.source").text
+        frame = driver.find_element(By.CSS_SELECTOR, "iframe.mail")
+        driver.switch_to.frame(frame)
+        assert wait_for(lambda: driver.find_elements(By.ID, "hello"))
+        assert driver.find_element(By.ID, "hello").text == "Hello from the frame"
+        # The script did not run, in the frame or against the dashboard.
+        assert driver.execute_script("return document.title") != "pwned"
+        driver.switch_to.default_content()
+        assert driver.execute_script("return document.body.dataset.pwned") is None
+        shot(driver, "sandbox")
+        time.sleep(0.5)
+        assert pixel.hits == [], "the captured message loaded a remote image"
+        assert len(sink.messages) == 0, "a sandbox message was sent"
+
+        # A suppression, removed from its list in the dashboard.
+        server.cli("suppression", "add", USER, "bounces", f"gone@{DEST}")
+        driver.get(server.http_url + "/dashboard/suppressions?list=bounces")
+        shot(driver, "suppressions")
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"button[aria-label='Remove gone@{DEST}']"))
+        assert f"gone@{DEST}" not in driver.find_element(By.CSS_SELECTOR, "table.suppressions").text
+        assert f"gone@{DEST}" not in server.cli("suppression", "list", USER, "--list", "bounces").stdout
+    finally:
+        pixel.stop()
+
+
 @pytest.fixture
 def api_server(tern_factory, sink):
     from conftest import routed_tern

@@ -71,6 +71,16 @@ public struct Dashboard: Sendable {
             await dashboard.createKey(form ?? FormBody([]), session) } }
         router.post("/dashboard/keys/:id/revoke") { request, context in await dashboard.signedIn(request, context, form: true) { session, _ in
             await dashboard.revokeKey(context.parameters.get("id") ?? "", session) } }
+        router.get("/dashboard/suppressions") { request, context in await dashboard.signedIn(request, context) { session, _ in
+            await dashboard.suppressionsPage(request, session) } }
+        router.post("/dashboard/suppressions/remove") { request, context in await dashboard.signedIn(request, context, form: true) { session, form in
+            await dashboard.removeSuppression(form ?? FormBody([]), session) } }
+        router.get("/dashboard/sandbox") { request, context in await dashboard.signedIn(request, context) { session, _ in
+            await dashboard.sandboxPage(session) } }
+        router.get("/dashboard/sandbox/:id") { request, context in await dashboard.signedIn(request, context) { session, _ in
+            await dashboard.sandboxMessagePage(context.parameters.get("id") ?? "", session) } }
+        router.get("/dashboard/sandbox/:id/html") { request, context in await dashboard.signedIn(request, context) { session, _ in
+            await dashboard.sandboxHTML(context.parameters.get("id") ?? "", session) } }
     }
 
     // MARK: - Sessions
@@ -145,7 +155,8 @@ public struct Dashboard: Sendable {
     /// A page in the layout, with the headers every dashboard page carries: no script may run
     /// and nothing may load from elsewhere (CSP), no framing, no caching of account data.
     func page(
-        _ template: String, _ values: [String: Any], title: String, session: WebSession?, current: String, status: HTTPResponse.Status = .ok
+        _ template: String, _ values: [String: Any], title: String, session: WebSession?, current: String, status: HTTPResponse.Status = .ok,
+        framesSelf: Bool = false
     ) -> Response {
         let content = library.render(values, withTemplate: template) ?? ""
         var layout: [String: Any] = ["title": title, "content": content]
@@ -155,14 +166,17 @@ public struct Dashboard: Sendable {
             ] as [String: Any]
         }
         let html = library.render(layout, withTemplate: "layout") ?? ""
-        return Response(status: status, headers: Self.pageHeaders, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: status, headers: Self.pageHeaders(framesSelf: framesSelf), body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static var pageHeaders: HTTPFields {
+    /// `framesSelf`: the page embeds a message's HTML from `/dashboard/sandbox/…/html`, itself
+    /// served sandboxed (`sandboxedHTMLHeaders`).
+    static func pageHeaders(framesSelf: Bool = false) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.contentSecurityPolicy] =
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            + (framesSelf ? "; frame-src 'self'" : "")
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         headers[.cacheControl] = "no-store"

@@ -23,6 +23,8 @@ enum DashboardTemplates {
         <li><a href="/dashboard"{{#overview}} aria-current="page"{{/overview}}>Overview</a></li>
         <li><a href="/dashboard/activity"{{#activity}} aria-current="page"{{/activity}}>Activity</a></li>
         <li><a href="/dashboard/keys"{{#keys}} aria-current="page"{{/keys}}>API keys</a></li>
+        <li><a href="/dashboard/suppressions"{{#suppressions}} aria-current="page"{{/suppressions}}>Suppressions</a></li>
+        <li><a href="/dashboard/sandbox"{{#sandbox}} aria-current="page"{{/sandbox}}>Sandbox</a></li>
         </ul>
         </nav>
         <form class="logout" method="post" action="/dashboard/logout">
@@ -163,6 +165,57 @@ enum DashboardTemplates {
         </form>
         """
 
+    static let suppressions = """
+        <h1>Suppressions</h1>
+        <form method="get" action="/dashboard/suppressions" class="search" role="search">
+        <label>List <select name="list">
+        {{#lists}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/lists}}
+        </select></label>
+        <label>Address contains <input name="q" type="text" value="{{q}}"></label>
+        <button type="submit">Show</button>
+        </form>
+        <table class="suppressions">
+        <thead><tr><th scope="col">Address</th><th scope="col">Since</th><th scope="col">Reason</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+        {{#entries}}<tr><td>{{email}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{reason}}</td><td><form method="post" action="/dashboard/suppressions/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="list" value="{{list}}"><input type="hidden" name="email" value="{{email}}"><button type="submit" aria-label="Remove {{email}}">Remove</button></form></td></tr>{{/entries}}
+        {{^entries}}<tr><td colspan="4">No addresses on this list{{#q}} match{{/q}}.</td></tr>{{/entries}}
+        </tbody>
+        </table>
+        {{#more}}<p>Showing the first {{shown}} of {{total}}; narrow the search to see the rest.</p>{{/more}}
+        """
+
+    static let sandbox = """
+        <h1>Sandbox inbox</h1>
+        <p>Mail sent with a sandbox key, or by a sandbox account, is kept here and never sent (the newest {{size}}).</p>
+        <table class="sandbox">
+        <thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Size</th></tr></thead>
+        <tbody>
+        {{#messages}}<tr><td><time datetime="{{time}}">{{time}}</time></td><td>{{to}}</td><td><a href="/dashboard/sandbox/{{id}}">{{subject}}</a></td><td>{{size}}</td></tr>{{/messages}}
+        {{^messages}}<tr><td colspan="4">Nothing captured yet.</td></tr>{{/messages}}
+        </tbody>
+        </table>
+        """
+
+    static let sandboxMessage = """
+        <h1>{{subject}}</h1>
+        <dl class="facts">
+        <dt>From</dt><dd>{{from}}</dd>
+        <dt>To</dt><dd>{{to}}</dd>
+        <dt>Captured</dt><dd><time datetime="{{time}}">{{time}}</time></dd>
+        <dt>Queue id</dt><dd>{{id}}</dd>
+        </dl>
+        {{#html}}
+        <h2>HTML</h2>
+        <p class="tag">Shown in a sandboxed frame: no script runs and nothing loads from elsewhere.</p>
+        <iframe class="mail" sandbox src="/dashboard/sandbox/{{id}}/html" title="The message's HTML part"></iframe>
+        {{/html}}
+        {{#text}}<h2>Text</h2><pre class="source">{{text}}</pre>{{/text}}
+        {{#authentication}}<h2>Authentication results</h2><ul class="auth">{{#results}}<li><code>{{.}}</code></li>{{/results}}</ul>{{/authentication}}
+        <h2>Headers</h2>
+        <pre class="source">{{headers}}</pre>
+        <details><summary>Raw source</summary><pre class="source">{{source}}</pre></details>
+        """
+
     static let problem = """
         <h1>{{title}}</h1>
         <p>{{text}}</p>
@@ -206,6 +259,7 @@ enum DashboardTemplates {
         .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; }
         .swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem; vertical-align: -.1rem; }
         .pages { display: flex; gap: 1rem; }
+        iframe.mail { width: 100%; height: 28rem; border: 1px solid var(--line); background: #fff; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 40rem) { table.messages th:nth-child(5), table.messages td:nth-child(5), table.messages th:nth-child(6), table.messages td:nth-child(6) { display: none; } }
         """
@@ -215,7 +269,7 @@ enum DashboardTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
-            ("problem", problem),
+            ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("problem", problem),
         ] {
             try library.register(text, named: name)
         }

@@ -176,3 +176,97 @@ import WebAPI
         }
     }
 }
+
+@Suite struct ReadablePartsTests {
+    @Test func htmlAndTextOfAnAlternativeWithAnAttachment() {
+        let message = """
+            From: a@example.test\r
+            Content-Type: multipart/mixed; boundary="outer"\r
+            \r
+            --outer\r
+            Content-Type: multipart/alternative; boundary="inner"\r
+            \r
+            --inner\r
+            Content-Type: text/plain; charset=utf-8\r
+            Content-Transfer-Encoding: quoted-printable\r
+            \r
+            Caf=C3=A9 text\r
+            --inner\r
+            Content-Type: text/html; charset=iso-8859-1\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            PHA+Q2Fm6TwvcD4=\r
+            --inner--\r
+            --outer\r
+            Content-Type: text/html\r
+            Content-Disposition: attachment; filename="x.html"\r
+            \r
+            <p>attached</p>\r
+            --outer--\r
+            """
+        let parts = ReadableParts(message: Array(message.utf8))
+        #expect(parts.text == "Café text")
+        #expect(parts.html == "<p>Café</p>")
+    }
+
+    @Test func aPlainMessageHasOnlyText() {
+        let parts = ReadableParts(message: Array("Subject: x\r\n\r\nhello\r\n".utf8))
+        #expect(parts == ReadableParts(message: Array("Subject: y\r\n\r\nhello\r\n".utf8)))
+        #expect(parts.html == nil && parts.text == "hello\r\n")
+    }
+}
+
+@Suite struct DashboardSandboxTests {
+    @Test func theHTMLFrameIsServedSandboxedAndOnlyToItsAccount() async throws {
+        let f = try await DashboardRouterTests().fresh()
+        try await f.admin.setSandboxed("alice@example.test", true)
+        let intake = MessageIntake(
+            hostname: "mx.example.test", directory: f.store, queue: f.store, plans: ["free": PlanLimits()], hasFreeSpace: { true })
+        var origin = MessageOrigin(clientAddress: "127.0.0.1", account: "alice@example.test", atMX: false)
+        origin.sandbox = true
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<x@dest.test>"))])
+        let body = "From: alice@example.test\r\nSubject: captured\r\nContent-Type: text/html\r\n\r\n<p id=\"p\">Hi</p><script>alert(1)</script>\r\n"
+        guard case .accepted(let ids) = await intake.submit([Submission(envelope: envelope, content: ByteBuffer(string: body))], withProtocol: "HTTP", origin: origin, request: nil)
+        else { throw StoreError.notFound("accepted") }
+        try await f.app.test(.router) { client in
+            let alice = try #require(try await DashboardRouterTests().logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let cookie: HTTPFields = [.cookie: "\(SessionCookie.session)=\(alice.cookie)"]
+            let page = try await client.execute(uri: "/dashboard/sandbox/\(ids[0])", method: .get, headers: cookie)
+            #expect(page.status == .ok)
+            #expect(page.headers[.contentSecurityPolicy]?.hasSuffix("frame-src 'self'") == true)
+            let html = String(buffer: page.body)
+            #expect(html.contains("<iframe class=\"mail\" sandbox src=\"/dashboard/sandbox/\(ids[0])/html\""))
+            // The source is shown as text, never as markup of the dashboard's page.
+            #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>"))
+            let frame = try await client.execute(uri: "/dashboard/sandbox/\(ids[0])/html", method: .get, headers: cookie)
+            #expect(frame.headers[.contentSecurityPolicy]?.hasPrefix("sandbox; default-src 'none'") == true)
+            #expect(String(buffer: frame.body).contains("<p id=\"p\">Hi</p>"))
+
+            let bob = try #require(try await DashboardRouterTests().logIn(client, email: "bob@example.test", password: "pw-654321"))
+            let bobs: HTTPFields = [.cookie: "\(SessionCookie.session)=\(bob.cookie)"]
+            #expect(try await client.execute(uri: "/dashboard/sandbox/\(ids[0])", method: .get, headers: bobs).status == .notFound)
+            #expect(try await client.execute(uri: "/dashboard/sandbox/\(ids[0])/html", method: .get, headers: bobs).status == .notFound)
+        }
+    }
+
+    @Test func aSuppressionIsRemovedOnlyWithTheFormsToken() async throws {
+        let f = try await DashboardRouterTests().fresh()
+        _ = try await f.admin.suppress("gone@dest.test", for: "alice@example.test", list: .bounces)
+        try await f.app.test(.router) { client in
+            let alice = try #require(try await DashboardRouterTests().logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(alice.cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let listed = try await client.execute(uri: "/dashboard/suppressions?list=bounces&q=GONE", method: .get, headers: headers)
+            #expect(String(buffer: listed.body).contains("gone@dest.test"))
+            let forged = try await client.execute(
+                uri: "/dashboard/suppressions/remove", method: .post, headers: headers, body: ByteBuffer(string: "list=bounces&email=gone%40dest.test"))
+            #expect(forged.status == .forbidden)
+            #expect(try await f.admin.suppressions(of: "alice@example.test", list: .bounces).count == 1)
+            let removed = try await client.execute(
+                uri: "/dashboard/suppressions/remove", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(alice.csrf)&list=bounces&email=gone%40dest.test"))
+            #expect(removed.status == .seeOther)
+            #expect(try await f.admin.suppressions(of: "alice@example.test", list: .bounces).isEmpty)
+        }
+    }
+}

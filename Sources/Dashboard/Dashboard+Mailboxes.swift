@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import MailAuth
+import MailCore
+import MailService
+import MailStore
+import NIOCore
+
+/// The suppression lists and the sandbox inbox (split from Dashboard+Pages.swift by concern).
+extension Dashboard {
+    /// Entries one suppressions page shows, at most.
+    static let maximumSuppressionRows = 500
+    /// The global lists (groups have their own page later).
+    static let suppressionLists: [SuppressionList] = [.bounces, .blocks, .spamReports, .invalidEmails, .unsubscribes]
+
+    func suppressionsPage(_ request: Request, _ session: WebSession) async -> Response {
+        let query = request.uri.queryParameters
+        let list = query["list"].flatMap { SuppressionList(rawValue: String($0)) }.flatMap { Self.suppressionLists.contains($0) ? $0 : nil } ?? .bounces
+        let needle = String((query["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(254)).lowercased()
+        let all = (try? await administration.suppressions(of: session.user, list: list)) ?? []
+        let matching = needle.isEmpty ? all : all.filter { $0.email.contains(needle) }
+        let shown = matching.prefix(Self.maximumSuppressionRows)
+        let values: [String: Any] = [
+            "lists": Self.suppressionLists.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "), "selected": $0 == list] as [String: Any] },
+            "q": needle,
+            "entries": shown.map { entry -> [String: Any] in
+                ["email": entry.email, "created": Self.time(entry.createdAt), "reason": entry.reason ?? "", "list": list.rawValue, "csrf": session.csrf]
+            },
+            "more": matching.count > shown.count, "shown": shown.count, "total": matching.count,
+        ]
+        return page("suppressions", values, title: "Suppressions", session: session, current: "suppressions")
+    }
+
+    func removeSuppression(_ form: FormBody, _ session: WebSession) async -> Response {
+        guard let list = form["list"].flatMap(SuppressionList.init(rawValue:)), Self.suppressionLists.contains(list), let email = form["email"] else {
+            return problem(.badRequest, "Not removed", "The form named no list or address.", session: session)
+        }
+        do {
+            try await administration.unsuppress(email, for: session.user, list: list)
+        } catch {
+            return problem(.notFound, "Not removed", "\(email) is not on your \(list.rawValue) list.", session: session)
+        }
+        var location = URLComponents()
+        location.path = "/dashboard/suppressions"
+        location.queryItems = [URLQueryItem(name: "list", value: list.rawValue)]
+        return Self.redirect(location.string ?? "/dashboard/suppressions")
+    }
+
+    func sandboxPage(_ session: WebSession) async -> Response {
+        let messages = (try? await administration.sandboxMessages(of: session.user)) ?? []
+        let values: [String: Any] = [
+            "size": sandboxInboxSize,
+            "messages": messages.map { message -> [String: Any] in
+                [
+                    "time": Self.time(message.createdAt), "to": message.recipients.joined(separator: ", "), "id": message.id,
+                    "subject": message.subject.map { $0.isEmpty ? "(no subject)" : $0 } ?? "(no subject)", "size": message.size,
+                ]
+            },
+        ]
+        return page("sandbox", values, title: "Sandbox inbox", session: session, current: "sandbox")
+    }
+
+    /// A captured message, what Mailpit shows a developer: its HTML in a sandboxed frame, its
+    /// text, header, authentication results and source. Another account's id is a 404.
+    func sandboxMessagePage(_ id: String, _ session: WebSession) async -> Response {
+        guard let bytes = await sandboxBytes(id, session),
+            let summary = (try? await administration.sandboxMessages(of: session.user))?.first(where: { $0.id == id })
+        else {
+            return problem(.notFound, "No such message", "There is no message with this id in your sandbox inbox.", session: session)
+        }
+        let shown = Array(bytes.prefix(Self.maximumSourceBytes))
+        let parts = ReadableParts(message: shown)
+        let text = String(decoding: shown, as: UTF8.self)
+        var values: [String: Any] = [
+            "id": id, "subject": summary.subject ?? "(no subject)", "from": summary.from, "to": summary.recipients.joined(separator: ", "),
+            "time": Self.time(summary.createdAt),
+            "headers": text.range(of: "\r\n\r\n").map { String(text[..<$0.lowerBound]) } ?? text,
+            "source": text + (bytes.count > shown.count ? "\n[… \(bytes.count - shown.count) more bytes]" : ""),
+        ]
+        if parts.html != nil { values["html"] = true }
+        if let plain = parts.text { values["text"] = plain }
+        let results = MessageHeader(parsing: shown).fields(named: "Authentication-Results").map { $0.unfoldedValue }
+        if !results.isEmpty { values["authentication"] = ["results": results] }
+        return page("sandboxMessage", values, title: summary.subject ?? "Sandbox message", session: session, current: "sandbox", framesSelf: true)
+    }
+
+    /// The HTML part alone, for the frame. Served as a sandbox (CSP `sandbox`: an opaque
+    /// origin, no script, no forms, no navigation of the dashboard) that may load nothing but
+    /// inline styles and `data:` images, so a message's HTML can neither run in the dashboard's
+    /// origin nor tell its sender it was opened.
+    func sandboxHTML(_ id: String, _ session: WebSession) async -> Response {
+        guard let bytes = await sandboxBytes(id, session), let html = ReadableParts(message: Array(bytes.prefix(Self.maximumSourceBytes))).html else {
+            return problem(.notFound, "No such message", "There is no HTML part here.", session: session)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.contentSecurityPolicy] = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private func sandboxBytes(_ id: String, _ session: WebSession) async -> [UInt8]? {
+        guard id.utf8.count <= 64 else { return nil }
+        return try? await administration.sandboxContent(of: session.user, id: id)
+    }
+}
