@@ -202,6 +202,36 @@ def test_an_operator_sees_the_queue_and_a_phone_sized_page_works(api_server, bro
     assert driver.execute_script("return document.documentElement.scrollWidth") <= 390
     shot(driver, "overview-phone")
 
+    # The queue of every account: a message to a destination that refuses it waits there, and
+    # is removed from the page.
+    driver.set_window_size(1280, 1000)
+    status, _ = api(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": "nobody@nowhere.test"}]}], "from": {"email": USER}, "subject": "stuck",
+        "content": [{"type": "text/plain", "value": "x"}]})
+    assert status == 202
+
+    def listed():
+        driver.get(server.http_url + "/dashboard/queue")
+        return "nobody@nowhere.test" in driver.find_element(By.CSS_SELECTOR, "table.queue").text
+    assert wait_for(listed)
+    shot(driver, "queue")
+    queue_id = [m["id"] for m in server.queue() if m["recipients"][0]["address"] == "nobody@nowhere.test"][0]
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"button[aria-label='Remove {queue_id}']"))
+    assert "nobody@nowhere.test" not in driver.find_element(By.CSS_SELECTOR, "table.queue").text
+    assert all(m["id"] != queue_id for m in server.queue())
+
+    # Users: a new one added from the form can log in over SMTP AUTH at once.
+    driver.get(server.http_url + "/dashboard/users")
+    driver.find_element(By.ID, "new-address").send_keys(f"dave@{DOMAIN}")
+    driver.find_element(By.ID, "new-password").send_keys("dave-password")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
+    assert f"Added dave@{DOMAIN}" in driver.find_element(By.CSS_SELECTOR, "p.notice").text
+    shot(driver, "users")
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=30) as client:
+        client.starttls()
+        client.login(f"dave@{DOMAIN}", "dave-password")
+
 
 class PixelServer:
     """Counts every request: a remote load from a captured message would show here."""

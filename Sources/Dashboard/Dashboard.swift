@@ -24,13 +24,16 @@ public struct Dashboard: Sendable {
     let content: @Sendable (String) async -> [UInt8]?
     /// Recipients in the queue by state, over every account (operators only).
     let queueDepth: @Sendable () async -> [RecipientState: Int]
+    /// The operator's queue page; nil serves none.
+    let queue: QueueControl?
     let library: MustacheLibrary
 
     public init(
         sessions: WebSessions, administration: Administration, activity: any ActivityRepository, directory: any DirectoryRepository,
         plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> [UInt8]?,
-        queueDepth: @escaping @Sendable () async -> [RecipientState: Int]
+        queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil
     ) throws {
+        self.queue = queue
         self.sessions = sessions
         self.administration = administration
         self.activity = activity
@@ -81,6 +84,7 @@ public struct Dashboard: Sendable {
             await dashboard.sandboxMessagePage(context.parameters.get("id") ?? "", session) } }
         router.get("/dashboard/sandbox/:id/html") { request, context in await dashboard.signedIn(request, context) { session, _ in
             await dashboard.sandboxHTML(context.parameters.get("id") ?? "", session) } }
+        registerOperatorPages(on: router)
     }
 
     // MARK: - Sessions

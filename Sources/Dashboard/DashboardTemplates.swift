@@ -25,6 +25,10 @@ enum DashboardTemplates {
         <li><a href="/dashboard/keys"{{#keys}} aria-current="page"{{/keys}}>API keys</a></li>
         <li><a href="/dashboard/suppressions"{{#suppressions}} aria-current="page"{{/suppressions}}>Suppressions</a></li>
         <li><a href="/dashboard/sandbox"{{#sandbox}} aria-current="page"{{/sandbox}}>Sandbox</a></li>
+        {{#isOperator}}
+        <li><a href="/dashboard/queue"{{#queue}} aria-current="page"{{/queue}}>Queue</a></li>
+        <li><a href="/dashboard/users"{{#users}} aria-current="page"{{/users}}>Users</a></li>
+        {{/isOperator}}
         </ul>
         </nav>
         <form class="logout" method="post" action="/dashboard/logout">
@@ -216,6 +220,47 @@ enum DashboardTemplates {
         <details><summary>Raw source</summary><pre class="source">{{source}}</pre></details>
         """
 
+    static let queue = """
+        <h1>Queue</h1>
+        <p>Recipients waiting for delivery, over every account, the soonest due first{{#more}} (the first {{shown}}){{/more}}.</p>
+        <table class="queue">
+        <thead><tr><th scope="col">Message</th><th scope="col">From</th><th scope="col">To</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Next attempt</th><th scope="col">Last reply</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <tbody>
+        {{#rows}}<tr><td><code>{{id}}</code>{{#account}}<br><span class="tag">{{account}}</span>{{/account}}</td><td>{{from}}</td><td>{{to}}</td><td><span class="status {{state}}">{{state}}</span></td><td>{{attempts}}</td><td>{{next}}</td><td>{{reply}}</td>
+        <td class="actions"><form method="post" action="/dashboard/queue/{{id}}/retry"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Retry {{id}} now">Retry now</button></form>
+        <form method="post" action="/dashboard/queue/{{id}}/remove"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Remove {{id}}">Remove</button></form></td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="8">Nothing is waiting.</td></tr>{{/rows}}
+        </tbody>
+        </table>
+        """
+
+    static let users = """
+        <h1>Users and mailboxes</h1>
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        <table class="users">
+        <thead><tr><th scope="col">Address</th><th scope="col">Plan</th><th scope="col">Mailbox</th><th scope="col">Operator</th><th scope="col">Created</th></tr></thead>
+        <tbody>
+        {{#rows}}<tr><td>{{address}}</td>
+        <td><form method="post" action="/dashboard/users/plan" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="address" value="{{address}}"><label class="visually-hidden" for="plan-{{index}}">Plan of {{address}}</label><select id="plan-{{index}}" name="plan">{{#plans}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/plans}}</select> <button type="submit" aria-label="Set the plan of {{address}}">Set</button></form></td>
+        <td>{{used}}{{#quota}} of {{quota}}{{/quota}}<form method="post" action="/dashboard/users/quota" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="address" value="{{address}}"><label class="visually-hidden" for="quota-{{index}}">Quota of {{address}} in MiB (0: none)</label><input id="quota-{{index}}" name="mib" type="number" min="0" max="1048576" value="{{quotaMiB}}" size="6"> MiB <button type="submit" aria-label="Set the quota of {{address}}">Set</button></form></td>
+        <td>{{#isOperator}}yes{{/isOperator}}{{^isOperator}}no{{/isOperator}}<form method="post" action="/dashboard/users/operator" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="address" value="{{address}}"><input type="hidden" name="operator" value="{{#isOperator}}off{{/isOperator}}{{^isOperator}}on{{/isOperator}}"><button type="submit" aria-label="{{#isOperator}}Remove the operator role of{{/isOperator}}{{^isOperator}}Make an operator of{{/isOperator}} {{address}}">{{#isOperator}}Remove role{{/isOperator}}{{^isOperator}}Make operator{{/isOperator}}</button></form></td>
+        <td><time datetime="{{created}}">{{created}}</time></td></tr>{{/rows}}
+        </tbody>
+        </table>
+        <h2>Add a user</h2>
+        <form method="post" action="/dashboard/users" class="stacked">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="new-address">Address</label>
+        <input id="new-address" name="address" type="email" required>
+        <label for="new-password">Password</label>
+        <input id="new-password" name="password" type="password" autocomplete="new-password" required minlength="8">
+        <label for="new-plan">Plan</label>
+        <select id="new-plan" name="plan">{{#planNames}}<option value="{{.}}">{{.}}</option>{{/planNames}}</select>
+        <label class="check"><input type="checkbox" name="operator" value="on"> Operator</label>
+        <button type="submit">Add user</button>
+        </form>
+        """
+
     static let problem = """
         <h1>{{title}}</h1>
         <p>{{text}}</p>
@@ -259,6 +304,9 @@ enum DashboardTemplates {
         .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; }
         .swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem; vertical-align: -.1rem; }
         .pages { display: flex; gap: 1rem; }
+        input[type=number] { width: 6rem; }
+        form.inline { display: inline-flex; gap: .3rem; align-items: center; margin: .2rem 0; }
+        td.actions form { display: inline-block; margin: 0 .2rem .2rem 0; }
         iframe.mail { width: 100%; height: 28rem; border: 1px solid var(--line); background: #fff; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 40rem) { table.messages th:nth-child(5), table.messages td:nth-child(5), table.messages th:nth-child(6), table.messages td:nth-child(6) { display: none; } }
@@ -269,7 +317,8 @@ enum DashboardTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
-            ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("problem", problem),
+            ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("queue", queue), ("users", users),
+            ("problem", problem),
         ] {
             try library.register(text, named: name)
         }

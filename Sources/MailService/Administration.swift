@@ -266,6 +266,16 @@ public struct Administration: Sendable {
         try await run { () async throws(StoreError) in try await store.removeUser(address) }
     }
 
+    /// A user's mailbox: bytes used and its quota (nil: none).
+    public func mailboxUsage(_ email: String) throws(AdministrationError) -> (bytes: Int, quota: Int?) {
+        let address = try Self.address(email)
+        do {
+            return try store.usage(user: address)
+        } catch {
+            throw AdministrationError(error)
+        }
+    }
+
     /// Makes a user an operator (the whole server in the dashboard), or no longer one.
     public func setOperator(_ email: String, _ isOperator: Bool) async throws(AdministrationError) {
         let address = try Self.address(email)

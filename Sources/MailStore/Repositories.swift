@@ -107,6 +107,42 @@ public enum RecipientStatus: Hashable, Sendable {
     case overQuota
 }
 
+/// One recipient still waiting for delivery, as an operator's queue view lists it.
+public struct PendingRecipient: Hashable, Sendable {
+    public var messageID: String
+    public var from: String
+    public var recipient: String
+    public var state: RecipientState
+    public var attempts: Int
+    /// When it is tried next (for `delivering`, when its lease ends).
+    public var nextAttemptAt: Int?
+    public var lastReply: String?
+    public var createdAt: Int
+    /// The sending account, nil for mail that came in at the MX or from a trusted network.
+    public var account: String?
+
+    public init(
+        messageID: String, from: String, recipient: String, state: RecipientState, attempts: Int, nextAttemptAt: Int?, lastReply: String?,
+        createdAt: Int, account: String?
+    ) {
+        self.messageID = messageID
+        self.from = from
+        self.recipient = recipient
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastReply = lastReply
+        self.createdAt = createdAt
+        self.account = account
+    }
+}
+
+/// What is waiting in the queue, bounded: the operator's view (the dashboard's queue page).
+public protocol PendingQueueRepository: Sendable {
+    /// Queued, deferred and delivering recipients of every account, the soonest due first.
+    func pendingRecipients(limit: Int) async throws(StoreError) -> [PendingRecipient]
+}
+
 /// The durable queue. `enqueue` returns only once the message is on stable storage.
 public protocol QueueRepository: Sendable {
     /// Stores `message`; `completion` runs once it is on stable storage, or failed.

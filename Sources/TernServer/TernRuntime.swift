@@ -243,7 +243,8 @@ public enum TernRuntime {
             let dashboard = try Dashboard(
                 sessions: sessions, administration: environment.administration, activity: store, directory: store, plans: plans,
                 clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.content(id: id)) ?? nil },
-                queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] })
+                queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] },
+                queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: { scheduler.wake() }))
             api.moreRoutes = { router in dashboard.register(on: router) }
         }
         var webhookLogger = logger

@@ -72,7 +72,8 @@ import WebAPI
         let sessions = WebSessions(store: store, directory: store, authenticator: authenticator, limits: limits, clock: { MessageDate.nowUnixSeconds() })
         let dashboard = try Dashboard(
             sessions: sessions, administration: admin, activity: store, directory: store, plans: ["free": PlanLimits(dailyMessages: 100)],
-            clock: { MessageDate.nowUnixSeconds() }, content: { _ in nil }, queueDepth: { [:] })
+            clock: { MessageDate.nowUnixSeconds() }, content: { _ in nil }, queueDepth: { [:] },
+            queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: {}))
         let router = Router(context: APIRequestContext.self)
         dashboard.register(on: router)
         return Fixture(store: store, admin: admin, app: Application(router: router))
@@ -267,6 +268,61 @@ import WebAPI
                 body: ByteBuffer(string: "csrf=\(alice.csrf)&list=bounces&email=gone%40dest.test"))
             #expect(removed.status == .seeOther)
             #expect(try await f.admin.suppressions(of: "alice@example.test", list: .bounces).isEmpty)
+        }
+    }
+}
+
+@Suite struct DashboardOperatorTests {
+    @Test func onlyOperatorsSeeTheQueueAndUsersAndTheyCanActOnThem() async throws {
+        let f = try await DashboardRouterTests().fresh()
+        try await f.admin.setOperator("bob@example.test", true)
+        // A deferred message to retry, and one to remove.
+        let intake = MessageIntake(hostname: "mx.example.test", directory: f.store, queue: f.store, plans: ["free": PlanLimits()], hasFreeSpace: { true })
+        var ids: [String] = []
+        for subject in ["one", "two"] {
+            let envelope = Envelope(
+                reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<x@dest.test>"))])
+            guard case .accepted(let accepted) = await intake.submit(
+                [Submission(envelope: envelope, content: ByteBuffer(string: "From: alice@example.test\r\nSubject: \(subject)\r\n\r\nbody\r\n"))],
+                withProtocol: "HTTP", origin: MessageOrigin(clientAddress: "127.0.0.1", account: "alice@example.test", atMX: false), request: nil)
+            else { throw StoreError.notFound("accepted") }
+            ids += accepted
+        }
+        let queued = ids
+        try await f.app.test(.router) { client in
+            let ids = queued
+            let alice = try #require(try await DashboardRouterTests().logIn(client, email: "alice@example.test", password: "pw-123456"))
+            for path in ["/dashboard/queue", "/dashboard/users"] {
+                let refused = try await client.execute(uri: path, method: .get, headers: [.cookie: "\(SessionCookie.session)=\(alice.cookie)"])
+                #expect(refused.status == .notFound)
+            }
+            let bob = try #require(try await DashboardRouterTests().logIn(client, email: "bob@example.test", password: "pw-654321"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(bob.cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let queue = String(buffer: try await client.execute(uri: "/dashboard/queue", method: .get, headers: headers).body)
+            #expect(queue.contains(ids[0]) && queue.contains(ids[1]) && queue.contains("x@dest.test"))
+            let removed = try await client.execute(
+                uri: "/dashboard/queue/\(ids[1])/remove", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(bob.csrf)"))
+            #expect(removed.status == .seeOther)
+            #expect(try await f.store.queuedMessage(id: ids[1]) == nil)
+            let retried = try await client.execute(
+                uri: "/dashboard/queue/\(ids[0])/retry", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(bob.csrf)"))
+            #expect(retried.status == .seeOther)
+
+            // Users: add one, set its quota and role; an operator cannot drop their own role.
+            let added = try await client.execute(
+                uri: "/dashboard/users", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(bob.csrf)&address=carol%40example.test&password=long-enough&plan=free&operator=on"))
+            #expect(added.status == .created)
+            #expect(try await f.admin.user("carol@example.test").isOperator)
+            _ = try await client.execute(
+                uri: "/dashboard/users/quota", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(bob.csrf)&address=carol%40example.test&mib=5"))
+            #expect(try f.admin.mailboxUsage("carol@example.test").quota == 5 * 1_048_576)
+            let selfDemotion = try await client.execute(
+                uri: "/dashboard/users/operator", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(bob.csrf)&address=bob%40example.test&operator=off"))
+            #expect(selfDemotion.status == .badRequest)
+            #expect(try await f.admin.user("bob@example.test").isOperator)
+            let users = String(buffer: try await client.execute(uri: "/dashboard/users", method: .get, headers: headers).body)
+            #expect(users.contains("carol@example.test") && users.contains("5.0 MiB"))
         }
     }
 }
