@@ -209,7 +209,7 @@ let package = Package(
         .target(
             name: "Dashboard",
             dependencies: [
-                "WebAPI", "MailService", "MailStore", "MailCore", "MailAuth", "SendGridProtocol",
+                "WebAPI", "MailService", "MailStore", "MailCore", "MailAuth", "SendGridProtocol", "DNSClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -220,6 +220,17 @@ def test_an_operator_sees_the_queue_and_a_phone_sized_page_works(api_server, bro
     assert "nobody@nowhere.test" not in driver.find_element(By.CSS_SELECTOR, "table.queue").text
     assert all(m["id"] != queue_id for m in server.queue())
 
+    # A domain: the records to publish with copy buttons, and the live check (this server's
+    # resolver points at a closed port, so every lookup fails and says so).
+    driver.get(server.http_url + "/dashboard/domains")
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, DOMAIN))
+    values = [b.get_attribute("data-copy") for b in driver.find_elements(By.CSS_SELECTOR, "button[data-copy]")]
+    assert "10 mx.example.test." in values and any(v.startswith("v=DKIM1;") for v in values)
+    click_and_wait(driver, driver.find_element(By.XPATH, "//button[text()='Check DNS now']"))
+    findings = driver.find_element(By.CSS_SELECTOR, "table.findings").text
+    assert "MX" in findings and "lookup failed" in findings
+    shot(driver, "domain")
+
     # Users: a new one added from the form can log in over SMTP AUTH at once.
     driver.get(server.http_url + "/dashboard/users")
     driver.find_element(By.ID, "new-address").send_keys(f"dave@{DOMAIN}")

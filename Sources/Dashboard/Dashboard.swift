@@ -1,3 +1,4 @@
+import DNSClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -26,13 +27,16 @@ public struct Dashboard: Sendable {
     let queueDepth: @Sendable () async -> [RecipientState: Int]
     /// The operator's queue page; nil serves none.
     let queue: QueueControl?
+    /// For the domains page's live check; nil offers none.
+    let resolver: (any DNSResolver)?
     let library: MustacheLibrary
 
     public init(
         sessions: WebSessions, administration: Administration, activity: any ActivityRepository, directory: any DirectoryRepository,
         plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> [UInt8]?,
-        queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil
+        queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil, resolver: (any DNSResolver)? = nil
     ) throws {
+        self.resolver = resolver
         self.queue = queue
         self.sessions = sessions
         self.administration = administration
@@ -85,6 +89,7 @@ public struct Dashboard: Sendable {
         router.get("/dashboard/sandbox/:id/html") { request, context in await dashboard.signedIn(request, context) { session, _ in
             await dashboard.sandboxHTML(context.parameters.get("id") ?? "", session) } }
         registerOperatorPages(on: router)
+        registerDomainPages(on: router)
     }
 
     // MARK: - Sessions
@@ -160,7 +165,7 @@ public struct Dashboard: Sendable {
     /// and nothing may load from elsewhere (CSP), no framing, no caching of account data.
     func page(
         _ template: String, _ values: [String: Any], title: String, session: WebSession?, current: String, status: HTTPResponse.Status = .ok,
-        framesSelf: Bool = false
+        framesSelf: Bool = false, scriptsSelf: Bool = false
     ) -> Response {
         let content = library.render(values, withTemplate: template) ?? ""
         var layout: [String: Any] = ["title": title, "content": content]
@@ -170,17 +175,18 @@ public struct Dashboard: Sendable {
             ] as [String: Any]
         }
         let html = library.render(layout, withTemplate: "layout") ?? ""
-        return Response(status: status, headers: Self.pageHeaders(framesSelf: framesSelf), body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(
+            status: status, headers: Self.pageHeaders(framesSelf: framesSelf, scriptsSelf: scriptsSelf), body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// `framesSelf`: the page embeds a message's HTML from `/dashboard/sandbox/…/html`, itself
     /// served sandboxed (`sandboxedHTMLHeaders`).
-    static func pageHeaders(framesSelf: Bool = false) -> HTTPFields {
+    static func pageHeaders(framesSelf: Bool = false, scriptsSelf: Bool = false) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = "text/html; charset=utf-8"
         headers[.contentSecurityPolicy] =
             "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-            + (framesSelf ? "; frame-src 'self'" : "")
+            + (framesSelf ? "; frame-src 'self'" : "") + (scriptsSelf ? "; script-src 'self'" : "")
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         headers[.cacheControl] = "no-store"

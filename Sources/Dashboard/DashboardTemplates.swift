@@ -25,6 +25,7 @@ enum DashboardTemplates {
         <li><a href="/dashboard/keys"{{#keys}} aria-current="page"{{/keys}}>API keys</a></li>
         <li><a href="/dashboard/suppressions"{{#suppressions}} aria-current="page"{{/suppressions}}>Suppressions</a></li>
         <li><a href="/dashboard/sandbox"{{#sandbox}} aria-current="page"{{/sandbox}}>Sandbox</a></li>
+        <li><a href="/dashboard/domains"{{#domains}} aria-current="page"{{/domains}}>Domains</a></li>
         {{#isOperator}}
         <li><a href="/dashboard/queue"{{#queue}} aria-current="page"{{/queue}}>Queue</a></li>
         <li><a href="/dashboard/users"{{#users}} aria-current="page"{{/users}}>Users</a></li>
@@ -261,6 +262,54 @@ enum DashboardTemplates {
         </form>
         """
 
+    static let domains = """
+        <h1>Domains</h1>
+        <ul class="domains">{{#domains}}<li><a href="/dashboard/domains/{{name}}">{{name}}</a></li>{{/domains}}</ul>
+        {{^domains}}<p>No hosted domain here.</p>{{/domains}}
+        """
+
+    static let domain = """
+        <h1>{{name}}</h1>
+        <h2>Records to publish</h2>
+        <table class="records">
+        <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Copy</span></th></tr></thead>
+        <tbody>
+        {{#records}}<tr><td><code>{{name}}</code></td><td>{{type}}</td><td><code class="value">{{value}}</code>{{#note}}<br><span class="tag">{{note}}</span>{{/note}}</td><td><button type="button" data-copy="{{value}}" aria-label="Copy the {{type}} value of {{name}}">Copy</button></td></tr>{{/records}}
+        </tbody>
+        </table>
+        <h2>What is published</h2>
+        {{#findings}}
+        <table class="findings">
+        <thead><tr><th scope="col">Record</th><th scope="col">Status</th><th scope="col">What DNS says, and what to do</th></tr></thead>
+        <tbody>{{#rows}}<tr><th scope="row">{{record}}</th><td><span class="status {{#ok}}delivered{{/ok}}{{^ok}}bounced{{/ok}}">{{#ok}}ok{{/ok}}{{^ok}}fix{{/ok}}</span></td><td>{{detail}}</td></tr>{{/rows}}</tbody>
+        </table>
+        {{/findings}}
+        <form method="get" action="/dashboard/domains/{{name}}"><input type="hidden" name="check" value="1"><button type="submit">Check DNS now</button></form>
+        <h2>DKIM keys</h2>
+        <table class="dkim">
+        <thead><tr><th scope="col">Selector</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th></tr></thead>
+        <tbody>{{#keys}}<tr><td><code>{{selector}}</code></td><td>{{algorithm}}</td><td>{{state}}</td><td><time datetime="{{created}}">{{created}}</time></td></tr>{{/keys}}</tbody>
+        </table>
+        {{#isOperator}}
+        <form method="post" action="/dashboard/domains/{{name}}/rotate">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <p>Rotating makes a new key that signs from now on; the old one stays published as retired until you remove it, so mail in transit still verifies. Publish the new selector's record first.</p>
+        <button type="submit">Rotate the DKIM key</button>
+        </form>
+        {{/isOperator}}
+        <script src="/dashboard/copy.js"></script>
+        """
+
+    /// The only script of the dashboard: copy buttons. Pages without one do not load it, and
+    /// the domain page's CSP allows scripts from the dashboard itself only.
+    static let copyScript = """
+        document.addEventListener('click', function (event) {
+          var button = event.target.closest('button[data-copy]');
+          if (!button || !navigator.clipboard) return;
+          navigator.clipboard.writeText(button.getAttribute('data-copy')).then(function () { button.textContent = 'Copied'; });
+        });
+        """
+
     static let problem = """
         <h1>{{title}}</h1>
         <p>{{text}}</p>
@@ -304,6 +353,7 @@ enum DashboardTemplates {
         .legend { display: flex; flex-wrap: wrap; gap: .3rem 1rem; list-style: none; padding: 0; }
         .swatch { display: inline-block; width: .9rem; height: .9rem; margin-right: .3rem; vertical-align: -.1rem; }
         .pages { display: flex; gap: 1rem; }
+        code.value { overflow-wrap: anywhere; }
         input[type=number] { width: 6rem; }
         form.inline { display: inline-flex; gap: .3rem; align-items: center; margin: .2rem 0; }
         td.actions form { display: inline-block; margin: 0 .2rem .2rem 0; }
@@ -318,6 +368,7 @@ enum DashboardTemplates {
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
             ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("queue", queue), ("users", users),
+            ("domains", domains), ("domain", domain),
             ("problem", problem),
         ] {
             try library.register(text, named: name)

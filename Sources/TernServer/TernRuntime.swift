@@ -244,7 +244,8 @@ public enum TernRuntime {
                 sessions: sessions, administration: environment.administration, activity: store, directory: store, plans: plans,
                 clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.content(id: id)) ?? nil },
                 queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] },
-                queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: { scheduler.wake() }))
+                queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: { scheduler.wake() }),
+                resolver: TernDNS.resolver(configuration: configuration))
             api.moreRoutes = { router in dashboard.register(on: router) }
         }
         var webhookLogger = logger

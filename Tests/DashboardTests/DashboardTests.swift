@@ -10,6 +10,7 @@ import MailStoreSQLite
 import NIOCore
 import Testing
 import WebAPI
+import DNSClient
 
 @testable import Dashboard
 
@@ -73,7 +74,11 @@ import WebAPI
         let dashboard = try Dashboard(
             sessions: sessions, administration: admin, activity: store, directory: store, plans: ["free": PlanLimits(dailyMessages: 100)],
             clock: { MessageDate.nowUnixSeconds() }, content: { _ in nil }, queueDepth: { [:] },
-            queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: {}))
+            queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: {}),
+            resolver: ZoneResolver(records: [
+                DNSRecord(name: try DNSName("example.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: try DNSName("mx.example.test"))),
+                DNSRecord(name: try DNSName("example.test"), type: 16, ttl: 300, data: .txt([Array("v=spf1 mx -all".utf8)])),
+            ]))
         let router = Router(context: APIRequestContext.self)
         dashboard.register(on: router)
         return Fixture(store: store, admin: admin, app: Application(router: router))
@@ -323,6 +328,46 @@ import WebAPI
             #expect(try await f.admin.user("bob@example.test").isOperator)
             let users = String(buffer: try await client.execute(uri: "/dashboard/users", method: .get, headers: headers).body)
             #expect(users.contains("carol@example.test") && users.contains("5.0 MiB"))
+        }
+    }
+}
+
+@Suite struct DashboardDomainTests {
+    @Test func recordsLiveCheckAndRotation() async throws {
+        let f = try await DashboardRouterTests().fresh()
+        _ = try await f.admin.addDomain("other.test", dkim: .ed25519)
+        try await f.app.test(.router) { client in
+            let alice = try #require(try await DashboardRouterTests().logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(alice.cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let list = String(buffer: try await client.execute(uri: "/dashboard/domains", method: .get, headers: headers).body)
+            #expect(list.contains("/dashboard/domains/example.test") && !list.contains("other.test"))
+            #expect(try await client.execute(uri: "/dashboard/domains/other.test", method: .get, headers: headers).status == .notFound)
+            let page = try await client.execute(uri: "/dashboard/domains/example.test?check=1", method: .get, headers: headers)
+            #expect(page.headers[.contentSecurityPolicy]?.hasSuffix("script-src 'self'") == true)
+            let html = String(buffer: page.body)
+            // A copy button per record, and the findings: MX and SPF published, DMARC missing.
+            #expect(html.contains("data-copy=\"10 mx.example.test.\""))
+            #expect(html.contains("<th scope=\"row\">MX</th><td><span class=\"status delivered\">ok</span>"))
+            #expect(html.contains("<th scope=\"row\">SPF</th><td><span class=\"status delivered\">ok</span>"))
+            #expect(html.contains("<th scope=\"row\">DMARC</th><td><span class=\"status bounced\">fix</span>"))
+            #expect(!html.contains("Rotate the DKIM key"))
+            let refused = try await client.execute(
+                uri: "/dashboard/domains/example.test/rotate", method: .post, headers: headers, body: ByteBuffer(string: "csrf=\(alice.csrf)"))
+            #expect(refused.status == .notFound)
+            #expect(try await f.admin.dkimKeys(domain: "example.test").count == 1)
+
+            try await f.admin.setOperator("bob@example.test", true)
+            let bob = try #require(try await DashboardRouterTests().logIn(client, email: "bob@example.test", password: "pw-654321"))
+            let bobs: HTTPFields = [.cookie: "\(SessionCookie.session)=\(bob.cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let all = String(buffer: try await client.execute(uri: "/dashboard/domains", method: .get, headers: bobs).body)
+            #expect(all.contains("other.test"))
+            let rotated = try await client.execute(
+                uri: "/dashboard/domains/example.test/rotate", method: .post, headers: bobs, body: ByteBuffer(string: "csrf=\(bob.csrf)"))
+            #expect(rotated.status == .seeOther)
+            let keys = try await f.admin.dkimKeys(domain: "example.test")
+            #expect(keys.count == 2 && keys.filter { $0.state == .active }.count == 1)
+            let script = try await client.execute(uri: "/dashboard/copy.js", method: .get)
+            #expect(String(buffer: script.body).contains("navigator.clipboard"))
         }
     }
 }
