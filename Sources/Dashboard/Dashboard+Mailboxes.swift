@@ -1,7 +1,6 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import MailAuth
 import MailCore
 import MailService
 import MailStore
@@ -69,19 +68,15 @@ extension Dashboard {
         else {
             return problem(.notFound, "No such message", "There is no message with this id in your sandbox inbox.", session: session)
         }
-        let shown = Array(bytes.prefix(Self.maximumSourceBytes))
-        let parts = ReadableParts(message: shown)
-        let text = String(decoding: shown, as: UTF8.self)
+        let message = MessageSource(bytes)
+        let parts = ReadableParts(message: message.shown)
         var values: [String: Any] = [
             "id": id, "subject": summary.subject ?? "(no subject)", "from": summary.from, "to": summary.recipients.joined(separator: ", "),
             "time": Self.time(summary.createdAt),
-            "headers": text.range(of: "\r\n\r\n").map { String(text[..<$0.lowerBound]) } ?? text,
-            "source": text + (bytes.count > shown.count ? "\n[… \(bytes.count - shown.count) more bytes]" : ""),
         ]
+        message.add(to: &values)
         if parts.html != nil { values["html"] = true }
         if let plain = parts.text { values["text"] = plain }
-        let results = MessageHeader(parsing: shown).fields(named: "Authentication-Results").map { $0.unfoldedValue }
-        if !results.isEmpty { values["authentication"] = ["results": results] }
         return page("sandboxMessage", values, title: summary.subject ?? "Sandbox message", session: session, current: "sandbox", framesSelf: true)
     }
 
@@ -90,7 +85,7 @@ extension Dashboard {
     /// inline styles and `data:` images, so a message's HTML can neither run in the dashboard's
     /// origin nor tell its sender it was opened.
     func sandboxHTML(_ id: String, _ session: WebSession) async -> Response {
-        guard let bytes = await sandboxBytes(id, session), let html = ReadableParts(message: Array(bytes.prefix(Self.maximumSourceBytes))).html else {
+        guard let bytes = await sandboxBytes(id, session), let html = ReadableParts(message: Array(bytes.prefix(MessageSource.maximumBytes))).html else {
             return problem(.notFound, "No such message", "There is no HTML part here.", session: session)
         }
         var headers = HTTPFields()

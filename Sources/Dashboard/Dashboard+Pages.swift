@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import MailAuth
 import MailCore
 import MailService
 import MailStore
@@ -118,19 +117,9 @@ extension Dashboard {
                 ]
             },
         ]
-        if let bytes = await content(row.queueID), !bytes.isEmpty {
-            let text = String(decoding: bytes.prefix(Self.maximumSourceBytes), as: UTF8.self)
-            let header = text.range(of: "\r\n\r\n").map { String(text[..<$0.lowerBound]) } ?? text
-            values["headers"] = header
-            values["source"] = text + (bytes.count > Self.maximumSourceBytes ? "\n[… \(bytes.count - Self.maximumSourceBytes) more bytes]" : "")
-            let results = MessageHeader(parsing: Array(bytes.prefix(Self.maximumSourceBytes))).fields(named: "Authentication-Results").map { $0.unfoldedValue }
-            if !results.isEmpty { values["authentication"] = ["results": results] }
-        }
+        if let bytes = await content(row.queueID), !bytes.isEmpty { MessageSource(bytes).add(to: &values) }
         return page("message", values, title: "Message to \(row.to)", session: session, current: "activity")
     }
-
-    /// The raw source shown on a message page, at most.
-    static let maximumSourceBytes = 256 * 1024
 
     func keysPage(_ session: WebSession, created: (name: String, secret: String)?, status: HTTPResponse.Status = .ok) async -> Response {
         let keys = (try? await administration.apiKeys(of: session.user)) ?? []
