@@ -29,13 +29,17 @@ public struct Dashboard: Sendable {
     let queue: QueueControl?
     /// For the domains page's live check; nil offers none.
     let resolver: (any DNSResolver)?
+    /// The webhooks pages; nil serves none.
+    let webhooks: EventWebhooks?
     let library: MustacheLibrary
 
     public init(
         sessions: WebSessions, administration: Administration, activity: any ActivityRepository, directory: any DirectoryRepository,
         plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> [UInt8]?,
-        queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil, resolver: (any DNSResolver)? = nil
+        queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil, resolver: (any DNSResolver)? = nil,
+        webhooks: EventWebhooks? = nil
     ) throws {
+        self.webhooks = webhooks
         self.resolver = resolver
         self.queue = queue
         self.sessions = sessions
@@ -90,6 +94,7 @@ public struct Dashboard: Sendable {
             await dashboard.sandboxHTML(context.parameters.get("id") ?? "", session) } }
         registerOperatorPages(on: router)
         registerDomainPages(on: router)
+        registerWebhookPages(on: router)
     }
 
     // MARK: - Sessions

@@ -23,6 +23,7 @@ enum DashboardTemplates {
         <li><a href="/dashboard"{{#overview}} aria-current="page"{{/overview}}>Overview</a></li>
         <li><a href="/dashboard/activity"{{#activity}} aria-current="page"{{/activity}}>Activity</a></li>
         <li><a href="/dashboard/keys"{{#keys}} aria-current="page"{{/keys}}>API keys</a></li>
+        <li><a href="/dashboard/webhooks"{{#webhooks}} aria-current="page"{{/webhooks}}>Webhooks</a></li>
         <li><a href="/dashboard/suppressions"{{#suppressions}} aria-current="page"{{/suppressions}}>Suppressions</a></li>
         <li><a href="/dashboard/sandbox"{{#sandbox}} aria-current="page"{{/sandbox}}>Sandbox</a></li>
         <li><a href="/dashboard/domains"{{#domains}} aria-current="page"{{/domains}}>Domains</a></li>
@@ -358,6 +359,8 @@ enum DashboardTemplates {
         form.inline { display: inline-flex; gap: .3rem; align-items: center; margin: .2rem 0; }
         td.actions form { display: inline-block; margin: 0 .2rem .2rem 0; }
         iframe.mail { width: 100%; height: 28rem; border: 1px solid var(--line); background: #fff; }
+        fieldset { border: 1px solid var(--line); }
+        label.check { display: inline-block; margin-right: .8rem; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 40rem) { table.messages th:nth-child(5), table.messages td:nth-child(5), table.messages th:nth-child(6), table.messages td:nth-child(6) { display: none; } }
         """
@@ -368,7 +371,7 @@ enum DashboardTemplates {
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
             ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("queue", queue), ("users", users),
-            ("domains", domains), ("domain", domain),
+            ("domains", domains), ("domain", domain), ("webhooks", webhooks), ("webhook", webhook),
             ("problem", problem),
         ] {
             try library.register(text, named: name)

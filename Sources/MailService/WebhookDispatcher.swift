@@ -15,6 +15,18 @@ public enum WebhookPostResult: Hashable, Sendable {
     case answered(status: Int)
     /// No answer: refused, unreachable, timed out, or a destination Tern may not dial.
     case failed(String)
+
+    public var status: Int? {
+        if case .answered(let status) = self { return status }
+        return nil
+    }
+
+    public var failure: String? {
+        if case .failed(let reason) = self { return reason }
+        return nil
+    }
+
+    public var isSuccess: Bool { status.map { (200..<300).contains($0) } ?? false }
 }
 
 /// SendGrid's signed Event Webhook: ECDSA P-256 with SHA-256 over the timestamp followed by the
@@ -173,7 +185,8 @@ public final class WebhookDispatcher: Sendable {
         let batch = batch(for: webhook, from: events)
         guard let oldest = batch.oldest else {
             // Nothing this webhook wants: move past it.
-            try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: webhook.failures, nextAttemptAt: webhook.nextAttemptAt)
+            try? await store.recordWebhookDelivery(
+                id: webhook.id, cursor: batch.cursor, failures: webhook.failures, nextAttemptAt: webhook.nextAttemptAt, attempt: nil)
             return
         }
         // A batch waits for company, unless it is full or already late (a retry).
@@ -187,9 +200,16 @@ public final class WebhookDispatcher: Sendable {
                 headers.append((WebhookSignature.timestampHeader, timestamp))
             }
         }
+        let started = ContinuousClock.now
         let result = await transport.post(url: webhook.url, body: body, headers: headers)
+        let elapsed = ContinuousClock.now - started
+        func attempt(_ outcome: WebhookAttempt.Outcome) -> WebhookAttempt {
+            WebhookAttempt(
+                webhookID: webhook.id, at: now, outcome: outcome, events: batch.payloads.count, status: result.status, error: result.failure,
+                retry: webhook.failures, milliseconds: Int(elapsed / .milliseconds(1)))
+        }
         if case .answered(let status) = result, (200..<300).contains(status) {
-            try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0)
+            try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0, attempt: attempt(.delivered))
             ServiceMetrics.webhookDelivery(result: "delivered", events: batch.payloads.count)
             return
         }
@@ -200,7 +220,7 @@ public final class WebhookDispatcher: Sendable {
             }
         if now - oldest >= settings.retention {
             log("webhook \(webhook.id) of \(webhook.account): gave up \(batch.payloads.count) events older than \(settings.retention) s (\(reason))")
-            try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0)
+            try? await store.recordWebhookDelivery(id: webhook.id, cursor: batch.cursor, failures: 0, nextAttemptAt: 0, attempt: attempt(.gaveUp))
             ServiceMetrics.webhookDelivery(result: "given_up", events: batch.payloads.count)
             return
         }
@@ -208,6 +228,7 @@ public final class WebhookDispatcher: Sendable {
         let failures = webhook.failures + 1
         let delay = min(settings.maximumRetryDelay, settings.retryDelay << min(failures - 1, 20))
         log("webhook \(webhook.id) of \(webhook.account): delivery failed (\(reason)); retry \(failures) in \(delay) s")
-        try? await store.recordWebhookDelivery(id: webhook.id, cursor: webhook.cursor, failures: failures, nextAttemptAt: now + delay)
+        try? await store.recordWebhookDelivery(
+            id: webhook.id, cursor: webhook.cursor, failures: failures, nextAttemptAt: now + delay, attempt: attempt(.failed))
     }
 }

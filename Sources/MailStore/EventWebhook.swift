@@ -44,6 +44,49 @@ public struct EventWebhook: Hashable, Sendable {
     }
 }
 
+/// One post to a webhook's URL, as its log shows it: when, how many events, what the receiver
+/// answered (or why there was no answer), and which retry it was.
+public struct WebhookAttempt: Hashable, Sendable {
+    public enum Outcome: String, Hashable, Sendable {
+        /// The receiver answered 2xx: the cursor moved past the batch.
+        case delivered
+        /// No 2xx: the batch is sent again after a delay.
+        case failed
+        /// No 2xx, and the oldest event was past the retention: the batch was dropped.
+        case gaveUp = "gave_up"
+        /// A sample event from the test button; the cursor is not involved.
+        case test
+    }
+
+    public var webhookID: String
+    public var at: Int
+    public var outcome: Outcome
+    public var events: Int
+    /// The HTTP status the receiver answered, or nil when it did not answer.
+    public var status: Int?
+    /// Why there was no answer (refused, timed out, a private address), bounded.
+    public var error: String?
+    /// Failed posts of this batch before this one (0 for a first try).
+    public var retry: Int
+    public var milliseconds: Int
+
+    /// Entries a webhook's log keeps.
+    public static let kept = 100
+    /// The most of an error text kept.
+    public static let maximumErrorBytes = 300
+
+    public init(webhookID: String, at: Int, outcome: Outcome, events: Int, status: Int?, error: String?, retry: Int, milliseconds: Int) {
+        self.webhookID = webhookID
+        self.at = at
+        self.outcome = outcome
+        self.events = events
+        self.status = status
+        self.error = error.map { String(decoding: $0.utf8.prefix(Self.maximumErrorBytes), as: UTF8.self) }
+        self.retry = retry
+        self.milliseconds = milliseconds
+    }
+}
+
 /// One event row of an account's message, with what its message adds.
 public struct AccountEvent: Hashable, Sendable {
     public var event: QueueEvent
@@ -67,8 +110,13 @@ public protocol WebhookRepository: Sendable {
     func dueWebhooks(now: Int) async throws(StoreError) -> [EventWebhook]
     /// Events of `account`'s messages with ids after `cursor`, oldest first.
     func events(account: String, after cursor: Int, limit: Int) async throws(StoreError) -> [AccountEvent]
-    /// Records a delivery: the new cursor and retry state.
-    func recordWebhookDelivery(id: String, cursor: Int, failures: Int, nextAttemptAt: Int) async throws(StoreError)
+    /// Records a delivery: the new cursor and retry state, and the post made (if one was) in the
+    /// webhook's log, which keeps its newest `WebhookAttempt.kept` entries.
+    func recordWebhookDelivery(id: String, cursor: Int, failures: Int, nextAttemptAt: Int, attempt: WebhookAttempt?) async throws(StoreError)
+    /// Adds a post outside the dispatcher (the test button) to the webhook's log.
+    func recordWebhookAttempt(_ attempt: WebhookAttempt) async throws(StoreError)
+    /// The webhook's log, newest first.
+    func webhookAttempts(webhookID: String, limit: Int) async throws(StoreError) -> [WebhookAttempt]
     /// The newest event id (a new webhook starts after it).
     func lastEventID() async throws(StoreError) -> Int
 }

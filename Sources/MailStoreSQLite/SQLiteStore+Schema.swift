@@ -326,6 +326,23 @@ extension SQLiteStore {
                     CREATE INDEX web_sessions_expiry ON web_sessions(expires_at);
                     """)
         }
+        migrator.registerMigration("v23-webhook-attempts") { db in
+            // Each webhook's recent posts for the dashboard, newest kept; gone with the webhook.
+            try db.execute(
+                sql: """
+                    CREATE TABLE webhook_attempts(
+                        id INTEGER PRIMARY KEY,
+                        webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+                        at INTEGER NOT NULL,
+                        outcome TEXT NOT NULL,
+                        events INTEGER NOT NULL,
+                        status INTEGER,
+                        error TEXT,
+                        retry INTEGER NOT NULL,
+                        milliseconds INTEGER NOT NULL);
+                    CREATE INDEX webhook_attempts_webhook ON webhook_attempts(webhook_id, id);
+                    """)
+        }
         return migrator
     }
 }

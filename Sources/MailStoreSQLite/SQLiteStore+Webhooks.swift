@@ -81,12 +81,52 @@ extension SQLiteStore: WebhookRepository {
         }
     }
 
-    public func recordWebhookDelivery(id: String, cursor: Int, failures: Int, nextAttemptAt: Int) async throws(StoreError) {
+    public func recordWebhookDelivery(id: String, cursor: Int, failures: Int, nextAttemptAt: Int, attempt: WebhookAttempt?) async throws(StoreError) {
         try await write { db in
             try db.execute(
                 sql: "UPDATE webhooks SET cursor = MAX(cursor, ?), failures = ?, next_attempt_at = ? WHERE id = ?",
                 arguments: [cursor, failures, nextAttemptAt, id])
+            if let attempt, db.changesCount > 0 { try Self.log(attempt, in: db) }
         }
+    }
+
+    public func recordWebhookAttempt(_ attempt: WebhookAttempt) async throws(StoreError) {
+        try await write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM webhooks WHERE id = ?", arguments: [attempt.webhookID]) == true else { return }
+            try Self.log(attempt, in: db)
+        }
+    }
+
+    public func webhookAttempts(webhookID: String, limit: Int) async throws(StoreError) -> [WebhookAttempt] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM webhook_attempts WHERE webhook_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [webhookID, min(limit, WebhookAttempt.kept)]
+            ).map { row in
+                WebhookAttempt(
+                    webhookID: row["webhook_id"], at: row["at"], outcome: WebhookAttempt.Outcome(rawValue: row["outcome"]) ?? .failed,
+                    events: row["events"], status: row["status"], error: row["error"], retry: row["retry"], milliseconds: row["milliseconds"])
+            }
+        }
+    }
+
+    /// Appends to the log and drops what falls past the newest `WebhookAttempt.kept`, so the log
+    /// of a receiver that fails for days stays the same size.
+    static func log(_ attempt: WebhookAttempt, in db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO webhook_attempts(webhook_id, at, outcome, events, status, error, retry, milliseconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                attempt.webhookID, attempt.at, attempt.outcome.rawValue, attempt.events, attempt.status, attempt.error, attempt.retry,
+                attempt.milliseconds,
+            ])
+        try db.execute(
+            sql: """
+                DELETE FROM webhook_attempts WHERE webhook_id = ?1 AND id <= (
+                    SELECT id FROM webhook_attempts WHERE webhook_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)
+                """, arguments: [attempt.webhookID, WebhookAttempt.kept])
     }
 
     public func lastEventID() async throws(StoreError) -> Int {

@@ -36,9 +36,8 @@ public struct WebAPI: Sendable {
     let administration: Administration
     let directory: any DirectoryRepository
     let activity: any ActivityRepository
-    let webhooks: any WebhookRepository
-    let webhookTransport: any WebhookTransport
-    let resolver: any DNSResolver
+    /// Event webhook settings, tests and logs; the dashboard uses the same.
+    public let eventWebhooks: EventWebhooks
     let suppressions: any SuppressionRepository
     let sandboxes: any SandboxRepository
     /// The Prometheus text of `/metrics`; nil serves no metrics.
@@ -61,9 +60,8 @@ public struct WebAPI: Sendable {
         self.sandboxes = sandboxes
         self.suppressions = suppressions
         self.activity = activity
-        self.webhooks = webhooks
-        self.webhookTransport = webhookTransport
-        self.resolver = resolver
+        eventWebhooks = EventWebhooks(
+            store: webhooks, transport: webhookTransport, resolver: resolver, allowPrivate: settings.allowPrivateWebhooks, clock: intake.clock)
         self.settings = settings
         self.intake = intake
         self.authenticator = authenticator
@@ -100,9 +98,7 @@ public struct WebAPI: Sendable {
         APIKeysEndpoint(administration: administration, directory: directory).register(on: v3)
         ActivityEndpoint(activity: activity).register(on: v3)
         StatsEndpoint(activity: activity, clock: intake.clock).register(on: v3)
-        WebhookEndpoint(
-            store: webhooks, transport: webhookTransport, resolver: resolver, allowPrivate: settings.allowPrivateWebhooks, clock: intake.clock
-        ).register(on: v3)
+        WebhookEndpoint(webhooks: eventWebhooks).register(on: v3)
         SuppressionEndpoint(store: suppressions, clock: intake.clock).register(on: v3)
         SandboxEndpoint(store: sandboxes).register(on: v3)
         moreRoutes?(router)

@@ -10,15 +10,9 @@ import SendGridProtocol
 /// (`/v3/user/webhooks/event/settings[/{id}|/all]`), the single-webhook form older clients use
 /// (`GET`/`PATCH /v3/user/webhooks/event/settings`, the account's first webhook), signing
 /// (`/settings/signed/{id}`) and a test event (`/v3/user/webhooks/event/test`).
+/// The rules live in `EventWebhooks` (MailService), which the dashboard uses too.
 struct WebhookEndpoint {
-    let store: any WebhookRepository
-    let transport: any WebhookTransport
-    let resolver: any DNSResolver
-    let allowPrivate: Bool
-    let clock: @Sendable () -> Int
-
-    /// Webhooks per account (SendGrid's limit is of this size too).
-    static let maximumWebhooks = 5
+    let webhooks: EventWebhooks
 
     /// The settings body: every field optional (PATCH changes only those given).
     struct Settings: Decodable {
@@ -41,6 +35,12 @@ struct WebhookEndpoint {
                 ("open", open), ("click", click), ("unsubscribe", unsubscribe), ("group_unsubscribe", groupUnsubscribe),
                 ("group_resubscribe", groupResubscribe), ("spamreport", spamReport),
             ]
+        }
+
+        var change: EventWebhooks.Change {
+            var events: [String: Bool] = [:]
+            for case (let name, let on?) in flags { events[name] = on }
+            return EventWebhooks.Change(url: url, enabled: enabled, friendlyName: friendlyName, events: events)
         }
     }
 
@@ -77,7 +77,7 @@ struct WebhookEndpoint {
             try c.encode(on.contains("spamreport"), forKey: .spamReport)
             try c.encode(MessageDate.rfc3339(unixSeconds: webhook.createdAt), forKey: .createdDate)
             try c.encode(MessageDate.rfc3339(unixSeconds: webhook.updatedAt), forKey: .updatedDate)
-            try c.encode(webhook.signingKey.flatMap(WebhookSignature.publicKey(of:)) ?? "", forKey: .publicKey)
+            try c.encode(EventWebhooks.publicKey(of: webhook), forKey: .publicKey)
         }
     }
 
@@ -118,39 +118,46 @@ struct WebhookEndpoint {
         router.post("user/webhooks/event/test") { request, context in try await test(request, context) }
     }
 
+    /// Runs a core call, answering its refusals as SendGrid does (400 with the field, or 404).
+    func answering<T>(_ call: () async throws(EventWebhooks.Refusal) -> T) async throws(APIFailure) -> T {
+        do {
+            return try await call()
+        } catch .notFound {
+            throw APIFailure.notFound
+        } catch .store {
+            throw APIFailure(.internalServerError, "internal error")
+        } catch {
+            throw APIFailure(.badRequest, error.message, field: error.field)
+        }
+    }
+
     func create(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.webhooks)
         let body = try BodyReader.decode(Settings.self, from: try await BodyReader.bytes(of: request, limit: BodyReader.defaultLimit))
-        guard let url = body.url else { throw APIFailure(.badRequest, "url is required", field: "url") }
-        guard try await store.webhooks(account: key.user).count < Self.maximumWebhooks else {
-            throw APIFailure(.badRequest, "an account has at most \(Self.maximumWebhooks) event webhooks")
-        }
-        var webhook = EventWebhook(
-            id: Self.makeID(), account: key.user, url: url, enabled: true, events: [], createdAt: clock(), updatedAt: clock(),
-            cursor: try await store.lastEventID())
-        try await apply(body, to: &webhook)
-        try await store.addWebhook(webhook)
+        let webhook = try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.create(account: key.user, body.change) }
         return APIJSON.response(View(webhook: webhook), status: .created)
     }
 
     func all(_ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.webhooks)
-        let webhooks = try await store.webhooks(account: key.user)
-        return APIJSON.response(All(maxAllowed: Self.maximumWebhooks, webhooks: webhooks.map(View.init)))
+        let list = try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.webhooks(account: key.user) }
+        return APIJSON.response(All(maxAllowed: EventWebhooks.maximumWebhooks, webhooks: list.map(View.init)))
     }
 
     /// The single-webhook form: the account's first webhook, or a disabled empty one.
     func first(_ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.webhooks)
+        let now = MessageDate.nowUnixSeconds()
         let webhook =
-            try await store.webhooks(account: key.user).first
-            ?? EventWebhook(id: "", account: key.user, url: "", enabled: false, events: [], createdAt: clock(), updatedAt: clock(), cursor: 0)
+            try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.webhooks(account: key.user) }.first
+            ?? EventWebhook(id: "", account: key.user, url: "", enabled: false, events: [], createdAt: now, updatedAt: now, cursor: 0)
         return APIJSON.response(View(webhook: webhook))
     }
 
     func patchFirst(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.webhooks)
-        guard let existing = try await store.webhooks(account: key.user).first else { return try await create(request, context) }
+        guard let existing = try await answering({ () async throws(EventWebhooks.Refusal) in try await webhooks.webhooks(account: key.user) }).first
+        else { return try await create(request, context) }
         return try await update(existing, request)
     }
 
@@ -160,33 +167,28 @@ struct WebhookEndpoint {
 
     func update(_ existing: EventWebhook, _ request: Request) async throws -> Response {
         let body = try BodyReader.decode(Settings.self, from: try await BodyReader.bytes(of: request, limit: BodyReader.defaultLimit))
-        var webhook = existing
-        try await apply(body, to: &webhook)
-        webhook.updatedAt = clock()
-        guard try await store.updateWebhookSettings(webhook) else { throw APIFailure.notFound }
+        let webhook = try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.update(existing, body.change) }
         return APIJSON.response(View(webhook: webhook))
     }
 
     func remove(_ context: APIRequestContext) async throws -> Response {
         let webhook = try await owned(context)
-        guard try await store.removeWebhook(id: webhook.id) else { throw APIFailure.notFound }
+        try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.remove(id: webhook.id, account: webhook.account) }
         return Response(status: .noContent)
     }
 
     func signed(_ context: APIRequestContext) async throws -> Response {
         let webhook = try await owned(context)
-        return APIJSON.response(Signed(id: webhook.id, publicKey: webhook.signingKey.flatMap(WebhookSignature.publicKey(of:)) ?? ""))
+        return APIJSON.response(Signed(id: webhook.id, publicKey: EventWebhooks.publicKey(of: webhook)))
     }
 
     /// Turns signing on (a new key, so a key that leaked can be replaced) or off.
     func setSigned(_ request: Request, _ context: APIRequestContext) async throws -> Response {
-        var webhook = try await owned(context)
+        let existing = try await owned(context)
         let body = try BodyReader.decode(Signed.self, from: try await BodyReader.bytes(of: request, limit: BodyReader.defaultLimit))
         guard let enabled = body.enabled else { throw APIFailure(.badRequest, "enabled is required", field: "enabled") }
-        webhook.signingKey = enabled ? WebhookSignature.makeKey() : nil
-        webhook.updatedAt = clock()
-        guard try await store.updateWebhookSettings(webhook) else { throw APIFailure.notFound }
-        return APIJSON.response(Signed(id: webhook.id, publicKey: webhook.signingKey.flatMap(WebhookSignature.publicKey(of:)) ?? ""))
+        let webhook = try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.setSigned(existing, enabled: enabled) }
+        return APIJSON.response(Signed(id: webhook.id, publicKey: EventWebhooks.publicKey(of: webhook)))
     }
 
     /// Sends one sample event to a webhook's URL (or to `url`), signed when the webhook is;
@@ -194,61 +196,18 @@ struct WebhookEndpoint {
     func test(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let key = try context.requireScope(.webhooks)
         let body = try BodyReader.decode(TestBody.self, from: try await BodyReader.bytes(of: request, limit: BodyReader.defaultLimit))
-        var webhook: EventWebhook? = nil
-        if let id = body.id {
-            guard let found = try await store.webhook(id: id), found.account == key.user else { throw APIFailure.notFound }
-            webhook = found
-        }
-        guard let url = body.url ?? webhook?.url else { throw APIFailure(.badRequest, "give the id of a webhook or a url", field: "url") }
-        if case .failure(let refusal) = await WebhookURL.check(url, resolver: resolver, allowPrivate: allowPrivate) {
-            throw APIFailure(.badRequest, refusal.message, field: "url")
-        }
-        let now = clock()
-        let sample = EventFacts(
-            id: 0, at: now, kind: "queued", email: "example@test.com", sgMessageID: "test-event.0", smtpID: "<test-event@\(key.user)>",
-            categories: ["test"])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let payload = Array(try encoder.encode([EventPayload.object(sample)!]))
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "Tern-Event-Webhook")]
-        if let signingKey = webhook?.signingKey, let signature = WebhookSignature.sign(body: payload, timestamp: String(now), key: signingKey) {
-            headers.append((WebhookSignature.signatureHeader, signature))
-            headers.append((WebhookSignature.timestampHeader, String(now)))
-        }
-        switch await transport.post(url: url, body: payload, headers: headers) {
-        case .answered(let status) where (200..<300).contains(status): return Response(status: .noContent)
-        case .answered(let status): throw APIFailure(.badRequest, "the receiver answered HTTP \(status)", field: "url")
-        case .failed(let reason): throw APIFailure(.badRequest, "the test event could not be delivered: \(reason)", field: "url")
-        }
-    }
-
-    /// Applies a settings body; the URL is checked (syntax, and where it resolves).
-    func apply(_ body: Settings, to webhook: inout EventWebhook) async throws(APIFailure) {
-        if let url = body.url {
-            if case .failure(let refusal) = await WebhookURL.check(url, resolver: resolver, allowPrivate: allowPrivate) {
-                throw APIFailure(.badRequest, refusal.message, field: "url")
-            }
-            webhook.url = url
-        }
-        if let enabled = body.enabled { webhook.enabled = enabled }
-        if let name = body.friendlyName {
-            guard name.utf8.count <= 100 else { throw APIFailure(.badRequest, "friendly_name is at most 100 bytes", field: "friendly_name") }
-            webhook.friendlyName = name
-        }
-        for (event, flag) in body.flags {
-            if flag == true { webhook.events.insert(event) }
-            if flag == false { webhook.events.remove(event) }
-        }
+        let webhook: EventWebhook? =
+            if let id = body.id { try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.webhook(id: id, account: key.user) } }
+            else { nil }
+        if body.url == nil && webhook == nil { throw APIFailure(.badRequest, "give the id of a webhook or a url", field: "url") }
+        _ = try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.test(account: key.user, webhook: webhook, url: body.url) }
+        return Response(status: .noContent)
     }
 
     /// The webhook named in the path, when it is the caller's; 404 otherwise.
     func owned(_ context: APIRequestContext) async throws -> EventWebhook {
         let key = try context.requireScope(.webhooks)
-        guard let id = context.parameters.get("id"), id.utf8.count <= 64, let webhook = try await store.webhook(id: id), webhook.account == key.user
-        else { throw APIFailure.notFound }
-        return webhook
+        let id = context.parameters.get("id") ?? ""
+        return try await answering { () async throws(EventWebhooks.Refusal) in try await webhooks.webhook(id: id, account: key.user) }
     }
-
-    /// A UUID, as SendGrid's webhook ids are.
-    static func makeID() -> String { UUID().uuidString.lowercased() }
 }

@@ -60,7 +60,7 @@ import DNSClient
         let app: Application<RouterResponder<APIRequestContext>>
     }
 
-    func fresh() async throws -> Fixture {
+    func fresh(webhookTransport: (any WebhookTransport)? = nil) async throws -> Fixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tern-dashboard-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try SQLiteStore(path: directory.appendingPathComponent("tern.sqlite").path)
@@ -78,7 +78,10 @@ import DNSClient
             resolver: ZoneResolver(records: [
                 DNSRecord(name: try DNSName("example.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: try DNSName("mx.example.test"))),
                 DNSRecord(name: try DNSName("example.test"), type: 16, ttl: 300, data: .txt([Array("v=spf1 mx -all".utf8)])),
-            ]))
+            ]),
+            webhooks: webhookTransport.map {
+                EventWebhooks(store: store, transport: $0, resolver: ZoneResolver(records: []), allowPrivate: true, clock: { MessageDate.nowUnixSeconds() })
+            })
         let router = Router(context: APIRequestContext.self)
         dashboard.register(on: router)
         return Fixture(store: store, admin: admin, app: Application(router: router))

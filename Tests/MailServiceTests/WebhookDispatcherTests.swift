@@ -131,11 +131,17 @@ import Testing
         let first = try JSONSerialization.jsonObject(with: Data(f.transport.posts[0].body)) as? [[String: Any]]
         #expect(first?[0]["sg_event_id"] as? String == last?[0]["sg_event_id"] as? String)
         #expect(try await f.store.webhook(id: "w1")?.failures == 0)
+        // The webhook's log, newest first: each post with its answer and which retry it was.
+        let log = try await f.store.webhookAttempts(webhookID: "w1", limit: 10)
+        #expect(log.map(\.outcome) == [.delivered, .failed, .failed, .failed])
+        #expect(log.map(\.status) == [200, 503, nil, 500])
+        #expect(log.map(\.error) == [nil, nil, "connection refused", nil])
+        #expect(log.map(\.retry) == [3, 2, 1, 0] && log.map(\.events) == [2, 2, 1, 1])
     }
 
     @Test func eventsOlderThanTheRetentionAreGivenUp() async throws {
         let f = try await fresh()
-        f.transport.answers = Array(repeating: .answered(status: 500), count: 100)
+        f.transport.answers = Array(repeating: .answered(status: 500), count: 1000)
         _ = try await f.send(to: ["r0@dest.test"])
         for _ in 0..<400 {
             f.clock.advance(600)
@@ -145,6 +151,10 @@ import Testing
         let webhook = try #require(try await f.store.webhook(id: "w1"))
         let last = try await f.store.lastEventID()
         #expect(webhook.failures == 0 && webhook.cursor == last)
+        // More posts than the log keeps: it holds the newest, the give-up first.
+        #expect(f.transport.count > WebhookAttempt.kept)
+        let log = try await f.store.webhookAttempts(webhookID: "w1", limit: 1000)
+        #expect(log.count == WebhookAttempt.kept && log.first?.outcome == .gaveUp && log.dropFirst().allSatisfy { $0.outcome == .failed })
         let attempts = f.transport.count
         f.clock.advance(600)
         await f.dispatcher.runOnce()

@@ -1,0 +1,101 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import MailService
+import MailStore
+import NIOCore
+import Testing
+import WebAPI
+
+@testable import Dashboard
+
+/// A receiver that answers from a script and keeps what it was sent.
+final class ScriptedReceiver: WebhookTransport, @unchecked Sendable {
+    let lock = NSLock()
+    var posts: [(url: String, body: [UInt8], headers: [(name: String, value: String)])] = []
+    var answers: [WebhookPostResult] = []
+
+    func post(url: String, body: [UInt8], headers: [(name: String, value: String)]) async -> WebhookPostResult {
+        lock.withLock {
+            posts.append((url, body, headers))
+            return answers.isEmpty ? .answered(status: 204) : answers.removeFirst()
+        }
+    }
+
+    var count: Int { lock.withLock { posts.count } }
+}
+
+extension DashboardRouterTests {
+    /// Add a webhook through the form, press test (once answered, once refused), see both posts
+    /// in its log with their status codes; signing on shows the public key; another account
+    /// gets 404 for the page and its buttons; a form without the token changes nothing.
+    @Test func webhooksAddTestLogAndIsolation() async throws {
+        let receiver = ScriptedReceiver()
+        let f = try await fresh(webhookTransport: receiver)
+        try await f.app.test(.router) { client in
+            let (cookie, csrf) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(cookie)", .contentType: "application/x-www-form-urlencoded"]
+            func post(_ uri: String, _ body: String, as headers: HTTPFields = headers) async throws -> TestResponse {
+                try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
+            }
+
+            let forged = try await post("/dashboard/webhooks", "url=http%3A%2F%2F127.0.0.1%3A9%2Fhook&event=delivered")
+            #expect(forged.status == .forbidden)
+            #expect(try await f.store.webhooks(account: "alice@example.test").isEmpty)
+
+            let bad = try await post("/dashboard/webhooks", "csrf=\(csrf)&url=ftp%3A%2F%2Fx&event=delivered")
+            #expect(bad.status == .badRequest && String(buffer: bad.body).contains("http:// or https://"))
+
+            let added = try await post("/dashboard/webhooks", "csrf=\(csrf)&url=http%3A%2F%2F127.0.0.1%3A9%2Fhook&name=CI+%3Cb%3E&event=delivered&event=bounce")
+            #expect(added.status == .seeOther)
+            let webhook = try #require(try await f.store.webhooks(account: "alice@example.test").first)
+            #expect(added.headers[.location] == "/dashboard/webhooks/\(webhook.id)")
+            #expect(webhook.events == ["delivered", "bounce"] && webhook.friendlyName == "CI <b>" && webhook.enabled)
+
+            let list = String(buffer: try await client.execute(uri: "/dashboard/webhooks", method: .get, headers: headers).body)
+            #expect(list.contains("CI &lt;b&gt;") && !list.contains("CI <b>") && list.contains("Delivered, Bounced"))
+
+            let tested = try await post("/dashboard/webhooks/\(webhook.id)/test", "csrf=\(csrf)")
+            #expect(tested.status == .ok && String(buffer: tested.body).contains("answered HTTP 204"))
+            #expect(receiver.count == 1 && receiver.posts[0].url == "http://127.0.0.1:9/hook")
+            receiver.lock.withLock { receiver.answers = [.answered(status: 503)] }
+            let refused = try await post("/dashboard/webhooks/\(webhook.id)/test", "csrf=\(csrf)")
+            #expect(refused.status == .badRequest && String(buffer: refused.body).contains("the receiver answered HTTP 503"))
+            let log = try await f.store.webhookAttempts(webhookID: webhook.id, limit: 10)
+            #expect(log.map(\.status) == [503, 204] && log.allSatisfy { $0.outcome == .test && $0.events == 1 })
+            let page = String(buffer: try await client.execute(uri: "/dashboard/webhooks/\(webhook.id)", method: .get, headers: headers).body)
+            #expect(page.contains(">503<") && page.contains(">204<"))
+
+            // Signing: on shows the key the signature verifies with; the next test is signed.
+            let signing = try await post("/dashboard/webhooks/\(webhook.id)/signing", "csrf=\(csrf)&enabled=on")
+            let key = try #require(try await f.store.webhook(id: webhook.id)?.signingKey)
+            #expect(String(buffer: signing.body).contains(try #require(WebhookSignature.publicKey(of: key))))
+            _ = try await post("/dashboard/webhooks/\(webhook.id)/test", "csrf=\(csrf)")
+            #expect(receiver.posts.last?.headers.contains { $0.name == WebhookSignature.signatureHeader } == true)
+
+            // Settings: an unticked box is off; disabling is kept.
+            let saved = try await post("/dashboard/webhooks/\(webhook.id)/settings", "csrf=\(csrf)&url=http%3A%2F%2F127.0.0.1%3A9%2Fother&event=open")
+            #expect(saved.status == .ok)
+            let changed = try #require(try await f.store.webhook(id: webhook.id))
+            #expect(changed.url == "http://127.0.0.1:9/other" && changed.events == ["open"] && !changed.enabled)
+
+            // Bob sees none of it, and cannot press its buttons.
+            let (bobCookie, bobCSRF) = try #require(try await logIn(client, email: "bob@example.test", password: "pw-654321"))
+            let bob: HTTPFields = [.cookie: "\(SessionCookie.session)=\(bobCookie)", .contentType: "application/x-www-form-urlencoded"]
+            #expect(try await client.execute(uri: "/dashboard/webhooks/\(webhook.id)", method: .get, headers: bob).status == .notFound)
+            let before = receiver.count
+            for action in ["test", "remove", "settings", "signing"] {
+                #expect(try await post("/dashboard/webhooks/\(webhook.id)/\(action)", "csrf=\(bobCSRF)&url=http%3A%2F%2F127.0.0.1%3A9%2Fbob", as: bob).status == .notFound)
+            }
+            let untouched = try await f.store.webhook(id: webhook.id)
+            #expect(receiver.count == before && untouched?.url == "http://127.0.0.1:9/other")
+            #expect(!String(buffer: try await client.execute(uri: "/dashboard/webhooks", method: .get, headers: bob).body).contains(webhook.id))
+
+            let removed = try await post("/dashboard/webhooks/\(webhook.id)/remove", "csrf=\(csrf)")
+            let gone = try await f.store.webhook(id: webhook.id)
+            #expect(removed.status == .seeOther && gone == nil)
+            #expect(try await f.store.webhookAttempts(webhookID: webhook.id, limit: 10).isEmpty)
+        }
+    }
+}
