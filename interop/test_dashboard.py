@@ -319,3 +319,74 @@ def test_the_sandbox_inbox_shows_html_without_running_it_and_suppressions_are_re
 def api_server(tern_factory, sink):
     from conftest import routed_tern
     return routed_tern(tern_factory, sink), sink
+
+
+def test_a_webhook_is_added_tested_and_its_deliveries_listed(tern_factory, sink, browser):
+    """Add a webhook in the dashboard, turn signing on, press test: the receiver gets a sample
+    event whose signature SendGrid's own verifier accepts. Then real events, an outage and the
+    retry that follows show in the page's recent deliveries with their status codes."""
+    from conftest import free_port, routed_tern
+    from test_http_webhooks import Receiver
+    server = routed_tern(
+        tern_factory, sink, '[http]\nallow_private_webhooks = true\nwebhook_batch_delay = "1s"\nwebhook_retry_delay = "1s"\n')
+    receiver = Receiver(free_port())
+    driver = browser
+    try:
+        log_in(driver, server, USER, PASSWORD)
+        driver.get(server.http_url + "/dashboard/webhooks")
+        driver.find_element(By.ID, "url").send_keys(f"http://127.0.0.1:{receiver.port}/events")
+        driver.find_element(By.ID, "name").send_keys("CI receiver")
+        # Every event is ticked to begin with; leave out opens.
+        driver.find_element(By.CSS_SELECTOR, "input[name=event][value=open]").click()
+        click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
+        assert "/dashboard/webhooks/" in driver.current_url
+        webhook_url = driver.current_url
+        status, hooks = api(server, "GET", "/v3/user/webhooks/event/settings/all")
+        assert status == 200 and len(hooks["webhooks"]) == 1
+        hook = hooks["webhooks"][0]
+        assert hook["url"] == f"http://127.0.0.1:{receiver.port}/events" and hook["friendly_name"] == "CI receiver"
+        assert hook["delivered"] and hook["processed"] and not hook["open"]
+
+        # Signing on: the page shows the key the API shows, and the test event verifies with it.
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[text()='Turn signing on']"))
+        status, signed = api(server, "GET", f"/v3/user/webhooks/event/settings/signed/{hook['id']}")
+        assert status == 200 and signed["public_key"] in driver.page_source
+        receiver.public_key = signed["public_key"]
+        click_and_wait(driver, driver.find_element(By.XPATH, "//button[text()='Send a test event']"))
+        assert "Test event delivered: the receiver answered HTTP 200" in driver.find_element(By.CSS_SELECTOR, "p.notice").text
+        assert len(receiver.batches) == 1
+        verified, batch = receiver.batches[0]
+        assert verified is True and batch[0]["event"] == "processed" and batch[0]["category"] in ("test", ["test"])
+        rows = driver.find_elements(By.CSS_SELECTOR, "table.attempts tbody tr")
+        assert len(rows) == 1 and "test" in rows[0].text and "200" in rows[0].text
+
+        # Real events: a message delivered to the sink posts processed and delivered.
+        status, _ = api(server, "POST", "/v3/mail/send", {
+            "personalizations": [{"to": [{"email": f"hooked@{DEST}"}]}], "from": {"email": USER}, "subject": "hooked",
+            "content": [{"type": "text/plain", "value": "x"}]})
+        assert status == 202
+        receiver.wait_for(lambda events: any(e["event"] == "delivered" and e["email"] == f"hooked@{DEST}" for e in events))
+
+        # The receiver goes down: the next batch fails, is retried, and arrives once it is back.
+        receiver.stop()
+        status, _ = api(server, "POST", "/v3/mail/send", {
+            "personalizations": [{"to": [{"email": f"later@{DEST}"}]}], "from": {"email": USER}, "subject": "later",
+            "content": [{"type": "text/plain", "value": "x"}]})
+        assert status == 202
+
+        def attempts():
+            driver.get(webhook_url)
+            return [row.text for row in driver.find_elements(By.CSS_SELECTOR, "table.attempts tbody tr")]
+        assert wait_for(lambda: any("failed, will retry" in text and "no answer" in text for text in attempts()), timeout=30), attempts()
+        receiver.start()
+        receiver.wait_for(lambda events: any(e["event"] == "delivered" and e["email"] == f"later@{DEST}" for e in events))
+        assert wait_for(lambda: any("delivered" in text and "retry " in text for text in attempts()), timeout=30), attempts()
+        texts = attempts()
+        assert any("events" in text and "200" in text and "first try" in text for text in texts), texts
+        assert "failing" not in driver.find_element(By.CSS_SELECTOR, ".facts").text
+        shot(driver, "webhook")
+        driver.get(server.http_url + "/dashboard/webhooks")
+        assert "CI receiver" in driver.find_element(By.CSS_SELECTOR, "table.webhooks").text
+        shot(driver, "webhooks")
+    finally:
+        receiver.stop()
