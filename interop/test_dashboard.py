@@ -215,7 +215,18 @@ def test_an_operator_sees_the_queue_and_a_phone_sized_page_works(api_server, bro
         return "nobody@nowhere.test" in driver.find_element(By.CSS_SELECTOR, "table.queue").text
     assert wait_for(listed)
     shot(driver, "queue")
+    # Server health: this node's listeners, the waiting recipient, the certificate's expiry.
+    driver.get(server.http_url + "/dashboard/health")
+    assert f"127.0.0.1:{server.submission_port}" in driver.find_element(By.CSS_SELECTOR, "table.listeners").text
+    depth = {}
+    for tr in driver.find_elements(By.CSS_SELECTOR, "table.queue-depth tbody tr"):
+        state, count = [td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+        depth[state] = int(count)
+    assert set(depth) == {"queued", "delivering", "deferred"} and sum(depth.values()) >= 1, depth
+    assert "expires 20" in driver.find_element(By.CSS_SELECTOR, "main").text
+    shot(driver, "health")
     queue_id = [m["id"] for m in server.queue() if m["recipients"][0]["address"] == "nobody@nowhere.test"][0]
+    driver.get(server.http_url + "/dashboard/queue")
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, f"button[aria-label='Remove {queue_id}']"))
     assert "nobody@nowhere.test" not in driver.find_element(By.CSS_SELECTOR, "table.queue").text
     assert all(m["id"] != queue_id for m in server.queue())

@@ -20,6 +20,8 @@ extension Dashboard {
             await dashboard.asOperator(session) { await dashboard.usersPage(session, notice: nil) } } }
         router.post("/dashboard/users") { request, context in await dashboard.signedIn(request, context, form: true) { session, form in
             await dashboard.asOperator(session) { await dashboard.addUser(form ?? FormBody([]), session) } } }
+        router.get("/dashboard/health") { request, context in await dashboard.signedIn(request, context) { session, _ in
+            await dashboard.asOperator(session) { await dashboard.healthPage(session) } } }
         for change in ["plan", "quota", "operator"] {
             router.post("/dashboard/users/\(change)") { request, context in await dashboard.signedIn(request, context, form: true) { session, form in
                 await dashboard.asOperator(session) { await dashboard.changeUser(change, form ?? FormBody([]), session) } } }
@@ -112,5 +114,28 @@ extension Dashboard {
             return await usersPage(session, notice: "Not changed: \(error)", status: .badRequest)
         }
         return Self.redirect("/dashboard/users")
+    }
+
+    func healthPage(_ session: WebSession) async -> Response {
+        guard let health else { return problem(.notFound, "Not found", "There is no health page here.", session: session) }
+        let report = await health()
+        func mib(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        func gib(_ bytes: Int) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
+        let up = report.now - report.startedAt
+        var values: [String: Any] = [
+            "hostname": report.hostname, "started": Self.time(report.startedAt),
+            "uptime": up >= 86400 ? "\(up / 86400) d \(up % 86400 / 3600) h" : up >= 3600 ? "\(up / 3600) h \(up % 3600 / 60) min" : "\(up / 60) min \(up % 60) s",
+            "memory": report.residentBytes.map(mib) ?? "unknown",
+            "listeners": report.listeners.map { ["service": $0.service, "address": $0.address, "tls": $0.tls] },
+            "storePath": report.storePath, "storeSize": mib(report.storeBytes),
+            "disk": report.diskFreeBytes.flatMap { free in report.diskTotalBytes.map { "\(gib(free)) free of \(gib($0))" } } ?? "unknown",
+            "queue": [RecipientState.queued, .delivering, .deferred].map { ["state": $0.rawValue, "count": report.queue[$0] ?? 0] as [String: Any] },
+            "oldestDue": report.oldestDueAt.map(Self.time) ?? "nothing waits",
+            "webhookBacklog": report.webhookBacklog,
+            "certificate": report.certificateExpiresAt.map { "expires \(Self.time($0))\(report.certificateSelfSigned ? " (self-signed)" : "")" } ?? "none",
+            "warnings": report.warnings.map(\.message), "healthy": report.warnings.isEmpty,
+        ]
+        values["checked"] = Self.time(report.now)
+        return page("health", values, title: "Health", session: session, current: "health")
     }
 }

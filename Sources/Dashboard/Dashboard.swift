@@ -31,14 +31,17 @@ public struct Dashboard: Sendable {
     let resolver: (any DNSResolver)?
     /// The webhooks pages; nil serves none.
     let webhooks: EventWebhooks?
+    /// This node's health for operators; nil serves no health page.
+    let health: (@Sendable () async -> ServerHealth)?
     let library: MustacheLibrary
 
     public init(
         sessions: WebSessions, administration: Administration, activity: any ActivityRepository, directory: any DirectoryRepository,
         plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> [UInt8]?,
         queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil, resolver: (any DNSResolver)? = nil,
-        webhooks: EventWebhooks? = nil
+        webhooks: EventWebhooks? = nil, health: (@Sendable () async -> ServerHealth)? = nil
     ) throws {
+        self.health = health
         self.webhooks = webhooks
         self.resolver = resolver
         self.queue = queue

@@ -30,6 +30,7 @@ enum DashboardTemplates {
         {{#isOperator}}
         <li><a href="/dashboard/queue"{{#queue}} aria-current="page"{{/queue}}>Queue</a></li>
         <li><a href="/dashboard/users"{{#users}} aria-current="page"{{/users}}>Users</a></li>
+        <li><a href="/dashboard/health"{{#health}} aria-current="page"{{/health}}>Health</a></li>
         {{/isOperator}}
         </ul>
         </nav>
@@ -311,6 +312,25 @@ enum DashboardTemplates {
         });
         """
 
+    static let health = """
+        <h1>Server health</h1>
+        <p>This node, {{hostname}}, checked <time datetime="{{checked}}">{{checked}}</time>.</p>
+        {{#healthy}}<p class="notice" role="status">Nothing needs attention.</p>{{/healthy}}
+        {{^healthy}}<ul class="warnings" role="status">{{#warnings}}<li class="error">{{.}}</li>{{/warnings}}</ul>{{/healthy}}
+        <h2>Process</h2>
+        <dl class="facts"><dt>Started</dt><dd><time datetime="{{started}}">{{started}}</time> (up {{uptime}})</dd><dt>Memory</dt><dd>{{memory}} resident</dd><dt>TLS certificate</dt><dd>{{certificate}}</dd></dl>
+        <h2>Listeners</h2>
+        <table class="listeners"><thead><tr><th scope="col">Service</th><th scope="col">Address</th><th scope="col">TLS</th></tr></thead>
+        <tbody>{{#listeners}}<tr><td>{{service}}</td><td><code>{{address}}</code></td><td>{{tls}}</td></tr>{{/listeners}}</tbody></table>
+        <h2>Store</h2>
+        <dl class="facts"><dt>Database</dt><dd><code class="value">{{storePath}}</code></dd><dt>Size</dt><dd>{{storeSize}}</dd><dt>Disk</dt><dd>{{disk}}</dd></dl>
+        <h2>Queue</h2>
+        <table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
+        <tbody>{{#queue}}<tr><td>{{state}}</td><td>{{count}}</td></tr>{{/queue}}</tbody></table>
+        <dl class="facts"><dt>Most overdue</dt><dd>{{oldestDue}}</dd><dt>Webhook backlog</dt><dd>{{webhookBacklog}} events</dd></dl>
+        <p><a href="/dashboard/queue">The queue</a>. For monitoring, Prometheus metrics are at <code>/metrics</code> when <code>[http] metrics</code> is on.</p>
+        """
+
     static let problem = """
         <h1>{{title}}</h1>
         <p>{{text}}</p>
@@ -371,7 +391,7 @@ enum DashboardTemplates {
         for (name, text) in [
             ("layout", layout), ("login", login), ("overview", overview), ("activity", activity), ("message", message), ("keys", keys),
             ("suppressions", suppressions), ("sandbox", sandbox), ("sandboxMessage", sandboxMessage), ("queue", queue), ("users", users),
-            ("domains", domains), ("domain", domain), ("webhooks", webhooks), ("webhook", webhook),
+            ("domains", domains), ("domain", domain), ("webhooks", webhooks), ("webhook", webhook), ("health", health),
             ("problem", problem),
         ] {
             try library.register(text, named: name)

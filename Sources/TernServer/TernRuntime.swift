@@ -245,7 +245,10 @@ public enum TernRuntime {
                 clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.content(id: id)) ?? nil },
                 queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] },
                 queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: { scheduler.wake() }),
-                resolver: TernDNS.resolver(configuration: configuration), webhooks: api.eventWebhooks)
+                resolver: TernDNS.resolver(configuration: configuration), webhooks: api.eventWebhooks,
+                health: { [probe = ServerHealthProbe(configuration: configuration, store: store, startedAt: MessageDate.nowUnixSeconds())] in
+                    await probe.read()
+                })
             api.moreRoutes = { router in dashboard.register(on: router) }
         }
         var webhookLogger = logger

@@ -81,6 +81,13 @@ import DNSClient
             ]),
             webhooks: webhookTransport.map {
                 EventWebhooks(store: store, transport: $0, resolver: ZoneResolver(records: []), allowPrivate: true, clock: { MessageDate.nowUnixSeconds() })
+            },
+            health: {
+                let now = MessageDate.nowUnixSeconds()
+                return ServerHealth(
+                    hostname: "mx.example.test", now: now, startedAt: now - 7200, residentBytes: 64 << 20,
+                    listeners: [ServerHealth.Listener(service: "SMTP (MX)", address: "127.0.0.1:2525", tls: "STARTTLS")], storePath: "/data/<tern>.sqlite",
+                    diskFreeBytes: 1 << 29, diskTotalBytes: 100 << 30, queue: [.deferred: 7], oldestDueAt: now - 3600)
             })
         let router = Router(context: APIRequestContext.self)
         dashboard.register(on: router)

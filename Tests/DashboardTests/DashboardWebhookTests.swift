@@ -99,3 +99,23 @@ extension DashboardRouterTests {
         }
     }
 }
+
+extension DashboardRouterTests {
+    /// The health page is an operator's: its warnings are shown, escaped; anyone else gets 404.
+    @Test func healthIsShownToOperatorsOnly() async throws {
+        let f = try await fresh()
+        try await f.admin.setOperator("bob@example.test", true)
+        try await f.app.test(.router) { client in
+            let (alice, _) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let refused = try await client.execute(uri: "/dashboard/health", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(alice)"])
+            #expect(refused.status == .notFound && !String(buffer: refused.body).contains("Server health"))
+            let (bob, _) = try #require(try await logIn(client, email: "bob@example.test", password: "pw-654321"))
+            let page = try await client.execute(uri: "/dashboard/health", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(bob)"])
+            let html = String(buffer: page.body)
+            #expect(page.status == .ok)
+            #expect(html.contains("The data disk has 0% (512 MiB) free") && html.contains("Delivery is behind: a recipient has been due for 60 minutes"))
+            #expect(html.contains("/data/&lt;tern&gt;.sqlite") && html.contains("up 2 h 0 min") && html.contains("<td>deferred</td><td>7</td>"))
+            #expect(html.contains("127.0.0.1:2525") && html.contains("64.0 MiB resident"))
+        }
+    }
+}
