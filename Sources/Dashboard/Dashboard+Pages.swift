@@ -117,7 +117,15 @@ extension Dashboard {
                 ]
             },
         ]
-        if let bytes = await content(row.queueID), !bytes.isEmpty { MessageSource(bytes).add(to: &values) }
+        switch await content(row.queueID) {
+        case .whole(let bytes)?: MessageSource(bytes).add(to: &values)
+        case .header(let bytes, let deletedAt)?:
+            // Only the header is left: no raw source to offer.
+            MessageSource(bytes).add(to: &values)
+            values["source"] = nil
+            values["headerOnly"] = Self.time(deletedAt)
+        case nil: break
+        }
         return page("message", values, title: "Message to \(row.to)", session: session, current: "activity")
     }
 

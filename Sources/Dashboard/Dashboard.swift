@@ -21,8 +21,9 @@ public struct Dashboard: Sendable {
     let directory: any DirectoryRepository
     let plans: [String: PlanLimits]
     let clock: @Sendable () -> Int
-    /// A message's stored content by queue id (nil once deleted after delivery).
-    let content: @Sendable (String) async -> [UInt8]?
+    /// What is stored of a message by queue id: all of it, or its header once the content was
+    /// deleted after delivery.
+    let content: @Sendable (String) async -> StoredContent?
     /// Recipients in the queue by state, over every account (operators only).
     let queueDepth: @Sendable () async -> [RecipientState: Int]
     /// The operator's queue page; nil serves none.
@@ -37,7 +38,7 @@ public struct Dashboard: Sendable {
 
     public init(
         sessions: WebSessions, administration: Administration, activity: any ActivityRepository, directory: any DirectoryRepository,
-        plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> [UInt8]?,
+        plans: [String: PlanLimits], clock: @escaping @Sendable () -> Int, content: @escaping @Sendable (String) async -> StoredContent?,
         queueDepth: @escaping @Sendable () async -> [RecipientState: Int], queue: QueueControl? = nil, resolver: (any DNSResolver)? = nil,
         webhooks: EventWebhooks? = nil, health: (@Sendable () async -> ServerHealth)? = nil
     ) throws {

@@ -140,9 +140,10 @@ enum DashboardTemplates {
         </ol>
         {{#authentication}}<h2>Authentication results</h2><ul class="auth">{{#results}}<li><code>{{.}}</code></li>{{/results}}</ul>{{/authentication}}
         <h2>Headers</h2>
+        {{#headerOnly}}<p>The body was deleted at <time datetime="{{headerOnly}}">{{headerOnly}}</time>, once every recipient had the message; Tern keeps only its header, so there is no raw source to show.</p>{{/headerOnly}}
         {{#headers}}<pre class="source">{{headers}}</pre>{{/headers}}
         {{^headers}}<p>The content is no longer kept: Tern deletes a message's content once every recipient has it.</p>{{/headers}}
-        {{#source}}<details><summary>Raw source</summary><pre class="source">{{source}}</pre></details>{{/source}}
+        {{#source}}<h2>Raw source</h2><details><summary>Show the raw source</summary><pre class="source">{{source}}</pre></details>{{/source}}
         """
 
     static let keys = """

@@ -304,6 +304,9 @@ extension SQLiteStore: DeliveryQueue {
     /// Overwrites a message's content once nothing refers to it: every recipient delivered or
     /// bounced (bounces are their own messages by then) and no mailbox entry. With
     /// `secure_delete` on, SQLite zeroes the freed pages, so the bytes do not linger in the file.
+    /// An account's own message keeps its header section (when it ends within
+    /// `keptHeaderLimit` bytes) for the sender's activity page: who, what, which
+    /// authentication, never the body. Mail received for mailboxes keeps nothing.
     static func deleteContentIfUnreferenced(_ db: Database, messageID: String, at: Int) throws {
         // A sandbox inbox keeps its messages' content until they are pruned.
         if try Bool.fetchOne(db.cachedStatement(sql: "SELECT sandbox FROM messages WHERE id = ?"), arguments: [messageID]) == true { return }
@@ -314,13 +317,36 @@ extension SQLiteStore: DeliveryQueue {
         let held = try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM mailbox_messages WHERE message_id = ? LIMIT 1"), arguments: [messageID]) ?? false
         guard !held else { return }
-        try db.cachedStatement(sql: "UPDATE messages SET content = X'', content_deleted_at = ? WHERE id = ? AND content_deleted_at IS NULL")
-            .execute(arguments: [at, messageID])
+        // instr over BLOBs counts bytes: the header ends with the CRLF before the empty line.
+        try db.cachedStatement(
+            sql: """
+                UPDATE messages SET content_deleted_at = ?1, content = CASE
+                    WHEN auth_account IS NULL OR instr(substr(content, 1, ?3), X'0D0A0D0A') = 0 THEN X''
+                    ELSE substr(content, 1, instr(substr(content, 1, ?3), X'0D0A0D0A') + 1) END
+                WHERE id = ?2 AND content_deleted_at IS NULL
+                """
+        ).execute(arguments: [at, messageID, Self.keptHeaderLimit])
     }
 
     /// What the send API kept with a message (`batch_id`, `tracking_settings`), as JSON.
     public func sendOptions(id: String) async throws(StoreError) -> String? {
         try await read { db in try String.fetchOne(db, sql: "SELECT send_options FROM messages WHERE id = ?", arguments: [id]) }
+    }
+
+    /// The most of a header section kept after the content is deleted.
+    public static let keptHeaderLimit = 64 * 1024
+
+    /// What is stored of a message: all of it, or (once the content was deleted) the header
+    /// section an account's message keeps; nil when there is nothing.
+    public func storedContent(id: String) async throws(StoreError) -> StoredContent? {
+        try await read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT content, content_deleted_at FROM messages WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            let bytes = Array(row["content"] as Data? ?? Data())
+            if let deletedAt = row["content_deleted_at"] as Int? { return bytes.isEmpty ? nil : .header(bytes, deletedAt: deletedAt) }
+            return .whole(bytes)
+        }
     }
 
     /// When the content was deleted (nil while it is kept).

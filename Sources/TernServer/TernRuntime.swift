@@ -242,7 +242,7 @@ public enum TernRuntime {
                 store: store, directory: store, authenticator: authenticator, limits: abuseLimits, clock: { MessageDate.nowUnixSeconds() })
             let dashboard = try Dashboard(
                 sessions: sessions, administration: environment.administration, activity: store, directory: store, plans: plans,
-                clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.content(id: id)) ?? nil },
+                clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.storedContent(id: id)) ?? nil },
                 queueDepth: { (try? await store.activeRecipientCounts()) ?? [:] },
                 queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: { scheduler.wake() }),
                 resolver: TernDNS.resolver(configuration: configuration), webhooks: api.eventWebhooks,

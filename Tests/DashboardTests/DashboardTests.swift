@@ -73,7 +73,7 @@ import DNSClient
         let sessions = WebSessions(store: store, directory: store, authenticator: authenticator, limits: limits, clock: { MessageDate.nowUnixSeconds() })
         let dashboard = try Dashboard(
             sessions: sessions, administration: admin, activity: store, directory: store, plans: ["free": PlanLimits(dailyMessages: 100)],
-            clock: { MessageDate.nowUnixSeconds() }, content: { _ in nil }, queueDepth: { [:] },
+            clock: { MessageDate.nowUnixSeconds() }, content: { id in (try? await store.storedContent(id: id)) ?? nil }, queueDepth: { [:] },
             queue: QueueControl(store: store, clock: { MessageDate.nowUnixSeconds() }, wake: {}),
             resolver: ZoneResolver(records: [
                 DNSRecord(name: try DNSName("example.test"), type: 15, ttl: 300, data: .mx(preference: 10, exchange: try DNSName("mx.example.test"))),

@@ -2,8 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import MailCore
 import MailService
 import MailStore
+import MailStoreSQLite
 import NIOCore
 import Testing
 import WebAPI
@@ -116,6 +118,37 @@ extension DashboardRouterTests {
             #expect(html.contains("The data disk has 0% (512 MiB) free") && html.contains("Delivery is behind: a recipient has been due for 60 minutes"))
             #expect(html.contains("/data/&lt;tern&gt;.sqlite") && html.contains("up 2 h 0 min") && html.contains("<td>deferred</td><td>7</td>"))
             #expect(html.contains("127.0.0.1:2525") && html.contains("64.0 MiB resident"))
+        }
+    }
+}
+
+extension DashboardRouterTests {
+    /// A message page shows the header and source while the content is kept, and the header
+    /// alone (no source, no body) once it was deleted after delivery.
+    @Test func aDeliveredMessageShowsItsKeptHeaderOnly() async throws {
+        let f = try await fresh()
+        let envelope = Envelope(
+            reversePath: try ReversePath(parsing: "<alice@example.test>"), recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<r@dest.test>"))])
+        var sent = IncomingMessage(
+            id: QueueID.make(), envelope: envelope,
+            content: Data("Authentication-Results: mx.example.test; dkim=pass header.d=example.test\r\nSubject: kept <header>\r\n\r\nSECRET BODY\r\n".utf8),
+            receivedAt: MessageDate.nowUnixSeconds(), clientAddress: "127.0.0.1", heloName: nil, authenticatedAs: "alice@example.test")
+        sent.tags = MessageTags(categories: ["kept"])
+        try await f.store.enqueue(sent)
+        let id = sent.id
+        let row = try #require(try await f.store.activity(account: "alice@example.test", filter: ActivityFilter(), limit: 10).first)
+        try await f.app.test(.router) { client in
+            let (cookie, _) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let uri = "/dashboard/messages/\(row.sgMessageID)"
+            let queued = String(buffer: try await client.execute(uri: uri, method: .get, headers: [.cookie: "\(SessionCookie.session)=\(cookie)"]).body)
+            #expect(queued.contains("SECRET BODY") && queued.contains("Raw source") && !queued.contains("body was deleted"))
+            try await f.store.record(
+                [DeliveryOutcome(messageID: id, position: 0, recipient: "r@dest.test", state: .delivered, reply: "250 ok", nextAttemptAt: nil)],
+                bounces: [], at: MessageDate.nowUnixSeconds())
+            let delivered = String(buffer: try await client.execute(uri: uri, method: .get, headers: [.cookie: "\(SessionCookie.session)=\(cookie)"]).body)
+            #expect(delivered.contains("The body was deleted at") && delivered.contains("Subject: kept &lt;header&gt;"))
+            #expect(delivered.contains("dkim=pass header.d=example.test"))
+            #expect(!delivered.contains("SECRET BODY") && !delivered.contains("Raw source"))
         }
     }
 }

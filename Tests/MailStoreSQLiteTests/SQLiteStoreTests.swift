@@ -286,6 +286,34 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
         return false
     }
 
+    /// An account's own message keeps its header section for its activity page; the body goes.
+    @Test func anAccountsMessageKeepsItsHeaderOnly() async throws {
+        let path = temporaryDatabasePath()
+        let store = try SQLiteStore(path: path)
+        var sent = try message(to: ["b@h.test"], body: "Subject: x\r\nX-Tag: \(String(Self.marker.reversed()))\r\n" + Self.body.dropFirst("Subject: x\r\n".count))
+        sent.authenticatedAs = "alice@example.test"
+        try await store.enqueue(sent)
+        #expect(try await store.storedContent(id: sent.id) == .whole(Array(sent.content)))
+        try await store.record(
+            [DeliveryOutcome(messageID: sent.id, position: 0, recipient: "b@h.test", state: .delivered, reply: "250 ok", nextAttemptAt: nil)],
+            bounces: [], at: 30)
+        let header = "Subject: x\r\nX-Tag: \(String(Self.marker.reversed()))\r\n"
+        #expect(try await store.storedContent(id: sent.id) == .header(Array(header.utf8), deletedAt: 30))
+        #expect(try await store.content(id: sent.id) == nil)
+        try checkpoint(store)
+        #expect(try !fileHolds(path, Self.marker) && fileHolds(path, String(Self.marker.reversed())))
+
+        // A header section longer than the limit is not kept in part.
+        var long = try message(to: ["b@h.test"], body: "X-Long: " + String(repeating: "a", count: SQLiteStore.keptHeaderLimit) + "\r\n\r\nbody\r\n")
+        long.authenticatedAs = "alice@example.test"
+        try await store.enqueue(long)
+        try await store.record(
+            [DeliveryOutcome(messageID: long.id, position: 0, recipient: "b@h.test", state: .bounced, reply: "550 no", nextAttemptAt: nil)],
+            bounces: [], at: 40)
+        #expect(try await store.storedContent(id: long.id) == nil)
+        #expect(try await store.contentDeletedAt(id: long.id) == 40)
+    }
+
     @Test func deliveredRelayContentIsDeleted() async throws {
         let path = temporaryDatabasePath()
         let store = try SQLiteStore(path: path)
@@ -308,6 +336,8 @@ func message(id: String = QueueID.make(), to recipients: [String] = ["b@h.test"]
             bounces: [], at: 20)
         #expect(try await store.content(id: queued.id) == nil)
         #expect(try await store.contentDeletedAt(id: queued.id) == 20)
+        // Mail that is no account's keeps nothing, not even its header.
+        #expect(try await store.storedContent(id: queued.id) == nil)
         // The envelope and its history stay.
         #expect(try await store.queuedMessage(id: queued.id)?.recipients.map(\.state) == [.delivered, .bounced])
         try checkpoint(store)
