@@ -69,7 +69,12 @@ extension Dashboard {
             return String(value.prefix(320))
         }
         let status = text("status").flatMap(RecipientState.init(rawValue:))
-        let filter = ActivityFilter(to: text("to"), from: text("from"), subject: text("subject"), states: status.map { [$0] })
+        // Days are UTC days, as the chart's and /v3/stats's are; "until" includes its day.
+        let since = text("since").flatMap(Self.utcDay)
+        let until = text("until").flatMap(Self.utcDay)
+        let filter = ActivityFilter(
+            to: text("to"), from: text("from"), subject: text("subject"), states: status.map { [$0] }, category: text("category"),
+            acceptedFrom: since, acceptedBefore: until.map { $0 + 86400 })
         let pageNumber = min(max(Int(text("page") ?? "1") ?? 1, 1), Self.maximumPages)
         // The repository lists newest first up to a limit: a page is a slice of that.
         let listed = (try? await activity.activity(account: session.user, filter: filter, limit: pageNumber * Self.pageSize + 1)) ?? []
@@ -77,7 +82,7 @@ extension Dashboard {
         let rows = listed.dropFirst(start).prefix(Self.pageSize)
         func link(_ page: Int) -> String {
             var items: [URLQueryItem] = []
-            for name in ["to", "from", "subject", "status"] { if let value = text(name) { items.append(URLQueryItem(name: name, value: value)) } }
+            for name in ["to", "from", "subject", "status", "category", "since", "until"] { if let value = text(name) { items.append(URLQueryItem(name: name, value: value)) } }
             items.append(URLQueryItem(name: "page", value: String(page)))
             var components = URLComponents()
             components.path = "/dashboard/activity"
@@ -85,7 +90,8 @@ extension Dashboard {
             return components.string ?? "/dashboard/activity"
         }
         let values: [String: Any] = [
-            "to": text("to") ?? "", "from": text("from") ?? "", "subject": text("subject") ?? "",
+            "to": text("to") ?? "", "from": text("from") ?? "", "subject": text("subject") ?? "", "category": text("category") ?? "",
+            "since": since.map { String(Self.time($0).prefix(10)) } ?? "", "until": until.map { String(Self.time($0).prefix(10)) } ?? "",
             "statuses": [["value": "", "label": "Any", "selected": status == nil]]
                 + RecipientState.allCases.map { ["value": $0.rawValue, "label": $0.rawValue, "selected": status == $0] as [String: Any] },
             "rows": rows.map { row -> [String: Any] in
@@ -162,5 +168,19 @@ extension Dashboard {
         }
         try? await administration.revokeAPIKey(id: id)
         return Self.redirect("/dashboard/keys")
+    }
+
+    /// 00:00 UTC of a `YYYY-MM-DD` day, or nil.
+    static func utcDay(_ text: String) -> Int? {
+        let parts = text.split(separator: "-")
+        guard text.utf8.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let date = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+            calendar.component(.day, from: date) == day
+        else { return nil }
+        return Int(date.timeIntervalSince1970)
     }
 }

@@ -104,6 +104,9 @@ enum DashboardTemplates {
         <label>To <input name="to" type="text" value="{{to}}"></label>
         <label>From <input name="from" type="text" value="{{from}}"></label>
         <label>Subject <input name="subject" type="text" value="{{subject}}"></label>
+        <label>Category <input name="category" type="text" value="{{category}}"></label>
+        <label>Since <input name="since" type="date" value="{{since}}"></label>
+        <label>Until <input name="until" type="date" value="{{until}}"></label>
         <label>Status <select name="status">
         {{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/statuses}}
         </select></label>

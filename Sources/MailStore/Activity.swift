@@ -69,13 +69,24 @@ public struct ActivityFilter: Hashable, Sendable {
     /// Any of these states; nil for all.
     public var states: Set<RecipientState>?
     public var sgMessageID: String?
+    /// One of the message's categories (exact).
+    public var category: String?
+    /// Accepted at or after, and before (Unix seconds).
+    public var acceptedFrom: Int?
+    public var acceptedBefore: Int?
 
-    public init(to: String? = nil, from: String? = nil, subject: String? = nil, states: Set<RecipientState>? = nil, sgMessageID: String? = nil) {
+    public init(
+        to: String? = nil, from: String? = nil, subject: String? = nil, states: Set<RecipientState>? = nil, sgMessageID: String? = nil,
+        category: String? = nil, acceptedFrom: Int? = nil, acceptedBefore: Int? = nil
+    ) {
         self.to = to
         self.from = from
         self.subject = subject
         self.states = states
         self.sgMessageID = sgMessageID
+        self.category = category
+        self.acceptedFrom = acceptedFrom
+        self.acceptedBefore = acceptedBefore
     }
 }
 

@@ -40,6 +40,19 @@ extension SQLiteStore: ActivityRepository {
                 conditions.append("\(Self.sgMessageIDColumn) = ?")
                 arguments.append(id)
             }
+            if let category = filter.category {
+                // Categories are kept as a JSON array of strings.
+                conditions.append("EXISTS (SELECT 1 FROM json_each(m.categories) WHERE json_each.value = ?)")
+                arguments.append(category)
+            }
+            if let from = filter.acceptedFrom {
+                conditions.append("m.created_at >= ?")
+                arguments.append(from)
+            }
+            if let before = filter.acceptedBefore {
+                conditions.append("m.created_at < ?")
+                arguments.append(before)
+            }
             arguments.append(limit)
             let rows = try Row.fetchAll(
                 db,

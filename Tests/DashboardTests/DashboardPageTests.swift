@@ -152,3 +152,36 @@ extension DashboardRouterTests {
         }
     }
 }
+
+extension DashboardRouterTests {
+    /// Activity is searched by category and by a range of UTC days (the until day included).
+    @Test func activityByCategoryAndDays() async throws {
+        let f = try await fresh()
+        let day = 1_795_996_800  // 2026-11-30T00:00:00Z
+        for (index, (category, at)) in [("news", day - 86400 + 5), ("news", day + 86399), ("receipts", day + 10), ("news", day + 86400)].enumerated() {
+            let envelope = Envelope(
+                reversePath: try ReversePath(parsing: "<alice@example.test>"),
+                recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<r\(index)@dest.test>"))])
+            var message = IncomingMessage(
+                id: QueueID.make(), envelope: envelope, content: Data("Subject: s\(index)\r\n\r\nb\r\n".utf8), receivedAt: at, clientAddress: "127.0.0.1",
+                heloName: nil, authenticatedAs: "alice@example.test")
+            message.tags = MessageTags(categories: [category, "all"])
+            try await f.store.enqueue(message)
+        }
+        try await f.app.test(.router) { client in
+            let (cookie, _) = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            func recipients(_ query: String) async throws -> [String] {
+                let html = String(buffer: try await client.execute(uri: "/dashboard/activity?\(query)", method: .get, headers: [.cookie: "\(SessionCookie.session)=\(cookie)"]).body)
+                return (0..<4).map { "r\($0)@dest.test" }.filter { html.contains(">\($0)<") }
+            }
+            #expect(try await recipients("") == ["r0@dest.test", "r1@dest.test", "r2@dest.test", "r3@dest.test"])
+            #expect(try await recipients("category=news") == ["r0@dest.test", "r1@dest.test", "r3@dest.test"])
+            #expect(try await recipients("category=new") == [])
+            #expect(try await recipients("since=2026-11-30&until=2026-11-30") == ["r1@dest.test", "r2@dest.test"])
+            #expect(try await recipients("category=news&since=2026-11-30") == ["r1@dest.test", "r3@dest.test"])
+            #expect(try await recipients("until=2026-11-29") == ["r0@dest.test"])
+            // A date that is no date is ignored, not an error.
+            #expect(try await recipients("since=2026-02-30").count == 4)
+        }
+    }
+}
