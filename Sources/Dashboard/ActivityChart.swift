@@ -58,7 +58,7 @@ struct ActivityChart {
 
     /// The same numbers as a table: one row per day, one column per series.
     var table: String {
-        var out = "<table class=\"chart-data\"><caption>Daily numbers</caption><thead><tr><th scope=\"col\">Day</th>"
+        var out = "<div class=\"scroll\"><table class=\"chart-data\"><caption>Daily numbers</caption><thead><tr><th scope=\"col\">Day</th>"
         for line in series { out += "<th scope=\"col\">\(HTMLText.escaped(line.name))</th>" }
         out += "</tr></thead><tbody>"
         for (index, day) in days.enumerated() {
@@ -66,7 +66,7 @@ struct ActivityChart {
             for line in series { out += "<td>\(index < line.values.count ? line.values[index] : 0)</td>" }
             out += "</tr>"
         }
-        out += "</tbody></table>"
+        out += "</tbody></table></div>"
         return out
     }
 }

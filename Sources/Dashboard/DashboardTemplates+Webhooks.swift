@@ -4,13 +4,13 @@ extension DashboardTemplates {
         <h1>Webhooks</h1>
         <p>Your events are posted to these URLs as JSON arrays in SendGrid's event format, batched, and retried with doubling delays for a day while the receiver does not answer 2xx.</p>
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
-        <table class="webhooks">
+        <div class="scroll"><table class="webhooks">
         <thead><tr><th scope="col">Webhook</th><th scope="col">Events</th><th scope="col">Signed</th><th scope="col">State</th></tr></thead>
         <tbody>
         {{#webhooks}}<tr><td><a href="/dashboard/webhooks/{{id}}">{{#name}}{{name}}{{/name}}{{^name}}{{url}}{{/name}}</a>{{#name}}<br><span class="tag">{{url}}</span>{{/name}}</td><td>{{events}}</td><td>{{#signed}}yes{{/signed}}{{^signed}}no{{/signed}}</td><td>{{health}}</td></tr>{{/webhooks}}
         {{^webhooks}}<tr><td colspan="4">No webhooks yet.</td></tr>{{/webhooks}}
         </tbody>
-        </table>
+        </table></div>
         {{#canAdd}}
         <h2>Add a webhook</h2>
         <form method="post" action="/dashboard/webhooks" class="stacked">
@@ -38,13 +38,13 @@ extension DashboardTemplates {
         <button type="submit">Send a test event</button>
         </form>
         <h2>Recent deliveries</h2>
-        <table class="attempts">
+        <div class="scroll"><table class="attempts">
         <thead><tr><th scope="col">Time</th><th scope="col">What</th><th scope="col">Events</th><th scope="col">HTTP status</th><th scope="col">Outcome</th><th scope="col">Try</th><th scope="col">Took</th></tr></thead>
         <tbody>
         {{#attempts}}<tr><td><time datetime="{{time}}">{{time}}</time></td><td>{{kind}}</td><td>{{events}}</td><td><span class="status {{#good}}delivered{{/good}}{{^good}}bounced{{/good}}">{{status}}</span>{{#error}}<br><span class="tag">{{error}}</span>{{/error}}</td><td>{{outcome}}</td><td>{{retry}}</td><td>{{ms}} ms</td></tr>{{/attempts}}
         {{^attempts}}<tr><td colspan="7">Nothing posted yet.</td></tr>{{/attempts}}
         </tbody>
-        </table>
+        </table></div>
         <h2>Settings</h2>
         <form method="post" action="/dashboard/webhooks/{{id}}/settings" class="stacked">
         <input type="hidden" name="csrf" value="{{csrf}}">

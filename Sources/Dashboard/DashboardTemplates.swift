@@ -65,13 +65,13 @@ enum DashboardTemplates {
         <h1>Overview</h1>
         <section aria-labelledby="limits">
         <h2 id="limits">Sending against your plan ({{plan}})</h2>
-        <table class="limits">
+        <div class="scroll"><table class="limits">
         <thead><tr><th scope="col">Limit</th><th scope="col">Used</th><th scope="col">Allowed</th><th scope="col">Resets</th></tr></thead>
         <tbody>
         {{#limits}}<tr><th scope="row">{{name}}</th><td>{{used}}</td><td>{{limit}}</td><td><time datetime="{{resets}}">{{resets}}</time></td></tr>{{/limits}}
         {{^limits}}<tr><td colspan="4">Your plan sets no sending limits.</td></tr>{{/limits}}
         </tbody>
-        </table>
+        </table></div>
         <p>Requests today: <strong class="today">{{today}}</strong>. This month: <strong class="month">{{month}}</strong>.</p>
         </section>
         <section aria-labelledby="rates">
@@ -92,8 +92,8 @@ enum DashboardTemplates {
         {{#queue}}
         <section aria-labelledby="queue">
         <h2 id="queue">Queue (all accounts)</h2>
-        <table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
-        <tbody>{{#states}}<tr><th scope="row">{{state}}</th><td>{{count}}</td></tr>{{/states}}</tbody></table>
+        <div class="scroll"><table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
+        <tbody>{{#states}}<tr><th scope="row">{{state}}</th><td>{{count}}</td></tr>{{/states}}</tbody></table></div>
         </section>
         {{/queue}}
         """
@@ -112,13 +112,13 @@ enum DashboardTemplates {
         </select></label>
         <button type="submit">Search</button>
         </form>
-        <table class="messages">
+        <div class="scroll"><table class="messages">
         <thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Status</th><th scope="col">Opens</th><th scope="col">Clicks</th></tr></thead>
         <tbody>
         {{#rows}}<tr><td><time datetime="{{time}}">{{time}}</time></td><td><a href="/dashboard/messages/{{id}}">{{to}}</a></td><td>{{subject}}</td><td><span class="status {{status}}">{{status}}</span>{{#sandbox}} <span class="tag">sandbox</span>{{/sandbox}}</td><td>{{opens}}</td><td>{{clicks}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6">No messages match.</td></tr>{{/rows}}
         </tbody>
-        </table>
+        </table></div>
         <nav class="pages" aria-label="Pages">
         {{#previous}}<a rel="prev" href="{{previous}}">Newer</a>{{/previous}}
         {{#next}}<a rel="next" href="{{next}}">Older</a>{{/next}}
@@ -157,13 +157,13 @@ enum DashboardTemplates {
         <p><code class="secret">{{secret}}</code></p>
         </div>
         {{/created}}
-        <table class="keys">
+        <div class="scroll"><table class="keys">
         <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Scopes</th><th scope="col">Sandbox</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#keys}}<tr><td>{{name}}</td><td><code>{{id}}</code></td><td>{{scopes}}</td><td>{{sandbox}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{status}}</td><td>{{#live}}<form method="post" action="/dashboard/keys/{{id}}/revoke"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Revoke {{name}}">Revoke</button></form>{{/live}}</td></tr>{{/keys}}
         {{^keys}}<tr><td colspan="7">No keys yet.</td></tr>{{/keys}}
         </tbody>
-        </table>
+        </table></div>
         <h2>Create a key</h2>
         <form method="post" action="/dashboard/keys" class="stacked">
         <input type="hidden" name="csrf" value="{{csrf}}">
@@ -185,26 +185,26 @@ enum DashboardTemplates {
         <label>Address contains <input name="q" type="text" value="{{q}}"></label>
         <button type="submit">Show</button>
         </form>
-        <table class="suppressions">
+        <div class="scroll"><table class="suppressions">
         <thead><tr><th scope="col">Address</th><th scope="col">Since</th><th scope="col">Reason</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#entries}}<tr><td>{{email}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{reason}}</td><td><form method="post" action="/dashboard/suppressions/remove"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="list" value="{{list}}"><input type="hidden" name="email" value="{{email}}"><button type="submit" aria-label="Remove {{email}}">Remove</button></form></td></tr>{{/entries}}
         {{^entries}}<tr><td colspan="4">No addresses on this list{{#q}} match{{/q}}.</td></tr>{{/entries}}
         </tbody>
-        </table>
+        </table></div>
         {{#more}}<p>Showing the first {{shown}} of {{total}}; narrow the search to see the rest.</p>{{/more}}
         """
 
     static let sandbox = """
         <h1>Sandbox inbox</h1>
         <p>Mail sent with a sandbox key, or by a sandbox account, is kept here and never sent (the newest {{size}}).</p>
-        <table class="sandbox">
+        <div class="scroll"><table class="sandbox">
         <thead><tr><th scope="col">Time</th><th scope="col">To</th><th scope="col">Subject</th><th scope="col">Size</th></tr></thead>
         <tbody>
         {{#messages}}<tr><td><time datetime="{{time}}">{{time}}</time></td><td>{{to}}</td><td><a href="/dashboard/sandbox/{{id}}">{{subject}}</a></td><td>{{size}}</td></tr>{{/messages}}
         {{^messages}}<tr><td colspan="4">Nothing captured yet.</td></tr>{{/messages}}
         </tbody>
-        </table>
+        </table></div>
         """
 
     static let sandboxMessage = """
@@ -230,7 +230,7 @@ enum DashboardTemplates {
     static let queue = """
         <h1>Queue</h1>
         <p>Recipients waiting for delivery, over every account, the soonest due first{{#more}} (the first {{shown}}){{/more}}.</p>
-        <table class="queue">
+        <div class="scroll"><table class="queue">
         <thead><tr><th scope="col">Message</th><th scope="col">From</th><th scope="col">To</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Next attempt</th><th scope="col">Last reply</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
         {{#rows}}<tr><td><code>{{id}}</code>{{#account}}<br><span class="tag">{{account}}</span>{{/account}}</td><td>{{from}}</td><td>{{to}}</td><td><span class="status {{state}}">{{state}}</span></td><td>{{attempts}}</td><td>{{next}}</td><td>{{reply}}</td>
@@ -238,13 +238,13 @@ enum DashboardTemplates {
         <form method="post" action="/dashboard/queue/{{id}}/remove"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Remove {{id}}">Remove</button></form></td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="8">Nothing is waiting.</td></tr>{{/rows}}
         </tbody>
-        </table>
+        </table></div>
         """
 
     static let users = """
         <h1>Users and mailboxes</h1>
         {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
-        <table class="users">
+        <div class="scroll"><table class="users">
         <thead><tr><th scope="col">Address</th><th scope="col">Plan</th><th scope="col">Mailbox</th><th scope="col">Operator</th><th scope="col">Created</th></tr></thead>
         <tbody>
         {{#rows}}<tr><td>{{address}}</td>
@@ -253,7 +253,7 @@ enum DashboardTemplates {
         <td>{{#isOperator}}yes{{/isOperator}}{{^isOperator}}no{{/isOperator}}<form method="post" action="/dashboard/users/operator" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="address" value="{{address}}"><input type="hidden" name="operator" value="{{#isOperator}}off{{/isOperator}}{{^isOperator}}on{{/isOperator}}"><button type="submit" aria-label="{{#isOperator}}Remove the operator role of{{/isOperator}}{{^isOperator}}Make an operator of{{/isOperator}} {{address}}">{{#isOperator}}Remove role{{/isOperator}}{{^isOperator}}Make operator{{/isOperator}}</button></form></td>
         <td><time datetime="{{created}}">{{created}}</time></td></tr>{{/rows}}
         </tbody>
-        </table>
+        </table></div>
         <h2>Add a user</h2>
         <form method="post" action="/dashboard/users" class="stacked">
         <input type="hidden" name="csrf" value="{{csrf}}">
@@ -277,25 +277,25 @@ enum DashboardTemplates {
     static let domain = """
         <h1>{{name}}</h1>
         <h2>Records to publish</h2>
-        <table class="records">
+        <div class="scroll"><table class="records">
         <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Value</th><th scope="col"><span class="visually-hidden">Copy</span></th></tr></thead>
         <tbody>
         {{#records}}<tr><td><code>{{name}}</code></td><td>{{type}}</td><td><code class="value">{{value}}</code>{{#note}}<br><span class="tag">{{note}}</span>{{/note}}</td><td><button type="button" data-copy="{{value}}" aria-label="Copy the {{type}} value of {{name}}">Copy</button></td></tr>{{/records}}
         </tbody>
-        </table>
+        </table></div>
         <h2>What is published</h2>
         {{#findings}}
-        <table class="findings">
+        <div class="scroll"><table class="findings">
         <thead><tr><th scope="col">Record</th><th scope="col">Status</th><th scope="col">What DNS says, and what to do</th></tr></thead>
         <tbody>{{#rows}}<tr><th scope="row">{{record}}</th><td><span class="status {{#ok}}delivered{{/ok}}{{^ok}}bounced{{/ok}}">{{#ok}}ok{{/ok}}{{^ok}}fix{{/ok}}</span></td><td>{{detail}}</td></tr>{{/rows}}</tbody>
-        </table>
+        </table></div>
         {{/findings}}
         <form method="get" action="/dashboard/domains/{{name}}"><input type="hidden" name="check" value="1"><button type="submit">Check DNS now</button></form>
         <h2>DKIM keys</h2>
-        <table class="dkim">
+        <div class="scroll"><table class="dkim">
         <thead><tr><th scope="col">Selector</th><th scope="col">Algorithm</th><th scope="col">State</th><th scope="col">Created</th></tr></thead>
         <tbody>{{#keys}}<tr><td><code>{{selector}}</code></td><td>{{algorithm}}</td><td>{{state}}</td><td><time datetime="{{created}}">{{created}}</time></td></tr>{{/keys}}</tbody>
-        </table>
+        </table></div>
         {{#isOperator}}
         <form method="post" action="/dashboard/domains/{{name}}/rotate">
         <input type="hidden" name="csrf" value="{{csrf}}">
@@ -324,13 +324,13 @@ enum DashboardTemplates {
         <h2>Process</h2>
         <dl class="facts"><dt>Started</dt><dd><time datetime="{{started}}">{{started}}</time> (up {{uptime}})</dd><dt>Memory</dt><dd>{{memory}} resident</dd><dt>TLS certificate</dt><dd>{{certificate}}</dd></dl>
         <h2>Listeners</h2>
-        <table class="listeners"><thead><tr><th scope="col">Service</th><th scope="col">Address</th><th scope="col">TLS</th></tr></thead>
-        <tbody>{{#listeners}}<tr><td>{{service}}</td><td><code>{{address}}</code></td><td>{{tls}}</td></tr>{{/listeners}}</tbody></table>
+        <div class="scroll"><table class="listeners"><thead><tr><th scope="col">Service</th><th scope="col">Address</th><th scope="col">TLS</th></tr></thead>
+        <tbody>{{#listeners}}<tr><td>{{service}}</td><td><code>{{address}}</code></td><td>{{tls}}</td></tr>{{/listeners}}</tbody></table></div>
         <h2>Store</h2>
         <dl class="facts"><dt>Database</dt><dd><code class="value">{{storePath}}</code></dd><dt>Size</dt><dd>{{storeSize}}</dd><dt>Disk</dt><dd>{{disk}}</dd></dl>
         <h2>Queue</h2>
-        <table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
-        <tbody>{{#queue}}<tr><td>{{state}}</td><td>{{count}}</td></tr>{{/queue}}</tbody></table>
+        <div class="scroll"><table class="queue-depth"><thead><tr><th scope="col">State</th><th scope="col">Recipients</th></tr></thead>
+        <tbody>{{#queue}}<tr><td>{{state}}</td><td>{{count}}</td></tr>{{/queue}}</tbody></table></div>
         <dl class="facts"><dt>Most overdue</dt><dd>{{oldestDue}}</dd><dt>Webhook backlog</dt><dd>{{webhookBacklog}} events</dd></dl>
         <p><a href="/dashboard/queue">The queue</a>. For monitoring, Prometheus metrics are at <code>/metrics</code> when <code>[http] metrics</code> is on.</p>
         """
@@ -385,6 +385,7 @@ enum DashboardTemplates {
         iframe.mail { width: 100%; height: 28rem; border: 1px solid var(--line); background: #fff; }
         fieldset { border: 1px solid var(--line); }
         label.check { display: inline-block; margin-right: .8rem; }
+        .scroll { overflow-x: auto; max-width: 100%; position: relative; }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 40rem) { table.messages th:nth-child(5), table.messages td:nth-child(5), table.messages th:nth-child(6), table.messages td:nth-child(6) { display: none; } }
         """
