@@ -66,7 +66,6 @@ def log_in(driver, server, email, password):
 
 def click_and_wait(driver, element):
     """Clicks a link or button and waits until the page it leads to has replaced this one."""
-    old = driver.find_element(By.TAG_NAME, "html")
     element.click()
 
     def replaced():
@@ -109,8 +108,22 @@ def test_a_sender_logs_in_sees_its_mail_and_manages_keys(api_server, browser):
     shot(driver, "login")
     log_in(driver, server, USER, "wrong-password")
     assert "Wrong address or password" in driver.find_element(By.CSS_SELECTOR, "p.error").text
-    log_in(driver, server, USER, PASSWORD)
-    assert driver.find_element(By.CSS_SELECTOR, ".who").text == USER
+    # Keyboard only: Tab from the top of the page reaches the address, then the password, and
+    # Enter submits.
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    driver.get(server.http_url + "/dashboard/login")
+    reached = []
+    for _ in range(6):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        reached.append(driver.switch_to.active_element.get_attribute("id") or driver.switch_to.active_element.tag_name)
+        if reached[-1] == "email":
+            break
+    assert reached[-1] == "email", reached
+    ActionChains(driver).send_keys(USER, Keys.TAB, PASSWORD).perform()
+    assert driver.switch_to.active_element.get_attribute("id") == "password"
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    assert wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, ".who") and driver.find_element(By.CSS_SELECTOR, ".who").text == USER)
     cookie = driver.get_cookie("tern_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/dashboard"
 
