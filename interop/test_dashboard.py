@@ -66,6 +66,7 @@ def log_in(driver, server, email, password):
 
 def click_and_wait(driver, element):
     """Clicks a link or button and waits until the page it leads to has replaced this one."""
+    old = driver.find_element(By.TAG_NAME, "html")
     element.click()
 
     def replaced():
