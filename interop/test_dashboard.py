@@ -177,9 +177,19 @@ def test_a_sender_logs_in_sees_its_mail_and_manages_keys(api_server, browser):
     driver.find_element(By.ID, "name").send_keys("selenium")
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form.stacked button"))
     secret = driver.find_element(By.CSS_SELECTOR, "code.secret").text
+
+    def key_row():
+        return [tr.text for tr in driver.find_elements(By.CSS_SELECTOR, "table.keys tbody tr") if "selenium" in tr.text][0]
+    assert "never" in key_row()
     shot(driver, "keys")
     assert api(server, "GET", "/v3/api_keys", key=secret)[0] == 200
-    driver.get(server.http_url + "/dashboard/keys")
+
+    def used():
+        driver.get(server.http_url + "/dashboard/keys")
+        return "never" not in key_row()
+    # Its use shows as "last used" (written in the background, at most once a minute).
+    assert wait_for(used, timeout=10), key_row()
+    assert datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT") in key_row()
     assert not driver.find_elements(By.CSS_SELECTOR, "code.secret")
     click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "button[aria-label='Revoke selenium']"))
     assert "revoked" in driver.find_element(By.CSS_SELECTOR, "table.keys").text

@@ -10,21 +10,61 @@ import NIOCore
 extension Dashboard {
     /// Entries one suppressions page shows, at most.
     static let maximumSuppressionRows = 500
-    /// The global lists (groups have their own page later).
+    /// The global lists; each unsubscribe group is a list too (`group-ID`).
     static let suppressionLists: [SuppressionList] = [.bounces, .blocks, .spamReports, .invalidEmails, .unsubscribes]
+
+    /// A list the page shows: a global one, or an unsubscribe group by id.
+    enum SuppressionChoice: Hashable {
+        case global(SuppressionList)
+        case group(Int)
+
+        init?(_ text: String) {
+            if let list = SuppressionList(rawValue: text), Dashboard.suppressionLists.contains(list) {
+                self = .global(list)
+            } else if text.hasPrefix("group-"), let id = Int(text.dropFirst(6)), id > 0 {
+                self = .group(id)
+            } else {
+                return nil
+            }
+        }
+
+        var value: String {
+            switch self {
+            case .global(let list): list.rawValue
+            case .group(let id): "group-\(id)"
+            }
+        }
+
+        var list: SuppressionList {
+            if case .global(let list) = self { return list }
+            return .group
+        }
+
+        var group: Int {
+            if case .group(let id) = self { return id }
+            return 0
+        }
+    }
 
     func suppressionsPage(_ request: Request, _ session: WebSession) async -> Response {
         let query = request.uri.queryParameters
-        let list = query["list"].flatMap { SuppressionList(rawValue: String($0)) }.flatMap { Self.suppressionLists.contains($0) ? $0 : nil } ?? .bounces
+        let groups = (try? await administration.suppressionGroups(of: session.user)) ?? []
+        let choice = query["list"].flatMap { SuppressionChoice(String($0)) }.flatMap { choice -> SuppressionChoice? in
+            // A group must be one of the account's own: another account's id shows nothing.
+            if case .group(let id) = choice, !groups.contains(where: { $0.id == id }) { return nil }
+            return choice
+        } ?? .global(.bounces)
         let needle = String((query["q"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces).prefix(254)).lowercased()
-        let all = (try? await administration.suppressions(of: session.user, list: list)) ?? []
+        let all = (try? await administration.suppressions(of: session.user, list: choice.list, group: choice.group)) ?? []
         let matching = needle.isEmpty ? all : all.filter { $0.email.contains(needle) }
         let shown = matching.prefix(Self.maximumSuppressionRows)
+        let lists: [[String: Any]] =
+            Self.suppressionLists.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "), "selected": choice == .global($0)] }
+            + groups.map { ["value": "group-\($0.id)", "label": "unsubscribe group: \($0.name)", "selected": choice == .group($0.id)] }
         let values: [String: Any] = [
-            "lists": Self.suppressionLists.map { ["value": $0.rawValue, "label": $0.rawValue.replacingOccurrences(of: "_", with: " "), "selected": $0 == list] as [String: Any] },
-            "q": needle,
+            "lists": lists, "q": needle,
             "entries": shown.map { entry -> [String: Any] in
-                ["email": entry.email, "created": Self.time(entry.createdAt), "reason": entry.reason ?? "", "list": list.rawValue, "csrf": session.csrf]
+                ["email": entry.email, "created": Self.time(entry.createdAt), "reason": entry.reason ?? "", "list": choice.value, "csrf": session.csrf]
             },
             "more": matching.count > shown.count, "shown": shown.count, "total": matching.count,
         ]
@@ -32,17 +72,18 @@ extension Dashboard {
     }
 
     func removeSuppression(_ form: FormBody, _ session: WebSession) async -> Response {
-        guard let list = form["list"].flatMap(SuppressionList.init(rawValue:)), Self.suppressionLists.contains(list), let email = form["email"] else {
+        guard let choice = form["list"].flatMap(SuppressionChoice.init), let email = form["email"] else {
             return problem(.badRequest, "Not removed", "The form named no list or address.", session: session)
         }
         do {
-            try await administration.unsuppress(email, for: session.user, list: list)
+            // A group id of another account removes nothing: the store is asked for this account's.
+            try await administration.unsuppress(email, for: session.user, list: choice.list, group: choice.group)
         } catch {
-            return problem(.notFound, "Not removed", "\(email) is not on your \(list.rawValue) list.", session: session)
+            return problem(.notFound, "Not removed", "\(email) is not on that list of yours.", session: session)
         }
         var location = URLComponents()
         location.path = "/dashboard/suppressions"
-        location.queryItems = [URLQueryItem(name: "list", value: list.rawValue)]
+        location.queryItems = [URLQueryItem(name: "list", value: choice.value)]
         return Self.redirect(location.string ?? "/dashboard/suppressions")
     }
 

@@ -142,6 +142,7 @@ extension Dashboard {
             "keys": keys.map { key -> [String: Any] in
                 [
                     "name": key.name, "id": key.id, "scopes": key.scopes.stored, "sandbox": key.sandbox ? "yes" : "no", "created": Self.time(key.createdAt),
+                    "lastUsed": key.lastUsedAt.map(Self.time) ?? "never",
                     "status": key.revokedAt == nil ? "live" : "revoked \(Self.time(key.revokedAt!))", "live": key.revokedAt == nil, "csrf": session.csrf,
                 ]
             },

@@ -158,10 +158,10 @@ enum DashboardTemplates {
         </div>
         {{/created}}
         <div class="scroll"><table class="keys">
-        <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Scopes</th><th scope="col">Sandbox</th><th scope="col">Created</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Scopes</th><th scope="col">Sandbox</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
         <tbody>
-        {{#keys}}<tr><td>{{name}}</td><td><code>{{id}}</code></td><td>{{scopes}}</td><td>{{sandbox}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{status}}</td><td>{{#live}}<form method="post" action="/dashboard/keys/{{id}}/revoke"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Revoke {{name}}">Revoke</button></form>{{/live}}</td></tr>{{/keys}}
-        {{^keys}}<tr><td colspan="7">No keys yet.</td></tr>{{/keys}}
+        {{#keys}}<tr><td>{{name}}</td><td><code>{{id}}</code></td><td>{{scopes}}</td><td>{{sandbox}}</td><td><time datetime="{{created}}">{{created}}</time></td><td>{{lastUsed}}</td><td>{{status}}</td><td>{{#live}}<form method="post" action="/dashboard/keys/{{id}}/revoke"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" aria-label="Revoke {{name}}">Revoke</button></form>{{/live}}</td></tr>{{/keys}}
+        {{^keys}}<tr><td colspan="8">No keys yet.</td></tr>{{/keys}}
         </tbody>
         </table></div>
         <h2>Create a key</h2>

@@ -29,11 +29,13 @@ public final class AccountAuthenticator: Sendable {
     /// Derives SCRAM decoy salts for unknown users; the server keeps one across restarts.
     private let decoySecret: [UInt8]
     private let queue = DispatchQueue(label: "tern.authenticator", qos: .userInitiated, attributes: .concurrent)
+    private let keyUse: APIKeyUse
 
     /// - Parameter decoySecret: the server secret SCRAM decoy salts derive from (`tern serve`
     ///   passes the one kept in `data_dir`); random when not given.
     public init(directory: any DirectoryRepository, decoySecret: [UInt8]? = nil) {
         self.directory = directory
+        keyUse = APIKeyUse(directory: directory)
         var generator = SystemRandomNumberGenerator()
         self.decoySecret = decoySecret ?? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
@@ -43,7 +45,8 @@ public final class AccountAuthenticator: Sendable {
     public func answer(_ lookup: CredentialLookup, completion: @escaping @Sendable (CredentialAnswer) -> Void) {
         let directory = self.directory
         let decoySecret = self.decoySecret
-        queue.async { completion(Self.answer(lookup, directory: directory, decoySecret: decoySecret)) }
+        let keyUse = self.keyUse
+        queue.async { completion(Self.answer(lookup, directory: directory, decoySecret: decoySecret, keyUse: keyUse)) }
     }
 
     /// `answer(_:completion:)` for async callers.
@@ -53,7 +56,7 @@ public final class AccountAuthenticator: Sendable {
 
     /// The account `username` + `password` log in as, or nil; blocking (scrypt).
     public func account(username: String, password: String) -> String? {
-        Self.account(username: username.lowercased(), password: password, directory: directory)
+        Self.account(username: username.lowercased(), password: password, directory: directory, keyUse: keyUse)
     }
 
     /// The live key `text` names, when its secret matches; nil for anything else. Cheap (one
@@ -66,15 +69,16 @@ public final class AccountAuthenticator: Sendable {
             _ = APIKey.matches(secret: text, storedHash: Self.decoyKeyHash)
             return nil
         }
+        keyUse.note(record.id)
         return record
     }
 
     static let decoyKeyHash = APIKey.hash("decoy")
 
-    static func answer(_ lookup: CredentialLookup, directory: any DirectoryRepository, decoySecret: [UInt8]) -> CredentialAnswer {
+    static func answer(_ lookup: CredentialLookup, directory: any DirectoryRepository, decoySecret: [UInt8], keyUse: APIKeyUse) -> CredentialAnswer {
         switch lookup {
         case .password(let username, let password):
-            return .password(account: account(username: username.lowercased(), password: password, directory: directory))
+            return .password(account: account(username: username.lowercased(), password: password, directory: directory, keyUse: keyUse))
         case .scram(let username):
             let stored = try? directory.credentials(username.lowercased())
             guard let credentials = stored?.scram.flatMap(SCRAMCredentials.init(encoded:)) else {
@@ -88,13 +92,14 @@ public final class AccountAuthenticator: Sendable {
         }
     }
 
-    static func account(username: String, password: String, directory: any DirectoryRepository) -> String? {
+    static func account(username: String, password: String, directory: any DirectoryRepository, keyUse: APIKeyUse) -> String? {
         // An API key as the password (the hosted-service convention): user name "apikey" or the
         // key's own account.
         if let key = APIKey(text: password) {
             guard let record = try? directory.apiKey(id: key.id), record.revokedAt == nil,
                 APIKey.matches(secret: key.secret, storedHash: record.secretHash), username == "apikey" || username == record.user
             else { return nil }
+            keyUse.note(record.id)
             return record.user
         }
         let stored = try? directory.credentials(username)

@@ -376,6 +376,12 @@ public struct Administration: Sendable {
         }
     }
 
+    /// The account's unsubscribe groups (`/v3/asm/groups`), in id order.
+    public func suppressionGroups(of email: String) async throws(AdministrationError) -> [SuppressionGroup] {
+        let account = try Self.address(email)
+        return try await run { () async throws(StoreError) in try await store.groups(account: account) }
+    }
+
     /// Puts `address` on a list of `account` (mail to it is then dropped, blocks excepted).
     public func suppress(_ address: String, for email: String, list: SuppressionList, group: Int = 0) async throws(AdministrationError) -> String {
         let account = try Self.address(email)

@@ -62,11 +62,14 @@ public struct APIKeyRecord: Hashable, Sendable {
     public var scopes: Set<APIScope>
     /// Mail the key sends over the HTTP API goes to the account's sandbox inbox, never out.
     public var sandbox: Bool
+    /// When the key last authenticated (to the minute: uses are written at most once a minute).
+    public var lastUsedAt: Int?
 
     public init(
         id: String, user: String, name: String, secretHash: String, createdAt: Int, revokedAt: Int? = nil, scopes: Set<APIScope> = [.full],
-        sandbox: Bool = false
+        sandbox: Bool = false, lastUsedAt: Int? = nil
     ) {
+        self.lastUsedAt = lastUsedAt
         self.sandbox = sandbox
         self.scopes = scopes
         self.id = id

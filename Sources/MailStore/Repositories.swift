@@ -22,6 +22,8 @@ public protocol DirectoryRepository: Sendable {
     func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool
     /// A key by id, read synchronously for AUTH.
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord?
+    /// Notes that a key authenticated at `at` (later times only).
+    func recordAPIKeyUse(id: String, at: Int) async throws(StoreError)
     /// Lets `user` send as addresses of `domain` (besides its own domain).
     func allowSendingDomain(user: String, domain: String) async throws(StoreError)
     /// The domains `user` may use in MAIL FROM and From: its own, then those allowed. Synchronous.

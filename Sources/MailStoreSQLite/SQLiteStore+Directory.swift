@@ -152,6 +152,13 @@ extension SQLiteStore: DirectoryRepository {
         }
     }
 
+    public func recordAPIKeyUse(id: String, at: Int) async throws(StoreError) {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE api_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)", arguments: [at, id, at])
+        }
+    }
+
     public func allowSendingDomain(user: String, domain: String) async throws(StoreError) {
         try await write { db in
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE address = ?", arguments: [user]) == true else {
@@ -224,7 +231,7 @@ extension SQLiteStore: DirectoryRepository {
     static func apiKey(from row: Row) -> APIKeyRecord {
         APIKeyRecord(
             id: row["id"], user: row["user"], name: row["name"], secretHash: row["secret_hash"], createdAt: row["created_at"],
-            revokedAt: row["revoked_at"], scopes: Set(stored: row["scopes"]), sandbox: row["sandbox"])
+            revokedAt: row["revoked_at"], scopes: Set(stored: row["scopes"]), sandbox: row["sandbox"], lastUsedAt: row["last_used_at"])
     }
 
     static func user(from row: Row) -> MailUser {

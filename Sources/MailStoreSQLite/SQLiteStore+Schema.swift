@@ -343,6 +343,10 @@ extension SQLiteStore {
                     CREATE INDEX webhook_attempts_webhook ON webhook_attempts(webhook_id, id);
                     """)
         }
+        migrator.registerMigration("v24-key-last-used") { db in
+            // When each API key last authenticated, for the dashboard's keys page.
+            try db.execute(sql: "ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER")
+        }
         return migrator
     }
 }

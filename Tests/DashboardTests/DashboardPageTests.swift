@@ -185,3 +185,35 @@ extension DashboardRouterTests {
         }
     }
 }
+
+extension DashboardRouterTests {
+    /// Unsubscribe groups are lists on the suppressions page too; another account's group id
+    /// shows and removes nothing.
+    @Test func groupUnsubscribesAreListedAndRemoved() async throws {
+        let f = try await fresh()
+        let news = try await f.store.addGroup(account: "alice@example.test", name: "News <weekly>", description: "", isDefault: false, at: 1)
+        let bobs = try await f.store.addGroup(account: "bob@example.test", name: "Bob's", description: "", isDefault: false, at: 1)
+        _ = try await f.admin.suppress("reader@dest.test", for: "alice@example.test", list: .group, group: news.id)
+        _ = try await f.admin.suppress("secret@dest.test", for: "bob@example.test", list: .group, group: bobs.id)
+        try await f.app.test(.router) { client in
+            let alice = try #require(try await logIn(client, email: "alice@example.test", password: "pw-123456"))
+            let headers: HTTPFields = [.cookie: "\(SessionCookie.session)=\(alice.cookie)", .contentType: "application/x-www-form-urlencoded"]
+            let bounces = String(buffer: try await client.execute(uri: "/dashboard/suppressions", method: .get, headers: headers).body)
+            #expect(bounces.contains("unsubscribe group: News &lt;weekly&gt;") && !bounces.contains("Bob"))
+            let group = String(buffer: try await client.execute(uri: "/dashboard/suppressions?list=group-\(news.id)", method: .get, headers: headers).body)
+            #expect(group.contains("reader@dest.test"))
+            let other = String(buffer: try await client.execute(uri: "/dashboard/suppressions?list=group-\(bobs.id)", method: .get, headers: headers).body)
+            #expect(!other.contains("secret@dest.test"))
+            let refused = try await client.execute(
+                uri: "/dashboard/suppressions/remove", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(alice.csrf)&list=group-\(bobs.id)&email=secret%40dest.test"))
+            #expect(refused.status == .notFound)
+            #expect(try await f.admin.suppressions(of: "bob@example.test", list: .group, group: bobs.id).count == 1)
+            let removed = try await client.execute(
+                uri: "/dashboard/suppressions/remove", method: .post, headers: headers,
+                body: ByteBuffer(string: "csrf=\(alice.csrf)&list=group-\(news.id)&email=reader%40dest.test"))
+            #expect(removed.status == .seeOther && removed.headers[.location] == "/dashboard/suppressions?list=group-\(news.id)")
+            #expect(try await f.admin.suppressions(of: "alice@example.test", list: .group, group: news.id).isEmpty)
+        }
+    }
+}

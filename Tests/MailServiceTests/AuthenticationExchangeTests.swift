@@ -28,6 +28,7 @@ final class CredentialDirectory: DirectoryRepository, @unchecked Sendable {
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool { false }
     func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool { false }
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord? { keys[id] }
+    func recordAPIKeyUse(id: String, at: Int) async throws(StoreError) {}
     func allowSendingDomain(user: String, domain: String) async throws(StoreError) {}
     func sendingDomains(user: String) throws(StoreError) -> [String] { [] }
     func plan(user: String) throws(StoreError) -> String? { nil }

@@ -27,6 +27,7 @@ final class FakeStore: DirectoryRepository, QueueRepository, @unchecked Sendable
     func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] { [] }
     func revokeAPIKey(id: String, at: Int) async throws(StoreError) -> Bool { false }
     func apiKey(id: String) throws(StoreError) -> APIKeyRecord? { nil }
+    func recordAPIKeyUse(id: String, at: Int) async throws(StoreError) {}
     var domainsByUser: [String: [String]] = [:]
     func allowSendingDomain(user: String, domain: String) async throws(StoreError) {}
     func sendingDomains(user: String) throws(StoreError) -> [String] { domainsByUser[user] ?? [] }
