@@ -151,6 +151,11 @@ def test_a_sender_logs_in_sees_its_mail_and_manages_keys(api_server, browser):
     timeline = driver.find_element(By.CSS_SELECTOR, "ol.timeline").text
     assert "queued" in timeline and "delivered" in timeline and "250" in timeline
     assert driver.find_element(By.CSS_SELECTOR, ".facts").text.count("dash") == 1
+    # Delivered, so its body is gone: the header is kept and shown, the source is not.
+    assert "The body was deleted at" in driver.page_source
+    header = driver.find_element(By.CSS_SELECTOR, "pre.source").text
+    assert "DKIM-Signature:" in header and "Subject: Dashboard <b>check</b>" in header
+    assert "Seen in the dashboard." not in driver.page_source and "Raw source" not in driver.page_source
     shot(driver, "message")
 
     # The overview's chart says what /v3/stats says for the same days.
