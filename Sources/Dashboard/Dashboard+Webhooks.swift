@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import MailCore
 import MailService
 import MailStore
 import WebAPI

@@ -134,15 +134,7 @@ struct UnsubscribeEndpoint {
             }
             return fields
         }
-        for pair in body.split(separator: "&") {
-            let pieces = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decodeForm(pieces[0]) else { continue }
-            fields[name] = pieces.count > 1 ? decodeForm(pieces[1]) ?? "" : ""
-        }
+        for pair in FormBody(Array(body.utf8)).pairs { fields[pair.name] = pair.value }
         return fields
-    }
-
-    static func decodeForm(_ text: Substring) -> String? {
-        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }

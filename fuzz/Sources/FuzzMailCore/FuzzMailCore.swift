@@ -2,7 +2,8 @@ import FuzzDriver
 import MailCore
 
 /// Fuzzes the mail-core text parsers with arbitrary bytes: header fields, address lists,
-/// addresses and paths, xtext, network ranges, terminal escaping. Invariants: nothing traps;
+/// addresses and paths, xtext, network ranges, urlencoded forms, the readable parts of a
+/// message, terminal escaping. Invariants: nothing traps;
 /// xtext round-trips; escaped text has no control characters left.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzMailCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
@@ -19,6 +20,10 @@ public func fuzzMailCore(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(XText.decode(XText.encode(decoded)) == decoded, "xtext round-trips")
     }
     _ = NetworkRange(text)
+    let form = FormBody(bytes)
+    precondition(form.pairs.count <= bytes.filter { $0 == UInt8(ascii: "&") }.count + 1)
+    let readable = ReadableParts(message: bytes)
+    precondition((readable.html?.utf8.count ?? 0) <= bytes.count * 4 && (readable.text?.utf8.count ?? 0) <= bytes.count * 4)
     _ = DestinationAddress.isPublic(text)
     let shown = TerminalText.escaped(bytes, lineBreaks: .keep)
     precondition(!shown.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || $0.value == 0x7F || (0x80...0x9F).contains($0.value) })

@@ -1,15 +1,14 @@
 import Foundation
-import MailCore
 
 /// What a person reads of a message: its first HTML part and its first plain-text part, with
 /// the transfer encoding undone and the charset applied (UTF-8 and US-ASCII as they are;
 /// anything else as ISO-8859-1, which shows every byte). Attachments and attached messages are
 /// not looked into. Pure, and bounded by `MIMEPart`'s own limits.
-struct ReadableParts: Equatable {
-    var html: String?
-    var text: String?
+public struct ReadableParts: Equatable, Sendable {
+    public var html: String?
+    public var text: String?
 
-    init(message bytes: [UInt8]) {
+    public init(message bytes: [UInt8]) {
         visit(MIMEPart(message: bytes), in: bytes)
     }
 

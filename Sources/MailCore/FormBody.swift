@@ -1,10 +1,10 @@
 /// An `application/x-www-form-urlencoded` body (the WHATWG URL standard's parser: `&`
 /// separates pairs, `+` is a space, `%XX` a byte), bounded by the caller's read limit. Invalid
 /// escapes are kept as they are; names repeat (`getAll`).
-struct FormBody {
-    private(set) var pairs: [(name: String, value: String)] = []
+public struct FormBody: Sendable {
+    public private(set) var pairs: [(name: String, value: String)] = []
 
-    init(_ bytes: some Sequence<UInt8>) {
+    public init(_ bytes: some Sequence<UInt8>) {
         var fields: [[UInt8]] = [[]]
         for byte in bytes {
             if byte == UInt8(ascii: "&") { fields.append([]) } else { fields[fields.count - 1].append(byte) }
@@ -17,9 +17,9 @@ struct FormBody {
         }
     }
 
-    subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
+    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
 
-    func getAll(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
+    public func getAll(_ name: String) -> [String] { pairs.filter { $0.name == name }.map(\.value) }
 
     static func decode(_ bytes: ArraySlice<UInt8>) -> String {
         var out: [UInt8] = []
