@@ -39,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         // The web dashboard's templates (issue 16).
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        // The PostgreSQL store: several nodes on one database (issue 17).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Layer 0: pure protocol and mail-format code.
@@ -108,6 +110,13 @@ let package = Package(
         .target(
             name: "MailStoreSQLite",
             dependencies: ["MailStore", "MailCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "MailStorePostgres",
+            dependencies: [
+                "MailStore", "MailCore", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .target(
             name: "DNSClientNIO",
@@ -190,7 +199,7 @@ let package = Package(
         .target(
             name: "TernServer",
             dependencies: [
-                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
+                "MailCore", "SMTPProtocol", "MailStore", "MailStoreSQLite", "MailStorePostgres", "SMTPServer", "DNSClient", "DNSClientNIO", "Delivery", "SMTPClient",
                 "MailAuth", "POP3Server", "IMAPServer", "MailService", "ProtocolEdge", "WebAPI", "Dashboard", "Engagement", "SendGridProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -219,7 +228,7 @@ let package = Package(
         .executableTarget(
             name: "tern",
             dependencies: [
-                "TernServer", "MailStore", "MailCore", "SASL", "DNSClient", "MailAuth", "MailStoreSQLite",
+                "TernServer", "MailStore", "MailCore", "SASL", "DNSClient", "MailAuth", "MailStoreSQLite", "MailStorePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -269,6 +278,14 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MailStoreSQLiteTests", dependencies: ["MailStoreSQLite", "MailStore", "MailCore"]),
+        .testTarget(name: "MailStorePostgresTests", dependencies: ["MailStorePostgres"]),
+        // The same store contract, run against SQLite and (when TERN_TEST_POSTGRES_URL is set) PostgreSQL.
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: [
+                "MailStoreSQLite", "MailStorePostgres", "MailStore", "MailCore", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TernServerTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import MailCore
+import MailStorePostgres
 import TOMLKit
 
 extension TernConfiguration {
@@ -39,6 +40,29 @@ extension TernConfiguration {
         if let v = try reader.string("data_dir") {
             guard !v.isEmpty else { throw ConfigurationError(key: "data_dir", "must not be empty") }
             config.dataDirectory = v
+        }
+        if var store = try reader.table("store") {
+            if let v = try store.string("backend") {
+                guard let backend = TernConfiguration.Store.Backend(rawValue: v) else {
+                    throw ConfigurationError(key: "store.backend", "expected \"sqlite\" or \"postgres\"")
+                }
+                config.store.backend = backend
+            }
+            if var postgres = try store.table("postgres") {
+                if let v = try postgres.string("url") {
+                    do {
+                        config.store.postgresURL = try PostgresURL(parsing: v)
+                    } catch {
+                        throw ConfigurationError(key: "store.postgres.url", error.description)
+                    }
+                }
+                if let v = try postgres.int("pool_size", in: 1...1000) { config.store.poolSize = v }
+                try postgres.finish()
+            }
+            try store.finish()
+            if config.store.backend == .postgres && config.store.postgresURL == nil {
+                throw ConfigurationError(key: "store.postgres.url", "backend = \"postgres\" needs the database's URL")
+            }
         }
         if var listen = try reader.table("listen") {
             func addresses(_ key: String) throws(ConfigurationError) -> [ListenAddress]? { try listen.addresses(key) }

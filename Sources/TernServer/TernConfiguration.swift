@@ -1,4 +1,5 @@
 import MailCore
+import MailStorePostgres
 
 /// The whole configuration schema (DESIGN.md "Surface"). Every key has a default; sections
 /// for parts built later are parsed and validated already, so a config file never changes
@@ -12,6 +13,7 @@ public struct TernConfiguration: Sendable, Equatable {
     public var dns = DNS()
     public var delivery = Delivery()
     public var limits = Limits()
+    public var store = Store()
     public var auth = Auth()
     public var mailAuth = MailAuthSettings()
     public var pop3 = POP3Settings()
@@ -26,6 +28,18 @@ public struct TernConfiguration: Sendable, Equatable {
     }
 
     /// `service = addresses`; an empty list disables the service.
+    /// `[store]`: where Tern keeps everything. SQLite in `data_dir` by default; PostgreSQL
+    /// (`[store.postgres] url`) for several nodes on one database (issue 17, being built).
+    public struct Store: Sendable, Equatable {
+        public enum Backend: String, Sendable, Equatable {
+            case sqlite, postgres
+        }
+
+        public var backend = Backend.sqlite
+        public var postgresURL: PostgresURL? = nil
+        public var poolSize = PostgresStore.defaultPoolSize
+    }
+
     public struct Listen: Sendable, Equatable {
         public var smtp = [ListenAddress(host: "127.0.0.1", port: 2525)]
         public var submission = [ListenAddress(host: "127.0.0.1", port: 5870)]

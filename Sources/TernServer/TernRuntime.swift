@@ -35,6 +35,13 @@ public struct TernEnvironment: Sendable {
 
     public init(configuration: TernConfiguration) throws(ConfigurationError) {
         self.configuration = configuration
+        // The PostgreSQL store is being built (issue 17): so far it can be prepared
+        // (`tern store migrate`), not served from. Serving SQLite instead would be a silent lie.
+        guard configuration.store.backend == .sqlite else {
+            throw ConfigurationError(
+                key: "store.backend",
+                "\"postgres\" cannot serve mail or run this command yet (issue 17); `tern store migrate` prepares the database")
+        }
         // Every file Tern creates (the database and its WAL, keys, the secret) is the owner's
         // alone, whatever umask the process was started with.
         umask(0o077)

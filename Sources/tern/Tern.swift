@@ -44,7 +44,7 @@ struct Tern: ParsableCommand {
         abstract: "Tern: a mail server — SMTP submission and relay, MX, POP3 and IMAP — in one binary.",
         subcommands: [
             Serve.self, DomainCommand.self, UserCommand.self, AliasCommand.self, MailboxCommand.self, KeyCommand.self, QueueCommand.self,
-            SuppressionCommand.self, SandboxCommand.self, TemplateCommand.self,
+            SuppressionCommand.self, SandboxCommand.self, TemplateCommand.self, StoreCommand.self,
             Version.self,
         ])
 }

@@ -99,6 +99,11 @@ import Testing
         ("[auth]\ncram_md5 = \"yes\"", "auth.cram_md5"),
         ("hostname = \"not a host\"", "hostname"),
         ("listen = 5", "listen"),
+        ("[store]\nbackend = \"mysql\"", "store.backend"),
+        ("[store]\nbackend = \"postgres\"", "store.postgres.url"),
+        ("[store.postgres]\nurl = \"postgres://h/d\"", "store.postgres.url"),
+        ("[store.postgres]\npool_size = 0", "store.postgres.pool_size"),
+        ("[store.postgres]\nhost = \"db\"", "store.postgres.host"),
     ])
     func errorsNameTheKey(toml: String, key: String) {
         #expect(throws: ConfigurationError.self) { try TernConfiguration.parse(toml) }
@@ -107,6 +112,14 @@ import Testing
         } catch {
             #expect(error.key == key, "\(error)")
         }
+    }
+
+    @Test func storeSettings() throws {
+        #expect(try TernConfiguration.parse("").store.backend == .sqlite)
+        let config = try TernConfiguration.parse(
+            "[store]\nbackend = \"postgres\"\n[store.postgres]\nurl = \"postgres://tern:pw@db.example.test/mail?sslmode=verify-full\"\npool_size = 8\n")
+        #expect(config.store.backend == .postgres && config.store.poolSize == 8)
+        #expect(config.store.postgresURL?.host == "db.example.test" && config.store.postgresURL?.tlsMode == .verifyFull)
     }
 
     @Test func engagementDefaultsAndSettings() throws {

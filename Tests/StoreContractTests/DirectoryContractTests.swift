@@ -1,0 +1,91 @@
+import MailCore
+import MailStore
+import Testing
+
+/// Domains and users behave the same on every backend: names compare without regard to case,
+/// duplicates are refused, a user needs its domain, new users get their folders.
+@Suite struct DirectoryContractTests {
+    @Test(arguments: StoreBackend.available)
+    func domainsAndUsers(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.addDomain("Example.TEST")
+            try await store.addDomain("b.test")
+            await #expect(throws: StoreError.self) { try await store.addDomain("example.test") }
+            #expect(try await store.listDomains().map(\.name) == ["b.test", "example.test"])
+            #expect(try await store.isHostedDomain("EXAMPLE.test"))
+            #expect(try await !store.isHostedDomain("c.test"))
+
+            let alice = MailUser(address: "alice@example.test", passwordHash: "h", plan: "free", createdAt: 1_800_000_000, scram: "s", isOperator: true)
+            try await store.addUser(alice)
+            await #expect(throws: StoreError.self) { try await store.addUser(MailUser(address: "Alice@Example.test", passwordHash: "x", plan: "free", createdAt: 1)) }
+            await #expect(throws: StoreError.self) { try await store.addUser(MailUser(address: "bob@nowhere.test", passwordHash: "x", plan: "free", createdAt: 1)) }
+            #expect(try await store.user("ALICE@example.test") == alice)
+            #expect(try await store.user("carol@example.test") == nil)
+            try await store.addUser(MailUser(address: "bob@b.test", passwordHash: "h2", plan: "pro", createdAt: 1_800_000_001))
+            #expect(try await store.listUsers().map(\.address) == ["bob@b.test", "alice@example.test"])
+        }
+    }
+}
+
+/// Dashboard sessions: found by token hash until they expire, deleted one by one or when
+/// expired, gone with their user.
+@Suite struct WebSessionContractTests {
+    @Test(arguments: StoreBackend.available)
+    func sessionsExpireAndAreDeleted(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.addDomain("example.test")
+            try await store.addUser(MailUser(address: "alice@example.test", passwordHash: "h", plan: "free", createdAt: 1))
+            let first = WebSessionRecord(tokenHash: Array(repeating: 1, count: 32), user: "alice@example.test", csrf: "c1", createdAt: 100, expiresAt: 200)
+            let second = WebSessionRecord(tokenHash: Array(repeating: 2, count: 32), user: "alice@example.test", csrf: "c2", createdAt: 100, expiresAt: 300)
+            try await store.createWebSession(first)
+            try await store.createWebSession(second)
+            await #expect(throws: StoreError.self) { try await store.createWebSession(first) }
+            #expect(try await store.webSession(tokenHash: first.tokenHash, now: 199) == first)
+            #expect(try await store.webSession(tokenHash: first.tokenHash, now: 200) == nil)
+            #expect(try await store.webSession(tokenHash: Array(repeating: 3, count: 32), now: 0) == nil)
+            #expect(try await store.deleteExpiredWebSessions(now: 250) == 1)
+            #expect(try await store.webSession(tokenHash: second.tokenHash, now: 250) == second)
+            try await store.deleteWebSession(tokenHash: second.tokenHash)
+            #expect(try await store.webSession(tokenHash: second.tokenHash, now: 250) == nil)
+        }
+    }
+}
+
+/// Templates and versions: one active version at a time, per account, versions replaced by id,
+/// removed with their template.
+@Suite struct TemplateContractTests {
+    @Test(arguments: StoreBackend.available)
+    func templatesAndVersions(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.addDomain("example.test")
+            for name in ["alice", "bob"] {
+                try await store.addUser(MailUser(address: "\(name)@example.test", passwordHash: "h", plan: "free", createdAt: 1))
+            }
+            let id = "d-" + String(repeating: "a", count: 32)
+            try await store.addTemplate(MailTemplate(id: id, account: "alice@example.test", name: "welcome", generation: "dynamic", updatedAt: 10))
+            try await store.addTemplate(
+                MailTemplate(id: "d-" + String(repeating: "b", count: 32), account: "alice@example.test", name: "later", generation: "legacy", updatedAt: 20))
+            func version(_ vid: String, active: Bool, at: Int) -> TemplateVersion {
+                TemplateVersion(id: vid, templateID: id, name: vid, subject: "Hi {{name}}", htmlContent: "<p>\(vid)</p>", plainContent: vid, active: active, updatedAt: at)
+            }
+            #expect(try await store.saveVersion(version("v1", active: true, at: 30), account: "alice@example.test"))
+            #expect(try await store.saveVersion(version("v2", active: true, at: 40), account: "alice@example.test"))
+            #expect(try await !store.saveVersion(version("v3", active: true, at: 50), account: "bob@example.test"))
+            var template = try #require(try await store.template(id: id, account: "alice@example.test"))
+            #expect(template.versions.map(\.id) == ["v1", "v2"] && template.activeVersion?.id == "v2" && template.updatedAt == 40)
+            // Saving v1 again replaces it and makes it the active one.
+            #expect(try await store.saveVersion(version("v1", active: true, at: 60), account: "alice@example.test"))
+            template = try #require(try await store.template(id: id, account: "alice@example.test"))
+            #expect(template.versions.map(\.id) == ["v2", "v1"] && template.activeVersion?.id == "v1")
+            #expect(try await store.templates(account: "alice@example.test").map(\.name) == ["welcome", "later"])
+            #expect(try await store.template(id: id, account: "bob@example.test") == nil)
+            #expect(try await !store.renameTemplate(id: id, account: "bob@example.test", name: "x", at: 70))
+            #expect(try await store.renameTemplate(id: id, account: "alice@example.test", name: "hello", at: 70))
+            #expect(try await !store.removeVersion(id: "v2", templateID: id, account: "bob@example.test"))
+            #expect(try await store.removeVersion(id: "v2", templateID: id, account: "alice@example.test"))
+            #expect(try await store.template(id: id, account: "alice@example.test")?.versions.map(\.id) == ["v1"])
+            #expect(try await store.removeTemplate(id: id, account: "alice@example.test"))
+            #expect(try await store.templates(account: "alice@example.test").map(\.name) == ["later"])
+        }
+    }
+}

@@ -1,0 +1,113 @@
+"""The PostgreSQL store (issue 17), from the command line: `tern store migrate` against a real
+PostgreSQL (the private cluster scripts/test starts, or one this module starts itself), a bad
+URL and an unreachable database each one clear line and exit 2, migrations applied once when
+two nodes migrate at the same moment."""
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+from conftest import TERN
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def postgres_server():
+    """The URL of a PostgreSQL server the tests may create databases on."""
+    url = os.environ.get("TERN_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    directory = tempfile.mkdtemp(prefix="tern-interop-postgres-")
+    script = os.path.join(ROOT, "scripts", "postgres")
+    started = subprocess.run([script, "start", directory], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", directory], timeout=120)
+
+
+@pytest.fixture
+def database(postgres_server):
+    """A fresh database on the server, dropped afterwards; its URL."""
+    name = f"tern_interop_{os.getpid()}_{int(time.time() * 1000)}"
+    base, _, _ = postgres_server.rpartition("/")
+    subprocess.run(["psql", postgres_server, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+    yield f"{base}/{name}"
+    subprocess.run(["psql", postgres_server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], capture_output=True, timeout=60)
+
+
+def tern(config_text, *args, timeout=60):
+    directory = tempfile.mkdtemp(prefix="tern-interop-store-")
+    config = os.path.join(directory, "tern.toml")
+    with open(config, "w") as f:
+        f.write(f'data_dir = "{directory}/data"\nhostname = "mx.example.test"\n' + config_text)
+    return subprocess.run([TERN, *args, "--config", config], capture_output=True, text=True, timeout=timeout)
+
+
+def postgres_config(url):
+    return f'[store]\nbackend = "postgres"\n[store.postgres]\nurl = "{url}"\npool_size = 4\n'
+
+
+def test_migrate_applies_the_schema_once_and_again_changes_nothing(database):
+    first = tern(postgres_config(database), "store", "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "up to date (v1-schema)" in first.stdout
+    # The password never appears in what is printed.
+    assert "@127.0.0.1" in first.stdout
+    tables = subprocess.run(["psql", database, "-qAtc", "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert int(tables) >= 25
+    again = tern(postgres_config(database), "store", "migrate")
+    assert again.returncode == 0 and "up to date (v1-schema)" in again.stdout
+    rows = subprocess.run(["psql", database, "-qAtc", "SELECT count(*) FROM tern_migrations"], capture_output=True, text=True, check=True)
+    assert rows.stdout.strip() == "1"
+
+
+def test_two_nodes_migrating_at_once_apply_each_migration_once(database):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(tern(postgres_config(database), "store", "migrate"))) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(results) == 3 and all(r.returncode == 0 for r in results), [r.stderr for r in results]
+    rows = subprocess.run(["psql", database, "-qAtc", "SELECT name FROM tern_migrations"], capture_output=True, text=True, check=True)
+    assert rows.stdout.split() == ["v1-schema"]
+
+
+def test_a_bad_url_is_one_line_and_exit_2():
+    for url, words in [("mysql://u@h/d", "postgres://"), ("postgres://u@h:99999/d", "port"), ("postgres://u@h/d?sslmode=allow", "sslmode")]:
+        result = tern(postgres_config(url), "store", "migrate")
+        assert result.returncode == 2, result
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "store.postgres.url" in lines[0] and words in lines[0], lines
+    missing = tern('[store]\nbackend = "postgres"\n', "store", "migrate")
+    assert missing.returncode == 2 and "store.postgres.url" in missing.stderr
+
+
+def test_an_unreachable_database_is_one_line_and_exit_2():
+    # A loopback port with nothing listening.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.time()
+    result = tern(postgres_config(f"postgres://tern:secret@127.0.0.1:{port}/tern?sslmode=disable"), "store", "migrate", timeout=60)
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "store.postgres.url" in lines[0] and f"127.0.0.1:{port}" in lines[0], lines
+    assert "secret" not in result.stderr
+    assert time.time() - started < 30
+
+
+def test_commands_that_cannot_use_postgres_yet_say_so(database):
+    for args in (["user", "list"], ["serve"]):
+        result = tern(postgres_config(database), *args, timeout=60)
+        assert result.returncode == 2, (args, result)
+        assert "store.backend" in result.stderr and "tern store migrate" in result.stderr
