@@ -13,8 +13,23 @@
 /// Times are Unix seconds in BIGINT, as in SQLite; booleans are BOOLEAN.
 enum PostgresSchema {
     static let migrations: [(name: String, sql: String)] = [
-        ("v1-schema", v1)
+        ("v1-schema", v1),
+        ("v2-directory-notify", v2),
     ]
+
+    /// Every node keeps the directory in memory (`DirectorySnapshot`): a change by any node
+    /// notifies them all. Counters that move with each message (`used_bytes`, `last_used_at`)
+    /// do not notify; they are reloaded on a timer.
+    static let v2 = """
+        CREATE FUNCTION tern_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('tern_directory', TG_TABLE_NAME); RETURN NULL; END $$;
+        CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER users_changed AFTER INSERT OR DELETE OR UPDATE OF address, domain, password_hash, scram, cram_secret, plan, quota_bytes ON users FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER catch_alls_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON catch_alls FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER sending_domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sending_domains FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER api_keys_changed AFTER INSERT OR DELETE OR UPDATE OF name, revoked_at, scopes, sandbox ON api_keys FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER signing_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON signing_keys FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        """
 
     static let v1 = """
         CREATE COLLATION IF NOT EXISTS tern_nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);

@@ -2,14 +2,15 @@ import Logging
 import MailStore
 import PostgresNIO
 
-/// Domains and users (the asynchronous part of `DirectoryRepository`; the synchronous reads the
-/// SMTP accept path makes come with the conversion of those reads to async, the next step of
-/// issue 17).
+/// Domains, users and API keys. The synchronous reads (RCPT, AUTH, the sender's domains, the
+/// plan) answer from `DirectorySnapshot`; a write reloads it at once on this node, and the
+/// others reload on the notification the triggers send.
 extension PostgresStore {
     public func addDomain(_ name: String) async throws(StoreError) {
         let now = Self.now()
         let inserted = try await rows("INSERT INTO domains(name, created_at) VALUES (\(name.lowercased()), \(now)) ON CONFLICT DO NOTHING RETURNING 1")
         guard !inserted.isEmpty else { throw .alreadyExists("domain \(name)") }
+        if followsDirectory { try await refreshDirectory() }
     }
 
     public func listDomains() async throws(StoreError) -> [HostedDomain] {
@@ -42,6 +43,7 @@ extension PostgresStore {
             guard inserted.count == 1 else { throw StoreError.alreadyExists("user \(user.address)") }
             try await Self.createFolders(connection, account: user.address, logger: self.logger)
         }
+        if followsDirectory { try await refreshDirectory() }
     }
 
     public func listUsers() async throws(StoreError) -> [MailUser] {
@@ -69,5 +71,126 @@ extension PostgresStore {
             try await connection.query(
                 "INSERT INTO mailbox_subscriptions(account, name) VALUES (\(account), \(name)) ON CONFLICT DO NOTHING", logger: logger)
         }
+    }
+}
+
+extension PostgresStore: DirectoryRepository {
+    public func removeUser(_ address: String) async throws(StoreError) {
+        try await transaction { connection in
+            var held: [String] = []
+            for try await id in try await connection.query(
+                """
+                SELECT DISTINCT mm.message_id FROM mailbox_messages mm JOIN mailboxes m ON m.id = mm.mailbox_id WHERE m.account = \(address)
+                """, logger: self.logger
+            ).decode(String.self) {
+                held.append(id)
+            }
+            let removed = try await connection.query("DELETE FROM users WHERE address = \(address) RETURNING 1", logger: self.logger).collect()
+            guard removed.count == 1 else { throw StoreError.notFound("user \(address)") }
+            // The user's mailboxes went with the row (ON DELETE CASCADE); so does content only they held.
+            let now = Self.now()
+            for id in held { try await Self.deleteContentIfUnreferenced(connection, messageID: id, at: now, logger: self.logger) }
+        }
+        try await refreshDirectory()
+    }
+
+    public func recipientStatus(domain: String, address: String) throws(StoreError) -> RecipientStatus {
+        let separator = subaddressSeparator
+        return try fromSnapshot { $0.recipientStatus(domain: domain, address: address, subaddressSeparator: separator) }
+    }
+
+    public func credentials(_ address: String) throws(StoreError) -> StoredCredentials? {
+        try fromSnapshot { snapshot in
+            snapshot.users[address.lowercased()].map {
+                StoredCredentials(address: $0.address, passwordHash: $0.passwordHash, scram: $0.scram, cramSecret: $0.cramSecret)
+            }
+        }
+    }
+
+    public func addAPIKey(_ key: APIKeyRecord) async throws(StoreError) {
+        let inserted = try await rows(
+            """
+            INSERT INTO api_keys(id, account, name, secret_hash, created_at, scopes, sandbox)
+            SELECT \(key.id), address, \(key.name), \(key.secretHash), \(Int64(key.createdAt)), \(key.scopes.stored), \(key.sandbox)
+            FROM users WHERE address = \(key.user) RETURNING 1
+            """)
+        guard !inserted.isEmpty else { throw .notFound("user \(key.user)") }
+        try await refreshDirectory()
+    }
+
+    public func listAPIKeys(user: String) async throws(StoreError) -> [APIKeyRecord] {
+        try await decoded("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys WHERE account = \(user) ORDER BY created_at, id", Self.apiKey(from:))
+    }
+
+    public func revokeAPIKey(id: String, at time: Int) async throws(StoreError) -> Bool {
+        let changed = try await !rows("UPDATE api_keys SET revoked_at = \(Int64(time)) WHERE id = \(id) AND revoked_at IS NULL RETURNING 1").isEmpty
+        // This node answers from the snapshot at once; the others on the notification.
+        if changed { try await refreshDirectory() }
+        return changed
+    }
+
+    public func updateAPIKey(id: String, name: String?, scopes: Set<APIScope>?) async throws(StoreError) -> Bool {
+        let changed = try await !rows(
+            """
+            UPDATE api_keys SET name = COALESCE(\(name), name), scopes = COALESCE(\(scopes?.stored), scopes)
+            WHERE id = \(id) AND revoked_at IS NULL RETURNING 1
+            """
+        ).isEmpty
+        if changed { try await refreshDirectory() }
+        return changed
+    }
+
+    public func apiKey(id: String) throws(StoreError) -> APIKeyRecord? {
+        try fromSnapshot { $0.apiKeys[id] }
+    }
+
+    public func recordAPIKeyUse(id: String, at: Int) async throws(StoreError) {
+        try await rows(
+            "UPDATE api_keys SET last_used_at = \(Int64(at)) WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < \(Int64(at)))")
+    }
+
+    public func allowSendingDomain(user: String, domain: String) async throws(StoreError) {
+        let known = try await rows("SELECT 1 FROM users WHERE address = \(user)")
+        guard !known.isEmpty else { throw .notFound("user \(user)") }
+        try await rows("INSERT INTO sending_domains(account, domain) VALUES (\(user), \(domain.lowercased())) ON CONFLICT DO NOTHING")
+        try await refreshDirectory()
+    }
+
+    public func sendingDomains(user: String) throws(StoreError) -> [String] {
+        try fromSnapshot { snapshot in
+            guard let own = snapshot.users[user.lowercased()]?.domain else { return [] }
+            return [own] + (snapshot.sendingDomains[user.lowercased()] ?? []).filter { $0 != own }
+        }
+    }
+
+    public func plan(user: String) throws(StoreError) -> String? {
+        try fromSnapshot { $0.users[user.lowercased()]?.plan }
+    }
+
+    public func setPlan(user: String, plan: String) async throws(StoreError) {
+        try await updateUser("UPDATE users SET plan = \(plan) WHERE address = \(user) RETURNING 1", user)
+    }
+
+    public func setOperator(user: String, _ isOperator: Bool) async throws(StoreError) {
+        try await updateUser("UPDATE users SET is_operator = \(isOperator) WHERE address = \(user) RETURNING 1", user)
+    }
+
+    public func setCredentials(user: String, passwordHash: String, scram: String?, cramSecret: String?) async throws(StoreError) {
+        try await updateUser(
+            "UPDATE users SET password_hash = \(passwordHash), scram = \(scram), cram_secret = \(cramSecret) WHERE address = \(user) RETURNING 1", user)
+    }
+
+    public func usage(user: String, periods: [String]) throws(StoreError) -> [String: Int] {
+        try fromSnapshot { snapshot in
+            let counted = snapshot.usage[user.lowercased()] ?? [:]
+            return Dictionary(uniqueKeysWithValues: periods.map { ($0, counted[$0] ?? 0) })
+        }
+    }
+
+    /// An update of one user's row: not found when there is no such user; the snapshot is
+    /// reloaded so this node's next synchronous read sees the change.
+    private func updateUser(_ query: PostgresQuery, _ user: String) async throws(StoreError) {
+        guard try await !rows(query).isEmpty else { throw .notFound("user \(user)") }
+        try await refreshDirectory()
     }
 }

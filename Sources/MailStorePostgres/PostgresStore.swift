@@ -3,6 +3,7 @@ import MailCore
 import MailStore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The PostgreSQL store (issue 17): several `tern` nodes share one database. A pool of
 /// connections (postgres-nio's `PostgresClient`) that must be running (`run()`, a child of the
@@ -18,6 +19,13 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     /// The TLS settings `url` asks for (nil: `sslmode=disable`).
     let tlsConfiguration: TLSConfiguration?
+    /// `user+tag@domain` delivers to `user@domain` ("" turns it off), as SQLite's store.
+    public let subaddressSeparator: String
+    /// Whether this store keeps `DirectorySnapshot` current (a node does; a tool that only
+    /// creates databases does not).
+    let followsDirectory: Bool
+    /// The directory in memory for the synchronous reads; nil until first loaded.
+    let snapshot = Mutex<DirectorySnapshot?>(nil)
 
     /// Connections in the pool, at most.
     public static let defaultPoolSize = 16
@@ -30,9 +38,14 @@ public final class PostgresStore: Sendable {
         return logger
     }
 
-    public init(url: PostgresURL, poolSize: Int = defaultPoolSize, logger: Logger = Logger(label: "tern.postgres")) throws(StoreError) {
+    public init(
+        url: PostgresURL, poolSize: Int = defaultPoolSize, logger: Logger = Logger(label: "tern.postgres"), subaddressSeparator: String = "+",
+        followsDirectory: Bool = true
+    ) throws(StoreError) {
         self.url = url
         self.logger = logger
+        self.subaddressSeparator = subaddressSeparator
+        self.followsDirectory = followsDirectory
         let tls: PostgresClient.Configuration.TLS
         switch url.tlsMode {
         case .disable:
@@ -59,7 +72,8 @@ public final class PostgresStore: Sendable {
         }
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
-        configuration.options.maximumConnections = max(1, poolSize)
+        // Following the directory holds one connection for LISTEN.
+        configuration.options.maximumConnections = max(followsDirectory ? 2 : 1, poolSize)
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(10)
         // Durable acceptance needs the commit on disk; a server default of `off` is overridden.
@@ -67,9 +81,16 @@ public final class PostgresStore: Sendable {
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     }
 
-    /// Runs the connection pool until the task is cancelled.
+    /// Runs the connection pool, and (for a node) keeps the directory snapshot current, until
+    /// the task is cancelled.
     public func run() async {
-        await client.run()
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            if followsDirectory {
+                group.addTask { await self.followDirectory() }
+                group.addTask { await self.refreshPeriodically() }
+            }
+        }
     }
 
     /// Runs `body` while the pool runs (for commands and tests; `tern serve` runs `run()` as a
@@ -143,6 +164,8 @@ public final class PostgresStore: Sendable {
                     "INSERT INTO tern_migrations(name, applied_at) VALUES (\(name), extract(epoch from now())::bigint)", logger: self.logger)
             }
         }
+        // A node answers directory reads from memory: load it now the schema is there.
+        if followsDirectory { try await refreshDirectory() }
     }
 
     /// The migrations applied so far, by name.

@@ -12,7 +12,7 @@ public enum PostgresConnectionCheck {
     public static func migrate(url: PostgresURL, logger: Logger = PostgresStore.quietLogger) async throws(ConfigurationError) -> [String] {
         let store: PostgresStore
         do {
-            store = try PostgresStore(url: url, poolSize: 2, logger: logger)
+            store = try PostgresStore(url: url, poolSize: 2, logger: logger, followsDirectory: false)
         } catch {
             throw ConfigurationError(key: "store.postgres.url", "\(error)")
         }

@@ -89,3 +89,60 @@ import Testing
         }
     }
 }
+
+/// What the accept path reads synchronously (RCPT, AUTH, the sender's domains, the plan), and
+/// the writes that change it, the same on every backend.
+@Suite struct DirectoryReadContractTests {
+    @Test(arguments: StoreBackend.available)
+    func recipientsCredentialsKeysAndPlans(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.addDomain("example.test")
+            try await store.addDomain("other.test")
+            try await store.addUser(MailUser(address: "alice@example.test", passwordHash: "hash-1", plan: "free", createdAt: 1, scram: "scram-1"))
+            #expect(try store.recipientStatus(domain: "example.test", address: "alice@example.test") == .exists)
+            #expect(try store.recipientStatus(domain: "example.test", address: "ALICE+news@example.test") == .exists)
+            #expect(try store.recipientStatus(domain: "example.test", address: "nobody@example.test") == .unknownUser)
+            #expect(try store.recipientStatus(domain: "elsewhere.test", address: "x@elsewhere.test") == .notHosted)
+            #expect(try store.credentials("Alice@Example.test") == StoredCredentials(address: "alice@example.test", passwordHash: "hash-1", scram: "scram-1"))
+            #expect(try store.credentials("nobody@example.test") == nil)
+
+            try await store.setCredentials(user: "alice@example.test", passwordHash: "hash-2", scram: nil, cramSecret: "cram")
+            #expect(try store.credentials("alice@example.test") == StoredCredentials(address: "alice@example.test", passwordHash: "hash-2", scram: nil, cramSecret: "cram"))
+            await #expect(throws: StoreError.self) { try await store.setCredentials(user: "nobody@example.test", passwordHash: "x", scram: nil, cramSecret: nil) }
+
+            #expect(try store.plan(user: "alice@example.test") == "free")
+            try await store.setPlan(user: "alice@example.test", plan: "pro")
+            #expect(try store.plan(user: "alice@example.test") == "pro" && (try store.plan(user: "nobody@example.test")) == nil)
+            try await store.setOperator(user: "alice@example.test", true)
+            #expect(try await store.user("alice@example.test")?.isOperator == true)
+            #expect(try store.usage(user: "alice@example.test", periods: ["d:2026-11-30", "m:2026-11"]) == ["d:2026-11-30": 0, "m:2026-11": 0])
+
+            #expect(try store.sendingDomains(user: "alice@example.test") == ["example.test"])
+            try await store.allowSendingDomain(user: "alice@example.test", domain: "Other.TEST")
+            try await store.allowSendingDomain(user: "alice@example.test", domain: "other.test")
+            #expect(try store.sendingDomains(user: "alice@example.test") == ["example.test", "other.test"])
+            await #expect(throws: StoreError.self) { try await store.allowSendingDomain(user: "nobody@example.test", domain: "other.test") }
+
+            let key = APIKeyRecord(id: "k1", user: "alice@example.test", name: "ci", secretHash: "h", createdAt: 5, scopes: [.mailSend], sandbox: true)
+            try await store.addAPIKey(key)
+            await #expect(throws: StoreError.self) {
+                try await store.addAPIKey(APIKeyRecord(id: "k2", user: "nobody@example.test", name: "x", secretHash: "h", createdAt: 5))
+            }
+            #expect(try store.apiKey(id: "k1") == key)
+            #expect(try await store.updateAPIKey(id: "k1", name: "renamed", scopes: nil))
+            #expect(try store.apiKey(id: "k1")?.name == "renamed" && (try store.apiKey(id: "k1"))?.scopes == [.mailSend])
+            try await store.recordAPIKeyUse(id: "k1", at: 50)
+            try await store.recordAPIKeyUse(id: "k1", at: 40)
+            #expect(try await store.listAPIKeys(user: "alice@example.test").map(\.lastUsedAt) == [50])
+            #expect(try await store.revokeAPIKey(id: "k1", at: 60))
+            #expect(try await !store.revokeAPIKey(id: "k1", at: 70))
+            #expect(try store.apiKey(id: "k1")?.revokedAt == 60)
+            #expect(try await !store.updateAPIKey(id: "k1", name: "again", scopes: nil))
+
+            try await store.removeUser("alice@example.test")
+            await #expect(throws: StoreError.self) { try await store.removeUser("alice@example.test") }
+            #expect(try store.recipientStatus(domain: "example.test", address: "alice@example.test") == .unknownUser)
+            #expect(try store.credentials("alice@example.test") == nil && (try store.apiKey(id: "k1")) == nil)
+        }
+    }
+}

@@ -6,16 +6,9 @@ import MailStorePostgres
 import MailStoreSQLite
 import Testing
 
-/// The repositories the contract covers so far (issue 17 adds to it as the PostgreSQL store
-/// grows), plus the directory calls its fixtures need.
-protocol ContractStore: WebSessionRepository, TemplateRepository {
-    func addDomain(_ name: String) async throws(StoreError)
-    func listDomains() async throws(StoreError) -> [HostedDomain]
-    func isHostedDomain(_ name: String) async throws(StoreError) -> Bool
-    func addUser(_ user: MailUser) async throws(StoreError)
-    func listUsers() async throws(StoreError) -> [MailUser]
-    func user(_ address: String) async throws(StoreError) -> MailUser?
-}
+/// The repositories the contract covers so far; issue 17 adds to it as the PostgreSQL store
+/// grows.
+protocol ContractStore: DirectoryRepository, WebSessionRepository, TemplateRepository {}
 
 extension SQLiteStore: ContractStore {}
 extension PostgresStore: ContractStore {}
@@ -48,7 +41,7 @@ enum StoreBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
             var adminURL = server
             adminURL.database = "postgres"
             // A client's pool runs once: one `running` for the administrative connection.
-            let admin = try PostgresStore(url: adminURL, poolSize: 1, logger: PostgresStore.quietLogger)
+            let admin = try PostgresStore(url: adminURL, poolSize: 1, logger: PostgresStore.quietLogger, followsDirectory: false)
             try await admin.running {
                 try await admin.execute(administrative: "CREATE DATABASE \(name)")
                 var testURL = server
