@@ -58,16 +58,16 @@ def postgres_config(url):
 def test_migrate_applies_the_schema_once_and_again_changes_nothing(database):
     first = tern(postgres_config(database), "store", "migrate")
     assert first.returncode == 0, first.stderr
-    assert "up to date (v1-schema)" in first.stdout
+    assert "up to date (v1-schema, v2-directory-notify)" in first.stdout
     # The password never appears in what is printed.
     assert "@127.0.0.1" in first.stdout
     tables = subprocess.run(["psql", database, "-qAtc", "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"],
                             capture_output=True, text=True, check=True).stdout.strip()
     assert int(tables) >= 25
     again = tern(postgres_config(database), "store", "migrate")
-    assert again.returncode == 0 and "up to date (v1-schema)" in again.stdout
+    assert again.returncode == 0 and "up to date (v1-schema, v2-directory-notify)" in again.stdout
     rows = subprocess.run(["psql", database, "-qAtc", "SELECT count(*) FROM tern_migrations"], capture_output=True, text=True, check=True)
-    assert rows.stdout.strip() == "1"
+    assert rows.stdout.strip() == "2"
 
 
 def test_two_nodes_migrating_at_once_apply_each_migration_once(database):
@@ -79,7 +79,7 @@ def test_two_nodes_migrating_at_once_apply_each_migration_once(database):
         thread.join(timeout=120)
     assert len(results) == 3 and all(r.returncode == 0 for r in results), [r.stderr for r in results]
     rows = subprocess.run(["psql", database, "-qAtc", "SELECT name FROM tern_migrations"], capture_output=True, text=True, check=True)
-    assert rows.stdout.split() == ["v1-schema"]
+    assert sorted(rows.stdout.split()) == ["v1-schema", "v2-directory-notify"]
 
 
 def test_a_bad_url_is_one_line_and_exit_2():
