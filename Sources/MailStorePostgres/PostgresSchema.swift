@@ -23,7 +23,7 @@ enum PostgresSchema {
     static let v2 = """
         CREATE FUNCTION tern_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('tern_directory', TG_TABLE_NAME); RETURN NULL; END $$;
         CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
-        CREATE TRIGGER users_changed AFTER INSERT OR DELETE OR UPDATE OF address, domain, password_hash, scram, cram_secret, plan, quota_bytes ON users FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
+        CREATE TRIGGER users_changed AFTER INSERT OR DELETE OR UPDATE OF address, domain, password_hash, scram, cram_secret, plan, quota_bytes, sandbox, tracking_settings ON users FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
         CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
         CREATE TRIGGER catch_alls_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON catch_alls FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
         CREATE TRIGGER sending_domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON sending_domains FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();

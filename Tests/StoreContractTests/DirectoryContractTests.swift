@@ -146,3 +146,30 @@ import Testing
         }
     }
 }
+
+/// DKIM keys: one selector per domain once, rotation retires all but the kept ones (still
+/// listed, no longer signing), removal.
+@Suite struct SigningKeyContractTests {
+    @Test(arguments: StoreBackend.available)
+    func rotationRetiresAndRemoves(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await store.addDomain("example.test")
+            let old = StoredSigningKey(domain: "example.test", selector: "s1", algorithm: "ed25519-sha256", privateKey: "k1", createdAt: 1)
+            let new = StoredSigningKey(domain: "Example.TEST", selector: "s2", algorithm: "rsa-sha256", privateKey: "k2", createdAt: 2)
+            try await store.addSigningKey(old)
+            await #expect(throws: StoreError.self) { try await store.addSigningKey(old) }
+            await #expect(throws: StoreError.self) {
+                try await store.addSigningKey(StoredSigningKey(domain: "nowhere.test", selector: "s1", algorithm: "rsa-sha256", privateKey: "k", createdAt: 1))
+            }
+            try await store.addSigningKey(new)
+            #expect(try store.activeSigningKeys(domain: "example.test").map(\.selector) == ["s1", "s2"])
+            try await store.retireSigningKeys(domain: "example.test", keeping: ["s2"])
+            #expect(try store.activeSigningKeys(domain: "EXAMPLE.test").map(\.selector) == ["s2"])
+            #expect(try await store.signingKeys(domain: "example.test").map(\.state) == [.retired, .active])
+            #expect(try store.activeSigningKeys(domain: "other.test").isEmpty)
+            #expect(try await store.removeSigningKey(domain: "example.test", selector: "s1"))
+            #expect(try await !store.removeSigningKey(domain: "example.test", selector: "s1"))
+            #expect(try await store.signingKeys(domain: "example.test").map(\.selector) == ["s2"])
+        }
+    }
+}

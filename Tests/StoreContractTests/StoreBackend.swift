@@ -8,7 +8,7 @@ import Testing
 
 /// The repositories the contract covers so far; issue 17 adds to it as the PostgreSQL store
 /// grows.
-protocol ContractStore: DirectoryRepository, WebSessionRepository, TemplateRepository {}
+protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository {}
 
 extension SQLiteStore: ContractStore {}
 extension PostgresStore: ContractStore {}
