@@ -20,39 +20,24 @@ extension SQLiteStore: ActivityRepository {
         try await read { db in
             var conditions = ["m.auth_account = ?"]
             var arguments: [(any DatabaseValueConvertible)?] = [account]
-            if let to = filter.to {
-                conditions.append("r.address = ? COLLATE NOCASE")
-                arguments.append(to)
+            // Each filter field that is set adds its condition and its one argument.
+            func match(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+                guard let value else { return }
+                conditions.append(condition)
+                arguments.append(value)
             }
-            if let from = filter.from {
-                conditions.append("m.reverse_path = ? COLLATE NOCASE")
-                arguments.append(from)
-            }
-            if let subject = filter.subject {
-                conditions.append("m.subject = ?")
-                arguments.append(subject)
-            }
+            match("r.address = ? COLLATE NOCASE", filter.to)
+            match("m.reverse_path = ? COLLATE NOCASE", filter.from)
+            match("m.subject = ?", filter.subject)
             if let states = filter.states {
                 conditions.append("r.state IN (\(states.isEmpty ? "NULL" : states.map { _ in "?" }.joined(separator: ", ")))")
                 arguments += states.sorted { $0.rawValue < $1.rawValue }.map(\.rawValue)
             }
-            if let id = filter.sgMessageID {
-                conditions.append("\(Self.sgMessageIDColumn) = ?")
-                arguments.append(id)
-            }
-            if let category = filter.category {
-                // Categories are kept as a JSON array of strings.
-                conditions.append("EXISTS (SELECT 1 FROM json_each(m.categories) WHERE json_each.value = ?)")
-                arguments.append(category)
-            }
-            if let from = filter.acceptedFrom {
-                conditions.append("m.created_at >= ?")
-                arguments.append(from)
-            }
-            if let before = filter.acceptedBefore {
-                conditions.append("m.created_at < ?")
-                arguments.append(before)
-            }
+            match("\(Self.sgMessageIDColumn) = ?", filter.sgMessageID)
+            // Categories are kept as a JSON array of strings.
+            match("EXISTS (SELECT 1 FROM json_each(m.categories) WHERE json_each.value = ?)", filter.category)
+            match("m.created_at >= ?", filter.acceptedFrom)
+            match("m.created_at < ?", filter.acceptedBefore)
             arguments.append(limit)
             let rows = try Row.fetchAll(
                 db,
