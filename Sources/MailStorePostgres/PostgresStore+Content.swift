@@ -4,7 +4,7 @@ import PostgresNIO
 
 extension PostgresStore {
     /// The most of a header section kept after the content is deleted (as SQLite's store).
-    public static let keptHeaderLimit = 64 * 1024
+    public static let keptHeaderLimit: Int32 = 64 * 1024
 
     /// SQLite's `deleteContentIfUnreferenced`, in PostgreSQL: once every recipient is done and no
     /// mailbox or sandbox holds the message, its content goes; an account's own message keeps

@@ -26,6 +26,10 @@ public final class PostgresStore: Sendable {
     let followsDirectory: Bool
     /// The directory in memory for the synchronous reads; nil until first loaded.
     let snapshot = Mutex<DirectorySnapshot?>(nil)
+    /// Group commit of accepted mail.
+    let spool = PostgresCommitSpool()
+    /// This node's name in the leases it takes (`releaseLeases` hands back only its own).
+    public let node: String
 
     /// Connections in the pool, at most.
     public static let defaultPoolSize = 16
@@ -40,8 +44,9 @@ public final class PostgresStore: Sendable {
 
     public init(
         url: PostgresURL, poolSize: Int = defaultPoolSize, logger: Logger = Logger(label: "tern.postgres"), subaddressSeparator: String = "+",
-        followsDirectory: Bool = true
+        followsDirectory: Bool = true, node: String = "tern"
     ) throws(StoreError) {
+        self.node = node
         self.url = url
         self.logger = logger
         self.subaddressSeparator = subaddressSeparator
@@ -230,6 +235,11 @@ public final class PostgresStore: Sendable {
 
     static func storeError(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
+        // What failed inside a transaction comes wrapped: the closure's own error (a
+        // `StoreError` the body threw, or the server's), else BEGIN's or COMMIT's.
+        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.beginError ?? error.commitError {
+            return storeError(inner)
+        }
         if let error = error as? PSQLError {
             switch error.serverInfo?[.sqlState] {
             case "23505"?: return .alreadyExists(error.serverInfo?[.message] ?? "row")

@@ -17,8 +17,12 @@ import Testing
 
             let alice = MailUser(address: "alice@example.test", passwordHash: "h", plan: "free", createdAt: 1_800_000_000, scram: "s", isOperator: true)
             try await store.addUser(alice)
-            await #expect(throws: StoreError.self) { try await store.addUser(MailUser(address: "Alice@Example.test", passwordHash: "x", plan: "free", createdAt: 1)) }
-            await #expect(throws: StoreError.self) { try await store.addUser(MailUser(address: "bob@nowhere.test", passwordHash: "x", plan: "free", createdAt: 1)) }
+            await #expect(throws: StoreError.alreadyExists("user Alice@Example.test")) {
+                try await store.addUser(MailUser(address: "Alice@Example.test", passwordHash: "x", plan: "free", createdAt: 1))
+            }
+            await #expect(throws: StoreError.notFound("domain nowhere.test (add it with `tern domain add nowhere.test`)")) {
+                try await store.addUser(MailUser(address: "bob@nowhere.test", passwordHash: "x", plan: "free", createdAt: 1))
+            }
             #expect(try await store.user("ALICE@example.test") == alice)
             #expect(try await store.user("carol@example.test") == nil)
             try await store.addUser(MailUser(address: "bob@b.test", passwordHash: "h2", plan: "pro", createdAt: 1_800_000_001))

@@ -8,7 +8,11 @@ import Testing
 
 /// The repositories the contract covers so far; issue 17 adds to it as the PostgreSQL store
 /// grows.
-protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository {}
+protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository, DeliveryQueue,
+    PendingQueueRepository
+{
+    func storedContent(id: String) async throws(StoreError) -> StoredContent?
+}
 
 extension SQLiteStore: ContractStore {}
 extension PostgresStore: ContractStore {}
