@@ -150,6 +150,12 @@ public final class PostgresStore: Sendable {
         _ = try await rows("SELECT 1")
     }
 
+    /// A server setting as this store's sessions see it (`SHOW`), for checks and tests.
+    package func setting(_ name: String) async throws(StoreError) -> String {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { throw .invalid("not a setting name: \(name)") }
+        return try await decoded(PostgresQuery(unsafeSQL: "SHOW \(name)")) { try $0.decode(String.self) }.first ?? ""
+    }
+
     /// Applies the migrations not yet applied, in order, each in its own transaction, under a
     /// transaction-scoped advisory lock: two nodes starting at once apply each migration once.
     public func migrate() async throws(StoreError) {

@@ -42,3 +42,20 @@ import Testing
         return condition()
     }
 }
+
+/// Acceptance is durable only if the commit is: every session of the store runs with
+/// `synchronous_commit = on`, even against a server whose default is `off`.
+@Suite struct PostgresDurabilityTests {
+    @Test func sessionsCommitSynchronouslyWhateverTheServerDefault() async throws {
+        guard StoreBackend.available.contains(.postgres) else { return }
+        try await StoreBackend.postgres.withStore { store in
+            let node = try #require(store as? PostgresStore)
+            #expect(try await node.setting("synchronous_commit") == "on")
+            // A database whose default is off: the store's sessions still commit synchronously.
+            try await node.execute(administrative: "ALTER DATABASE \(node.url.database) SET synchronous_commit = off")
+            let fresh = try PostgresStore(url: node.url, poolSize: 2, logger: PostgresStore.quietLogger, followsDirectory: false)
+            let setting = try await fresh.running { try await fresh.setting("synchronous_commit") }
+            #expect(setting == "on")
+        }
+    }
+}
