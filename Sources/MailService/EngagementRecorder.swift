@@ -78,7 +78,7 @@ public struct EngagementRecorder: Sendable {
             guard let found = try? await suppressions?.groups(account: token.url).first(where: { $0.id == id }) else { return nil }
             group = found
         }
-        return state(email: token.recipient, account: token.url, group: group)
+        return await state(email: token.recipient, account: token.url, group: group)
     }
 
     /// Every group of the account the token's recipient may manage, with its state.
@@ -86,12 +86,14 @@ public struct EngagementRecorder: Sendable {
         guard let token = TrackingToken(opening: text, with: tracking.key), token.kind == .unsubscribe, !token.url.isEmpty,
             let groups = try? await suppressions?.groups(account: token.url)
         else { return [] }
-        return groups.map { state(email: token.recipient, account: token.url, group: $0) }
+        var states: [Subscription] = []
+        for group in groups { states.append(await state(email: token.recipient, account: token.url, group: group)) }
+        return states
     }
 
-    func state(email: String, account: String, group: SuppressionGroup?) -> Subscription {
+    func state(email: String, account: String, group: SuppressionGroup?) async -> Subscription {
         let list: SuppressionList = group == nil ? .unsubscribes : .group
-        let current = try? suppressions?.suppressedAddresses(account: account, addresses: [email.lowercased()], group: group?.id)
+        let current = try? await suppressions?.suppressedAddresses(account: account, addresses: [email.lowercased()], group: group?.id)
         let unsubscribed = current?[email.lowercased()].map { $0 == list || (list == .group && $0 == .unsubscribes) } ?? false
         return Subscription(email: email, account: account, group: group, unsubscribed: unsubscribed)
     }

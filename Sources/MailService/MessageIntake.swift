@@ -357,22 +357,16 @@ public struct MessageIntake: Sendable {
 
     /// `processed` and `dropped` events of stored messages, for `/metrics`.
     static func countEvents(_ messages: [IncomingMessage]) {
+        // `dropped` is counted where the store decides it (`CommitReport.dropped`).
         ServiceMetrics.events("processed", count: messages.reduce(0) { $0 + $1.envelope.recipients.count })
-        ServiceMetrics.events("dropped", count: messages.reduce(0) { $0 + $1.dropped.count })
     }
 
-    /// Marks the recipients of an account's message that are on its suppression lists (the
-    /// global ones and the message's group) as dropped, with SendGrid's reason, unless
-    /// `bypass` ignores that list. One indexed read per recipient; none without lists.
+    /// Asks the store to drop the recipients of an account's message that are on its
+    /// suppression lists (the global ones and the message's group), with SendGrid's reason,
+    /// unless `bypass` ignores that list: checked in the transaction that stores the message.
     func applySuppressions(_ message: inout IncomingMessage, account: String, bypass: SuppressionBypass) {
-        guard let suppressions, bypass != .all else { return }
-        let addresses = message.envelope.recipients.map { $0.path.mailbox?.description.lowercased() ?? "" }
-        guard let found = try? suppressions.suppressedAddresses(account: account, addresses: addresses, group: message.tags.asmGroupID),
-            !found.isEmpty
-        else { return }
-        for (position, address) in addresses.enumerated() {
-            if let list = found[address], !bypass.ignores(list), let reason = list.dropReason { message.dropped[position] = reason }
-        }
+        guard suppressions != nil, bypass != .all else { return }
+        message.suppressionCheck = SuppressionCheck(account: account, bypass: bypass)
     }
 
     /// `message` without `fields` (found in it by `MessageHeader`).

@@ -22,6 +22,8 @@ public struct CommitReport: Sendable, Equatable {
     public var delivered: [Delivery] = []
     /// Some recipient waits in the queue (a remote one, an alias, a full mailbox…).
     public var leftQueued = false
+    /// Recipients stored as dropped (on a suppression list), for the `dropped` event count.
+    public var dropped = 0
 
     public init(delivered: [Delivery] = [], leftQueued: Bool = false) {
         self.delivered = delivered

@@ -147,6 +147,11 @@ public struct IncomingMessage: Sendable {
     /// Recipients (by position) that are on a suppression list: stored as dropped with the
     /// reason, never sent.
     public var dropped: [Int: String] = [:]
+    /// An account's message: the store looks its recipients up on the account's suppression
+    /// lists (and the message's group) in the transaction that stores it, and stores those it
+    /// finds as dropped. In the transaction, because the lists can be too large to hold in
+    /// memory and the accept path must not wait on a separate read.
+    public var suppressionCheck: SuppressionCheck?
     /// Kept in the account's sandbox inbox: every recipient final at once, nothing sent.
     public var sandbox = false
     /// What the send API asked beyond the message (`batch_id`, `tracking_settings`), as JSON.

@@ -104,6 +104,26 @@ public struct SuppressionBypass: OptionSet, Hashable, Sendable {
     }
 }
 
+/// What `IncomingMessage.suppressionCheck` asks of the store: whose lists, and which of them the
+/// sender bypasses (`mail_settings.bypass_*`).
+public struct SuppressionCheck: Hashable, Sendable {
+    public var account: String
+    public var bypass: SuppressionBypass
+
+    public init(account: String, bypass: SuppressionBypass) {
+        self.account = account
+        self.bypass = bypass
+    }
+
+    /// The dropped reason of each recipient (by position) found on `found`'s lists and not
+    /// bypassed, added to `dropped`.
+    public func apply(found: [String: SuppressionList], addresses: [String], to dropped: inout [Int: String]) {
+        for (position, address) in addresses.enumerated() where dropped[position] == nil {
+            if let list = found[address], !bypass.ignores(list), let reason = list.dropReason { dropped[position] = reason }
+        }
+    }
+}
+
 /// Suppression lists and groups of accounts.
 public protocol SuppressionRepository: Sendable {
     /// Entries of one list, newest first; `email` filters to one address, times to a range.
@@ -115,8 +135,9 @@ public protocol SuppressionRepository: Sendable {
     /// Removes `emails` from a list (nil: every entry); how many went.
     func removeSuppressions(account: String, list: SuppressionList, groupID: Int, emails: [String]?) async throws(StoreError) -> Int
     /// Which of `addresses` (lowercased) are on a list that drops mail for `account` (the global
-    /// lists, and group `group`'s), with the list. Synchronous: the accept path asks it.
-    func suppressedAddresses(account: String, addresses: [String], group: Int?) throws(StoreError) -> [String: SuppressionList]
+    /// lists, and group `group`'s), with the list. (The accept path does not call this: the
+    /// store checks `IncomingMessage.suppressionCheck` in its own transaction.)
+    func suppressedAddresses(account: String, addresses: [String], group: Int?) async throws(StoreError) -> [String: SuppressionList]
     func addGroup(account: String, name: String, description: String, isDefault: Bool, at: Int) async throws(StoreError) -> SuppressionGroup
     func groups(account: String) async throws(StoreError) -> [SuppressionGroup]
     func updateGroup(_ group: SuppressionGroup) async throws(StoreError) -> Bool

@@ -83,6 +83,7 @@ extension PostgresStore {
                         let inserted = try await self.insert(message, connection)
                         report.delivered += inserted.delivered
                         report.leftQueued = report.leftQueued || inserted.leftQueued
+                        report.dropped += inserted.dropped
                     }
                     refusals.append(nil)
                 }

@@ -236,8 +236,16 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
             """, logger: logger)
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
+        var dropped = message.dropped
+        if let check = message.suppressionCheck, check.bypass != .all {
+            let addresses = q.recipients.map { $0.address.lowercased() }
+            let found = try await Self.suppressedAddresses(
+                connection, account: check.account, addresses: addresses, group: message.tags.asmGroupID, logger: logger)
+            check.apply(found: found, addresses: addresses, to: &dropped)
+        }
+        report.dropped = dropped.count
         for (position, recipient) in q.recipients.enumerated() {
-            let drop = message.dropped[position]
+            let drop = dropped[position]
             var mailbox: MailboxDelivery? = nil
             if drop == nil, !message.sandbox, message.deliverToMailboxesAtOnce,
                 case .mailbox(let user, overQuota: false) = try? resolveLocal(recipient.address)
@@ -274,7 +282,7 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
             }
         }
         if message.sandbox, let account = q.authenticatedAs { try await Self.pruneSandbox(connection, account: account, logger: logger) }
-        if !message.dropped.isEmpty, !message.sandbox {
+        if !dropped.isEmpty, !message.sandbox {
             try await Self.deleteContentIfUnreferenced(connection, messageID: q.id, at: q.createdAt, logger: logger)
         }
         return report

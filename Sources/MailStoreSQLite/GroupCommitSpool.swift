@@ -134,6 +134,7 @@ final class GroupCommitSpool: Sendable {
                             let inserted = try SQLiteStore.insert(message, into: db, subaddressSeparator: separator)
                             report.delivered += inserted.delivered
                             report.leftQueued = report.leftQueued || inserted.leftQueued
+                            report.dropped += inserted.dropped
                             if let charge = message.charge { try Self.count(charge, in: db) }
                         }
                         refusals.append(nil)

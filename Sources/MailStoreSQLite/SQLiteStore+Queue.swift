@@ -144,10 +144,17 @@ extension SQLiteStore: QueueRepository {
             ])
         // A scheduled message (`send_at`) waits in the queue like a deferred one.
         let due = max(q.createdAt, message.notBefore ?? q.createdAt)
+        var dropped = message.dropped
+        if let check = message.suppressionCheck, check.bypass != .all {
+            let addresses = q.recipients.map { $0.address.lowercased() }
+            let found = try suppressedAddresses(db, account: check.account, addresses: addresses, group: message.tags.asmGroupID)
+            check.apply(found: found, addresses: addresses, to: &dropped)
+        }
+        report.dropped = dropped.count
         for (position, recipient) in q.recipients.enumerated() {
             // A suppressed recipient is stored as dropped, with its reason: never sent, no DSN.
             // A sandbox message's recipients are final at once: kept, never sent.
-            let drop = message.dropped[position]
+            let drop = dropped[position]
             var mailbox: MailboxDelivery? = nil
             if drop == nil, !message.sandbox, message.deliverToMailboxesAtOnce, let subaddressSeparator,
                 case .mailbox(let user, overQuota: false) = try resolveLocal(db, recipient.address, subaddressSeparator: subaddressSeparator)
@@ -188,7 +195,7 @@ extension SQLiteStore: QueueRepository {
             }
         }
         if message.sandbox, let account = q.authenticatedAs { try pruneSandbox(db, account: account) }
-        if !message.dropped.isEmpty, !message.sandbox { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
+        if !dropped.isEmpty, !message.sandbox { try deleteContentIfUnreferenced(db, messageID: q.id, at: q.createdAt) }
         return report
     }
 }

@@ -60,26 +60,25 @@ extension SQLiteStore: SuppressionRepository {
         }
     }
 
-    public func suppressedAddresses(account: String, addresses: [String], group: Int?) throws(StoreError) -> [String: SuppressionList] {
+    public func suppressedAddresses(account: String, addresses: [String], group: Int?) async throws(StoreError) -> [String: SuppressionList] {
         guard !addresses.isEmpty else { return [:] }
-        do {
-            return try pool.read { db in
-                var found: [String: SuppressionList] = [:]
-                let statement = try db.cachedStatement(
-                    sql: """
-                        SELECT list FROM suppressions WHERE account = ? AND email = ?
-                          AND list != 'blocks' AND (list != 'group' OR group_id = ?) LIMIT 1
-                        """)
-                for address in Set(addresses) {
-                    if let list = try String.fetchOne(statement, arguments: [account, address, group ?? -1]).flatMap(SuppressionList.init(rawValue:)) {
-                        found[address] = list
-                    }
-                }
-                return found
+        return try await read { db in try Self.suppressedAddresses(db, account: account, addresses: addresses, group: group) }
+    }
+
+    /// One indexed read per distinct address, inside the caller's transaction.
+    static func suppressedAddresses(_ db: Database, account: String, addresses: [String], group: Int?) throws -> [String: SuppressionList] {
+        var found: [String: SuppressionList] = [:]
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT list FROM suppressions WHERE account = ? AND email = ?
+                  AND list != 'blocks' AND (list != 'group' OR group_id = ?) LIMIT 1
+                """)
+        for address in Set(addresses) {
+            if let list = try String.fetchOne(statement, arguments: [account, address, group ?? -1]).flatMap(SuppressionList.init(rawValue:)) {
+                found[address] = list
             }
-        } catch {
-            throw Self.storeError(error)
         }
+        return found
     }
 
     public func addGroup(account: String, name: String, description: String, isDefault: Bool, at: Int) async throws(StoreError) -> SuppressionGroup {

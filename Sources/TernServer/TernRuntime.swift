@@ -139,6 +139,7 @@ public enum TernRuntime {
                 commitLogger.info("delivered id=\(delivery.messageID) to=<\(delivery.recipient)> relay=local reply=\"\(delivery.reply)\"")
             }
             DeliveryMetrics.deliveredAtAccept(report.delivered.count)
+            if report.dropped > 0 { ServiceMetrics.events("dropped", count: report.dropped) }
             if report.leftQueued { scheduler.wake() }
         }
         let queue: any QueueRepository = environment.store

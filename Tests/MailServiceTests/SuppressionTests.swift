@@ -116,10 +116,10 @@ import Testing
         let second = try await f.store.addGroup(account: "alice@example.test", name: "Offers", description: "", isDefault: true, at: f.now)
         #expect(try await f.store.groups(account: "alice@example.test").map(\.isDefault) == [false, true])
         try await f.store.addSuppressions([Suppression(account: "alice@example.test", list: .group, groupID: group.id, email: "x@dest.test", createdAt: f.now)])
-        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: group.id) == ["x@dest.test": .group])
-        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: second.id).isEmpty)
+        #expect(try await f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: group.id) == ["x@dest.test": .group])
+        #expect(try await f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: second.id).isEmpty)
         #expect(try await f.store.removeGroup(id: group.id, account: "bob@example.test") == false)
         #expect(try await f.store.removeGroup(id: group.id, account: "alice@example.test"))
-        #expect(try f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: group.id).isEmpty)
+        #expect(try await f.store.suppressedAddresses(account: "alice@example.test", addresses: ["x@dest.test"], group: group.id).isEmpty)
     }
 }
