@@ -181,7 +181,10 @@ public final class WebhookDispatcher: Sendable {
         let now = clock()
         guard let events = try? await store.events(account: webhook.account, after: webhook.cursor, limit: settings.maximumBatchEvents),
             !events.isEmpty
-        else { return }
+        else {
+            try? await store.releaseWebhook(id: webhook.id, nextAttemptAt: webhook.nextAttemptAt)
+            return
+        }
         let batch = batch(for: webhook, from: events)
         guard let oldest = batch.oldest else {
             // Nothing this webhook wants: move past it.
@@ -190,7 +193,10 @@ public final class WebhookDispatcher: Sendable {
             return
         }
         // A batch waits for company, unless it is full or already late (a retry).
-        if !batch.full, webhook.failures == 0, now - oldest < settings.batchDelay { return }
+        if !batch.full, webhook.failures == 0, now - oldest < settings.batchDelay {
+            try? await store.releaseWebhook(id: webhook.id, nextAttemptAt: webhook.nextAttemptAt)
+            return
+        }
         let body = batch.body
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "Tern-Event-Webhook")]
         if let key = webhook.signingKey {

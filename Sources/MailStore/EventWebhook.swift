@@ -106,8 +106,13 @@ public protocol WebhookRepository: Sendable {
     /// Saves the settings of a webhook (not its cursor or retry state); false when it is gone.
     func updateWebhookSettings(_ webhook: EventWebhook) async throws(StoreError) -> Bool
     func removeWebhook(id: String) async throws(StoreError) -> Bool
-    /// Enabled webhooks due for a delivery at `now`.
+    /// Enabled webhooks due for a delivery at `now`. A store shared by several nodes claims them
+    /// for a while (one node posts a webhook's batch at a time); the caller ends the claim with
+    /// `recordWebhookDelivery`, or `releaseWebhook` when it posted nothing.
     func dueWebhooks(now: Int) async throws(StoreError) -> [EventWebhook]
+    /// Ends a claim without a delivery: the webhook is due again at `nextAttemptAt` (its value
+    /// before the claim).
+    func releaseWebhook(id: String, nextAttemptAt: Int) async throws(StoreError)
     /// Events of `account`'s messages with ids after `cursor`, oldest first.
     func events(account: String, after cursor: Int, limit: Int) async throws(StoreError) -> [AccountEvent]
     /// Records a delivery: the new cursor and retry state, and the post made (if one was) in the

@@ -17,8 +17,13 @@ struct DirectorySnapshot: Sendable {
         var plan: String
         var quota: Int?
         var createdAt: Int
+        var sandbox = false
+        var trackingSettings: String? = nil
     }
 
+    /// `directory_version` in the transaction this was read in: a snapshot replaces only an
+    /// older one (two reloads may finish in either order).
+    var version: Int64 = -1
     /// Keys are lowercased (addresses and domains compare without regard to ASCII case).
     var domains: Set<String> = []
     var users: [String: User] = [:]

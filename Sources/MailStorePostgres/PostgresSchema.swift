@@ -18,10 +18,13 @@ enum PostgresSchema {
     ]
 
     /// Every node keeps the directory in memory (`DirectorySnapshot`): a change by any node
-    /// notifies them all. Counters that move with each message (`used_bytes`, `last_used_at`)
+    /// notifies them all, and counts `directory_version` up in its own transaction, so a node
+    /// never replaces a newer snapshot with an older one read at the same time. Counters that move with each message (`used_bytes`, `last_used_at`)
     /// do not notify; they are reloaded on a timer.
     static let v2 = """
-        CREATE FUNCTION tern_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_notify('tern_directory', TG_TABLE_NAME); RETURN NULL; END $$;
+        CREATE TABLE directory_version(version BIGINT NOT NULL);
+        INSERT INTO directory_version VALUES (0);
+        CREATE FUNCTION tern_directory_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE directory_version SET version = version + 1; PERFORM pg_notify('tern_directory', TG_TABLE_NAME); RETURN NULL; END $$;
         CREATE TRIGGER domains_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON domains FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
         CREATE TRIGGER users_changed AFTER INSERT OR DELETE OR UPDATE OF address, domain, password_hash, scram, cram_secret, plan, quota_bytes, sandbox, tracking_settings ON users FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();
         CREATE TRIGGER aliases_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON aliases FOR EACH STATEMENT EXECUTE FUNCTION tern_directory_changed();

@@ -1,3 +1,4 @@
+import Logging
 import MailStore
 import PostgresNIO
 
@@ -9,42 +10,62 @@ extension PostgresStore {
     static let counterInterval: Duration = .seconds(1)
     static let fullReloadInterval = 60
 
-    /// Loads the directory tables (bounded by the directory's size: domains, users, keys).
+    /// Loads the directory tables (bounded by the directory's size: domains, users, keys) in one
+    /// repeatable-read transaction, so they agree with each other and with the version read.
     public func refreshDirectory() async throws(StoreError) {
-        var fresh = DirectorySnapshot()
-        for row in try await decoded("SELECT name FROM domains", { try $0.decode(String.self) }) { fresh.domains.insert(row.lowercased()) }
-        let users = try await decoded(
-            "SELECT address, domain, password_hash, scram, cram_secret, plan, quota_bytes, created_at FROM users ORDER BY created_at, address"
-        ) { row in
-            let (address, domain, hash, scram, cram, plan, quota, createdAt) = try row.decode(
-                (String, String, String, String?, String?, String, Int64?, Int64).self)
-            return DirectorySnapshot.User(
-                address: address, domain: domain, passwordHash: hash, scram: scram, cramSecret: cram, plan: plan, quota: quota.map(Int.init),
-                createdAt: Int(createdAt))
-        }
-        for user in users { fresh.users[user.address.lowercased()] = user }
-        fresh.firstUser = users.first?.address
-        for (address, target) in try await decoded("SELECT address, target FROM aliases ORDER BY address, target", { try $0.decode((String, String).self) }) {
-            fresh.aliases[address.lowercased(), default: []].append(target)
-        }
-        for (domain, target) in try await decoded("SELECT domain, target FROM catch_alls", { try $0.decode((String, String).self) }) {
-            fresh.catchAlls[domain.lowercased()] = target
-        }
-        for (account, domain) in try await decoded(
-            "SELECT account, domain FROM sending_domains ORDER BY account, domain", { try $0.decode((String, String).self) })
-        {
-            fresh.sendingDomains[account.lowercased(), default: []].append(domain)
-        }
-        for key in try await decoded("SELECT \(unescaped: Self.apiKeyColumns) FROM api_keys", Self.apiKey(from:)) { fresh.apiKeys[key.id] = key }
-        for key in try await decoded(
-            "SELECT domain, selector, algorithm, private_key, created_at, state FROM signing_keys ORDER BY created_at, selector", Self.signingKey(from:))
-        {
-            fresh.signingKeys[key.domain.lowercased(), default: []].append(key)
+        var fresh = try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
+            return try await Self.loadDirectory(connection, logger: self.logger)
         }
         let counters = try await loadCounters()
         fresh.usage = counters.usage
         fresh.usedBytes = counters.usedBytes
-        snapshot.withLock { $0 = fresh }
+        snapshot.withLock { current in
+            if fresh.version >= (current?.version ?? -1) { current = fresh }
+        }
+    }
+
+    static func loadDirectory(_ connection: PostgresConnection, logger: Logger) async throws -> DirectorySnapshot {
+        func all<T>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> T) async throws -> [T] {
+            var out: [T] = []
+            for try await row in try await connection.query(query, logger: logger) { out.append(try decode(row)) }
+            return out
+        }
+        var fresh = DirectorySnapshot()
+        fresh.version = try await all("SELECT version FROM directory_version") { try $0.decode(Int64.self) }.first ?? 0
+        for name in try await all("SELECT name FROM domains", { try $0.decode(String.self) }) { fresh.domains.insert(name.lowercased()) }
+        let users = try await all(
+            """
+            SELECT address, domain, password_hash, scram, cram_secret, plan, quota_bytes, created_at, sandbox, tracking_settings FROM users
+            ORDER BY created_at, address
+            """
+        ) { row in
+            let (address, domain, hash, scram, cram, plan, quota, createdAt, sandbox, tracking) = try row.decode(
+                (String, String, String, String?, String?, String, Int64?, Int64, Bool, String?).self)
+            return DirectorySnapshot.User(
+                address: address, domain: domain, passwordHash: hash, scram: scram, cramSecret: cram, plan: plan, quota: quota.map(Int.init),
+                createdAt: Int(createdAt), sandbox: sandbox, trackingSettings: tracking)
+        }
+        for user in users { fresh.users[user.address.lowercased()] = user }
+        fresh.firstUser = users.first?.address
+        for (address, target) in try await all("SELECT address, target FROM aliases ORDER BY address, target", { try $0.decode((String, String).self) }) {
+            fresh.aliases[address.lowercased(), default: []].append(target)
+        }
+        for (domain, target) in try await all("SELECT domain, target FROM catch_alls", { try $0.decode((String, String).self) }) {
+            fresh.catchAlls[domain.lowercased()] = target
+        }
+        for (account, domain) in try await all(
+            "SELECT account, domain FROM sending_domains ORDER BY account, domain", { try $0.decode((String, String).self) })
+        {
+            fresh.sendingDomains[account.lowercased(), default: []].append(domain)
+        }
+        for key in try await all("SELECT \(unescaped: apiKeyColumns) FROM api_keys", apiKey(from:)) { fresh.apiKeys[key.id] = key }
+        for key in try await all(
+            "SELECT domain, selector, algorithm, private_key, created_at, state FROM signing_keys ORDER BY created_at, selector", signingKey(from:))
+        {
+            fresh.signingKeys[key.domain.lowercased(), default: []].append(key)
+        }
+        return fresh
     }
 
     /// Plan usage and mailbox bytes, which change with every message.

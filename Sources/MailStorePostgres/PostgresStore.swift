@@ -89,13 +89,16 @@ public final class PostgresStore: Sendable {
     /// Runs the connection pool, and (for a node) keeps the directory snapshot current, until
     /// the task is cancelled.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            group.addTask { await self.client.run() }
-            if followsDirectory {
-                group.addTask { await self.followDirectory() }
-                group.addTask { await self.refreshPeriodically() }
-            }
+        guard followsDirectory else { return await client.run() }
+        // The pool stops only after the followers have: a reload in flight when the task is
+        // cancelled still has its connections (a lease from a stopped pool would wait forever).
+        let pool = Task { await self.client.run() }
+        await withDiscardingTaskGroup { followers in
+            followers.addTask { await self.followDirectory() }
+            followers.addTask { await self.refreshPeriodically() }
         }
+        pool.cancel()
+        await pool.value
     }
 
     /// Runs `body` while the pool runs (for commands and tests; `tern serve` runs `run()` as a

@@ -60,6 +60,9 @@ extension SQLiteStore: WebhookRepository {
         }
     }
 
+    /// One node: `dueWebhooks` claims nothing, so there is nothing to release.
+    public func releaseWebhook(id: String, nextAttemptAt: Int) async throws(StoreError) {}
+
     public func events(account: String, after cursor: Int, limit: Int) async throws(StoreError) -> [AccountEvent] {
         try await read { db in
             // Events ids grow with commit order here (one writer), so a cursor never skips a row.

@@ -9,7 +9,7 @@ import Testing
 /// The repositories the contract covers so far; issue 17 adds to it as the PostgreSQL store
 /// grows.
 protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository, DeliveryQueue,
-    PendingQueueRepository, SuppressionRepository
+    PendingQueueRepository, SuppressionRepository, ActivityRepository, EngagementRepository, SandboxRepository, WebhookRepository
 {
     func storedContent(id: String) async throws(StoreError) -> StoredContent?
 }
