@@ -89,19 +89,30 @@ extension PostgresStore {
         return (usage, usedBytes)
     }
 
-    /// LISTENs for directory changes on a connection of its own, reloading on each; after a
-    /// lost connection it listens again and reloads (what changed meanwhile was not heard).
-    func followDirectory() async {
+    /// LISTENs on one connection of its own for the three channels nodes speak on: directory
+    /// changes (reload the snapshot), mailbox changes (wake IDLE sessions) and new work in the
+    /// queue (wake the scheduler). After a lost connection it listens again and reloads the
+    /// directory; sessions and the scheduler also look on their own timers, so what was said
+    /// meanwhile is found late, never lost.
+    func followNotifications() async {
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
-                    try await connection.listen(on: Self.directoryChannel) { notifications in
-                        try? await self.refreshDirectory()
-                        for try await _ in notifications { try? await self.refreshDirectory() }
+                    try await connection.listen(on: Self.directoryChannel) { directory in
+                        try await connection.listen(on: Self.mailboxChannel) { mailbox in
+                            try await connection.listen(on: Self.queueChannel) { queue in
+                                try? await self.refreshDirectory()
+                                try await withThrowingDiscardingTaskGroup { group in
+                                    group.addTask { for try await _ in directory { try? await self.refreshDirectory() } }
+                                    group.addTask { for try await notification in mailbox { self.mailboxNotification(notification.payload) } }
+                                    group.addTask { for try await _ in queue { self.queueNotification() } }
+                                }
+                            }
+                        }
                     }
                 }
             } catch {
-                logger.warning("directory notifications interrupted: \(Self.describe(error))")
+                logger.warning("notifications from the database interrupted: \(Self.describe(error))")
             }
             try? await Task.sleep(for: .seconds(1))
         }

@@ -154,8 +154,8 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
                     WHERE message_id = \(outcome.messageID) AND position = \(Int32(outcome.position))
                     """, logger: self.logger)
                 if let delivery = outcome.mailbox {
-                    try await Self.insertMailboxMessage(
-                        connection, messageID: outcome.messageID, position: outcome.position, delivery: delivery, at: at, logger: self.logger)
+                    try await self.insertMailboxMessage(
+                        connection, messageID: outcome.messageID, position: outcome.position, delivery: delivery, at: at)
                 }
                 if !outcome.expansion.isEmpty {
                     try await Self.insertExpansion(
@@ -179,20 +179,39 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
                 }
             }
             for bounce in bounces { _ = try await self.insert(bounce, connection) }
-            if !bounces.isEmpty { try await connection.query("SELECT pg_notify(\(Self.queueChannel), '')", logger: self.logger) }
+            // New work (a DSN, an alias's targets) wakes every node's scheduler at commit.
+            if !bounces.isEmpty || outcomes.contains(where: { !$0.expansion.isEmpty }) {
+                try await connection.query("SELECT pg_notify(\(Self.queueChannel), '')", logger: self.logger)
+            }
             for messageID in Set(outcomes.lazy.filter { $0.state == .delivered || $0.state == .bounced }.map(\.messageID)) {
                 try await Self.deleteContentIfUnreferenced(connection, messageID: messageID, at: at, logger: self.logger)
             }
         }
+        let users = outcomes.compactMap { $0.mailbox?.user }
+        if !users.isEmpty { mailboxSignals.changed(users) }
     }
 
     public func retryNow(id: String?, at: Int) async throws(StoreError) -> Int {
-        try await rows(
-            """
-            UPDATE recipients SET next_attempt_at = \(Int64(at))
-            WHERE state IN ('queued', 'deferred') AND (\(id)::text IS NULL OR message_id = \(id)) RETURNING 1
-            """
-        ).count
+        try await transaction { connection in
+            let count = try await connection.query(
+                """
+                UPDATE recipients SET next_attempt_at = \(Int64(at))
+                WHERE state IN ('queued', 'deferred') AND (\(id)::text IS NULL OR message_id = \(id)) RETURNING 1
+                """, logger: self.logger
+            ).collect().count
+            if count > 0 { try await connection.query("SELECT pg_notify(\(Self.queueChannel), '')", logger: self.logger) }
+            return count
+        }
+    }
+
+    /// `observer` runs whenever any node commits mail due for delivery (its scheduler wakes);
+    /// this node's own commits are seen through `observeCommits` as well.
+    public func observeQueue(_ observer: @escaping @Sendable () -> Void) {
+        queueObservers.withLock { $0.append(observer) }
+    }
+
+    func queueNotification() {
+        for observer in queueObservers.withLock({ $0 }) { observer() }
     }
 
     /// Hands back this node's own leases (at its start: what it was doing when it stopped).
@@ -268,7 +287,7 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
                 try await Self.insertEvent(
                     connection, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.delivered.rawValue,
                     mxHost: "local", tls: nil, reply: mailbox.reply, position: position, countsAttempt: true, logger: logger)
-                try await Self.insertMailboxMessage(connection, messageID: q.id, position: position, delivery: mailbox, at: q.createdAt, logger: logger)
+                try await insertMailboxMessage(connection, messageID: q.id, position: position, delivery: mailbox, at: q.createdAt)
                 report.delivered.append(
                     CommitReport.Delivery(messageID: q.id, recipient: recipient.address, user: mailbox.user, folder: mailbox.folder, reply: mailbox.reply))
             } else if let drop {
@@ -324,8 +343,8 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
     /// A copy in a mailbox: the next UID and MODSEQ taken under the folder's row lock (so two
     /// nodes delivering to one folder never share a UID), the user's bytes counted. Idempotent
     /// per message, recipient and user.
-    static func insertMailboxMessage(
-        _ connection: PostgresConnection, messageID: String, position: Int, delivery: MailboxDelivery, at: Int, logger: Logger
+    func insertMailboxMessage(
+        _ connection: PostgresConnection, messageID: String, position: Int, delivery: MailboxDelivery, at: Int
     ) async throws {
         let key = "\(messageID)#\(position)#\(delivery.user.lowercased())"
         guard try await connection.query("SELECT 1 FROM mailbox_messages WHERE delivery = \(key)", logger: logger).collect().isEmpty else { return }
@@ -342,7 +361,7 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
         }
         var taken = try await take()
         if taken == nil {
-            try await createFolders(connection, account: delivery.user, logger: logger)
+            try await Self.createFolders(connection, account: delivery.user, logger: logger)
             taken = try await take()
         }
         guard let (mailboxID, uid, modseq) = taken else { throw StoreError.notFound("mailbox \(delivery.folder) of \(delivery.user)") }
@@ -353,11 +372,17 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
             SELECT \(mailboxID), \(uid), id, \(ByteBuffer(bytes: delivery.prefix)), size + \(prefixSize), \(Int64(at)), '', \(modseq), \(key)
             FROM messages WHERE id = \(messageID)
             """, logger: logger)
-        try await connection.query(
+        for try await used in try await connection.query(
             """
             UPDATE users SET used_bytes = used_bytes + (SELECT size + \(prefixSize) FROM messages WHERE id = \(messageID))
-            WHERE address = \(delivery.user)
-            """, logger: logger)
+            WHERE address = \(delivery.user) RETURNING used_bytes
+            """, logger: logger
+        ).decode(Int64.self) {
+            // Noted before the commit: should it roll back, this node's view is high for at
+            // most a second (a full mailbox refused early, never one let past its quota).
+            noteUsedBytes(delivery.user, used)
+        }
+        try await notifyMailboxChange(connection, account: delivery.user)
     }
 
     /// An alias's targets become recipients of the same message, due now; a target already

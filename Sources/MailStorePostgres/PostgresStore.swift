@@ -30,6 +30,11 @@ public final class PostgresStore: Sendable {
     let spool = PostgresCommitSpool()
     /// This node's name in the leases it takes (`releaseLeases` hands back only its own).
     public let node: String
+    /// Wakes this node's IMAP sessions: after its own changes at once, after other nodes'
+    /// on their `tern_mailbox` notification.
+    public let mailboxSignals = MailboxSignals()
+    /// Called when any node has committed mail that waits for delivery (`tern_queue`).
+    let queueObservers = Mutex<[@Sendable () -> Void]>([])
 
     /// Connections in the pool, at most.
     public static let defaultPoolSize = 16
@@ -77,13 +82,19 @@ public final class PostgresStore: Sendable {
         }
         var configuration = PostgresClient.Configuration(
             host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
-        // Following the directory holds one connection for LISTEN.
-        configuration.options.maximumConnections = max(followsDirectory ? 2 : 1, poolSize)
+        // A node holds one more connection for LISTEN, outside the `poolSize` its queries share.
+        configuration.options.maximumConnections = max(1, poolSize) + (followsDirectory ? 1 : 0)
         configuration.options.minimumConnections = 0
         configuration.options.connectTimeout = .seconds(10)
         // Durable acceptance needs the commit on disk; a server default of `off` is overridden.
         configuration.options.additionalStartupParameters = [("synchronous_commit", "on"), ("application_name", "tern")]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let signals = mailboxSignals
+        spool.observers.withLock {
+            $0.append { report in
+                if !report.delivered.isEmpty { signals.changed(report.delivered.map(\.user)) }
+            }
+        }
     }
 
     /// Runs the connection pool, and (for a node) keeps the directory snapshot current, until
@@ -94,7 +105,7 @@ public final class PostgresStore: Sendable {
         // cancelled still has its connections (a lease from a stopped pool would wait forever).
         let pool = Task { await self.client.run() }
         await withDiscardingTaskGroup { followers in
-            followers.addTask { await self.followDirectory() }
+            followers.addTask { await self.followNotifications() }
             followers.addTask { await self.refreshPeriodically() }
         }
         pool.cancel()

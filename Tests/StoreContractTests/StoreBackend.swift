@@ -6,10 +6,10 @@ import MailStorePostgres
 import MailStoreSQLite
 import Testing
 
-/// The repositories the contract covers so far; issue 17 adds to it as the PostgreSQL store
-/// grows.
+/// Every repository both stores implement.
 protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository, DeliveryQueue,
-    PendingQueueRepository, SuppressionRepository, ActivityRepository, EngagementRepository, SandboxRepository, WebhookRepository
+    PendingQueueRepository, SuppressionRepository, ActivityRepository, EngagementRepository, SandboxRepository, WebhookRepository,
+    MailboxRepository
 {
     func storedContent(id: String) async throws(StoreError) -> StoredContent?
 }
