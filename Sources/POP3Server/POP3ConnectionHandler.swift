@@ -19,7 +19,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
     private let mailboxes: any MailboxRepository
     private let tlsContext: NIOSSLContext?
     private let limits: AbuseLimits
-    private let locks: MaildropLocks
+    private let locks: any MaildropLocking
     private let idleTimeout: TimeAmount
     private let logger: Logger
     private var context: ChannelHandlerContext?
@@ -38,7 +38,7 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
 
     init(
         session: POP3Session, client: String, authenticator: AccountAuthenticator, mailboxes: any MailboxRepository, tlsContext: NIOSSLContext?,
-        limits: AbuseLimits, locks: MaildropLocks, idleTimeout: TimeAmount, logger: Logger
+        limits: AbuseLimits, locks: any MaildropLocking, idleTimeout: TimeAmount, logger: Logger
     ) {
         self.session = session
         self.client = client
@@ -264,28 +264,42 @@ final class POP3ConnectionHandler: ChannelInboundHandler {
 
     private func openMaildrop(_ user: String) {
         guard let context else { return }
-        guard locks.acquire(user) else {
-            perform(session.maildropOpened(nil))
-            return
-        }
-        lockedUser = user
         let mailboxes = self.mailboxes
+        let locks = self.locks
+        enum Opened: Sendable {
+            case locked
+            case failed
+            case opened(Int, [POP3Session.Entry])
+        }
         decide(
-            task(on: context.eventLoop) { () -> (Int, [POP3Session.Entry])? in
+            task(on: context.eventLoop) { () -> Opened in
+                // The lock may live in a shared database: taken off the event loop.
+                guard await locks.acquire(user) else { return .locked }
                 guard let inbox = try? await mailboxes.mailbox(user: user, name: "INBOX"),
                     let messages = try? await mailboxes.messages(mailboxID: inbox.id)
-                else { return nil }
-                return (inbox.id, messages.map { POP3Session.Entry(uid: $0.uid, size: $0.size, uniqueID: "\(inbox.uidValidity)-\($0.uid)") })
+                else {
+                    locks.release(user)
+                    return .failed
+                }
+                return .opened(inbox.id, messages.map { POP3Session.Entry(uid: $0.uid, size: $0.size, uniqueID: "\(inbox.uidValidity)-\($0.uid)") })
             }
-        ) { handler, found in
-            guard let (id, entries) = found else {
-                handler.releaseLock()
+        ) { handler, opened in
+            switch opened {
+            case .locked:
+                handler.perform(handler.session.maildropOpened(nil))
+            case .failed:
                 handler.send(Array("-ERR [SYS/TEMP] Maildrop could not be opened\r\n".utf8))
                 handler.close()
-                return
+            case .opened(let id, let entries):
+                handler.lockedUser = user
+                // The connection ended while the lock was being taken: hand it back now.
+                guard handler.context?.channel.isActive == true, !handler.closing else {
+                    handler.releaseLock()
+                    return
+                }
+                handler.mailboxID = id
+                handler.perform(handler.session.maildropOpened(entries))
             }
-            handler.mailboxID = id
-            handler.perform(handler.session.maildropOpened(entries))
         }
     }
 

@@ -3,7 +3,6 @@ import MailStore
 import NIOCore
 import POP3Protocol
 import ProtocolEdge
-import Synchronization
 
 /// Settings of the POP3 listeners (`[pop3]`).
 public struct POP3ServiceSettings: Sendable {
@@ -25,27 +24,21 @@ public struct POP3ServiceSettings: Sendable {
     }
 }
 
-/// One maildrop per user at a time (RFC 1939 §8: the server "acquires an exclusive-access lock").
-/// Process-local: several nodes sharing PostgreSQL will need a lock in the database.
-public final class MaildropLocks: Sendable {
-    private let held = Mutex<Set<String>>([])
-
-    public init() {}
-
-    public func acquire(_ user: String) -> Bool { held.withLock { $0.insert(user.lowercased()).inserted } }
-    public func release(_ user: String) { _ = held.withLock { $0.remove(user.lowercased()) } }
-}
-
 /// The `pop3` (STLS) and `pop3s` (implicit TLS, RFC 8314) listeners.
 public final class POP3Service: Sendable {
     let settings: POP3ServiceSettings
     let authenticator: AccountAuthenticator
     let mailboxes: any MailboxRepository
     let listener: ProtocolListener
-    let locks = MaildropLocks()
+    let locks: any MaildropLocking
 
     /// `listener.limits` is shared with SMTP, so guessing over POP3 counts against the same client.
-    public init(settings: POP3ServiceSettings, authenticator: AccountAuthenticator, mailboxes: any MailboxRepository, listener: ProtocolListener) {
+    /// `locks`: this process's (SQLite), or the database's when nodes share PostgreSQL.
+    public init(
+        settings: POP3ServiceSettings, authenticator: AccountAuthenticator, mailboxes: any MailboxRepository, listener: ProtocolListener,
+        locks: any MaildropLocking = MaildropLocks()
+    ) {
+        self.locks = locks
         self.settings = settings
         self.authenticator = authenticator
         self.mailboxes = mailboxes
