@@ -236,3 +236,40 @@ class RawSMTP:
 
     def close(self):
         self.sock.close()
+
+
+# PostgreSQL (issue 17): the private cluster scripts/test starts (TERN_TEST_POSTGRES_URL), or
+# one started here for the session; each test that asks gets a database of its own.
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The URL of a PostgreSQL server the tests may create databases on."""
+    url = os.environ.get("TERN_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    directory = tempfile.mkdtemp(prefix="tern-interop-postgres-")
+    script = os.path.join(ROOT, "scripts", "postgres")
+    started = subprocess.run([script, "start", directory], capture_output=True, text=True, timeout=120)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([script, "stop", directory], timeout=120)
+
+
+@pytest.fixture
+def database(postgres_server):
+    """A fresh database on the server, dropped afterwards; its URL."""
+    name = f"tern_interop_{os.getpid()}_{int(time.time() * 1000)}"
+    base, _, _ = postgres_server.rpartition("/")
+    subprocess.run(["psql", postgres_server, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
+    yield f"{base}/{name}"
+    subprocess.run(["psql", postgres_server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], capture_output=True, timeout=60)
+
+
+def postgres_config(url, node=None, pool_size=4):
+    """The `[store]` tables of a node on `url`."""
+    text = f'[store]\nbackend = "postgres"\n[store.postgres]\nurl = "{url}"\npool_size = {pool_size}\n'
+    if node:
+        text += f'node = "{node}"\n'
+    return text

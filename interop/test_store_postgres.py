@@ -2,6 +2,7 @@
 PostgreSQL (the private cluster scripts/test starts, or one this module starts itself), a bad
 URL and an unreachable database each one clear line and exit 2, migrations applied once when
 two nodes migrate at the same moment."""
+import json
 import os
 import socket
 import subprocess
@@ -11,48 +12,17 @@ import time
 
 import pytest
 
-from conftest import TERN
+from conftest import TERN, postgres_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(scope="module")
-def postgres_server():
-    """The URL of a PostgreSQL server the tests may create databases on."""
-    url = os.environ.get("TERN_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    directory = tempfile.mkdtemp(prefix="tern-interop-postgres-")
-    script = os.path.join(ROOT, "scripts", "postgres")
-    started = subprocess.run([script, "start", directory], capture_output=True, text=True, timeout=120)
-    assert started.returncode == 0, started.stderr
-    try:
-        yield started.stdout.strip()
-    finally:
-        subprocess.run([script, "stop", directory], timeout=120)
-
-
-@pytest.fixture
-def database(postgres_server):
-    """A fresh database on the server, dropped afterwards; its URL."""
-    name = f"tern_interop_{os.getpid()}_{int(time.time() * 1000)}"
-    base, _, _ = postgres_server.rpartition("/")
-    subprocess.run(["psql", postgres_server, "-qc", f"CREATE DATABASE {name}"], check=True, capture_output=True, timeout=60)
-    yield f"{base}/{name}"
-    subprocess.run(["psql", postgres_server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"], capture_output=True, timeout=60)
-
-
-def tern(config_text, *args, timeout=60):
+def tern(config_text, *args, timeout=60, input=None):
     directory = tempfile.mkdtemp(prefix="tern-interop-store-")
     config = os.path.join(directory, "tern.toml")
     with open(config, "w") as f:
         f.write(f'data_dir = "{directory}/data"\nhostname = "mx.example.test"\n' + config_text)
-    return subprocess.run([TERN, *args, "--config", config], capture_output=True, text=True, timeout=timeout)
-
-
-def postgres_config(url):
-    return f'[store]\nbackend = "postgres"\n[store.postgres]\nurl = "{url}"\npool_size = 4\n'
+    return subprocess.run([TERN, *args, "--config", config], capture_output=True, text=True, timeout=timeout, input=input)
 
 
 def test_migrate_applies_the_schema_once_and_again_changes_nothing(database):
@@ -106,8 +76,22 @@ def test_an_unreachable_database_is_one_line_and_exit_2():
     assert time.time() - started < 30
 
 
-def test_commands_that_cannot_use_postgres_yet_say_so(database):
-    for args in (["user", "list"], ["serve"]):
-        result = tern(postgres_config(database), *args, timeout=60)
-        assert result.returncode == 2, (args, result)
-        assert "store.backend" in result.stderr and "tern store migrate" in result.stderr
+def test_commands_run_against_the_shared_database(database):
+    """Any node's commands see the one directory: a domain and user added with one node's
+    configuration are listed with another's (its own data_dir)."""
+    first = tern(postgres_config(database, node="a"), "domain", "add", "example.test")
+    assert first.returncode == 0, first.stderr
+    added = tern(postgres_config(database, node="a"), "user", "add", "alice@example.test", "--password-stdin", input="pw-of-alice\n")
+    assert added.returncode == 0, added.stderr
+    alias = tern(postgres_config(database, node="b"), "alias", "add", "team@example.test", "alice@example.test")
+    assert alias.returncode == 0, alias.stderr
+    listed = tern(postgres_config(database, node="b"), "user", "list", "--json")
+    assert listed.returncode == 0 and [u["address"] for u in json.loads(listed.stdout)] == ["alice@example.test"], listed
+    folders = tern(postgres_config(database, node="b"), "mailbox", "list", "alice@example.test")
+    assert folders.returncode == 0 and "INBOX" in folders.stdout, folders
+    # An unreachable database is one clear line for every command, not only `store migrate`.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    down = tern(postgres_config(f"postgres://tern@127.0.0.1:{port}/tern?sslmode=disable"), "user", "list")
+    assert down.returncode == 2 and len(down.stderr.strip().splitlines()) == 1 and "store.postgres.url" in down.stderr, down

@@ -47,6 +47,8 @@ public actor DeliveryScheduler {
     private var destinations: [String: Destination] = [:]
     private var connections = 0
     var inFlight = 0
+    /// When the leases of what is in flight were last pushed forward.
+    var lastRenewal = 0
     var pending = OutcomeBatch()
     var recording = false
     var activeTasks = 0
@@ -82,6 +84,7 @@ public actor DeliveryScheduler {
                 stop(grace: .zero)
                 break
             }
+            await renewLeasesIfDue()
             let leased = await pass()
             if leased > 0 {
                 // Under a steady stream every commit wakes the scheduler; leasing a handful at
@@ -195,6 +198,19 @@ public actor DeliveryScheduler {
     /// Attempts still running (sessions and the recorder).
     public var busy: Bool { activeTasks > 0 }
 
+    /// While anything is in flight, its leases are pushed forward every third of a lease, so
+    /// they never run out under a recipient still being delivered (another node would take it).
+    private func renewLeasesIfDue() async {
+        let now = clock.now()
+        guard inFlight > 0, now - lastRenewal >= max(1, settings.leaseSeconds / 3) else { return }
+        lastRenewal = now
+        do {
+            _ = try await store.renewLeases(until: now + settings.leaseSeconds)
+        } catch {
+            logger.error("cannot renew the queue's leases", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Recipients leased at once, at most.
     static let leaseBatch = 500
 
@@ -215,7 +231,8 @@ public actor DeliveryScheduler {
         // A lease can run out while this process still holds the recipient (a long backlog
         // for a slow destination, a batch of slow transactions); the next lease then returns
         // it again. What is held already is not dispatched twice: the held copy goes on, and
-        // its outcome ends the new lease too. (Several nodes will need lease renewal instead.)
+        // its outcome ends the new lease too. Leases are renewed while held (`renewLeasesIfDue`), so
+        // with several nodes this happens only when a node could not renew in time.
         var fresh: [LeasedMessage] = []
         for var item in claimed {
             item.recipients.removeAll { !holding.insert(Self.key(item.message.id, $0.position)).inserted }

@@ -312,4 +312,8 @@ public protocol DeliveryQueue: QueueRepository {
     /// Ends every lease at once. Only for a single node at start-up (the embedded store), where
     /// no other process can be delivering: what the last run was doing is retried now.
     func releaseLeases(at: Int) async throws(StoreError) -> Int
+    /// Moves the end of this node's leases (recipients it is still delivering) to `until`: a
+    /// long backlog or a slow destination must not let a lease run out under a recipient this
+    /// node still holds, or another node would deliver it too.
+    func renewLeases(until: Int) async throws(StoreError) -> Int
 }

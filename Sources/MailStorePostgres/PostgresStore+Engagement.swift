@@ -19,11 +19,21 @@ extension PostgresStore: EngagementRepository {
 
     /// Made once by whichever node asks first; every node reads the same key.
     public func trackingKey() async throws(StoreError) -> [UInt8] {
+        try await sharedSecret(named: "tracking")
+    }
+
+    /// The secret SCRAM's decoy salts derive from: one for all nodes, so a user that does not
+    /// exist gets the same decoy from each of them.
+    public func serverSecret() async throws(StoreError) -> [UInt8] {
+        try await sharedSecret(named: "server")
+    }
+
+    /// 32 random bytes kept under `name`, made by the first node that asks; the others read it.
+    func sharedSecret(named name: String) async throws(StoreError) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         let candidate = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        // The first node's key wins; the others read it.
-        try await rows("INSERT INTO server_secrets(name, value) VALUES ('tracking', \(ByteBuffer(bytes: candidate))) ON CONFLICT DO NOTHING")
-        return try await decoded("SELECT value FROM server_secrets WHERE name = 'tracking'") { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
+        try await rows("INSERT INTO server_secrets(name, value) VALUES (\(name), \(ByteBuffer(bytes: candidate))) ON CONFLICT DO NOTHING")
+        return try await decoded("SELECT value FROM server_secrets WHERE name = \(name)") { Array(try $0.decode(ByteBuffer.self).readableBytesView) }
             .first ?? []
     }
 

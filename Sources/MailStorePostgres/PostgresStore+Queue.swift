@@ -222,6 +222,17 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
         ).count
     }
 
+    /// Only leases under this node's name: one another node took over (after this node could
+    /// not renew in time) stays that node's.
+    public func renewLeases(until: Int) async throws(StoreError) -> Int {
+        try await rows(
+            """
+            UPDATE recipients SET next_attempt_at = \(Int64(until))
+            WHERE state = 'delivering' AND leased_by = \(node) AND next_attempt_at < \(Int64(until)) RETURNING 1
+            """
+        ).count
+    }
+
     public func events(messageID: String) async throws(StoreError) -> [QueueEvent] {
         try await decoded(
             """

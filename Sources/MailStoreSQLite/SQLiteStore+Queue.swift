@@ -382,6 +382,13 @@ extension SQLiteStore: DeliveryQueue {
         }
     }
 
+    public func renewLeases(until: Int) async throws(StoreError) -> Int {
+        try await writeUnsynced { db in
+            try db.execute(sql: "UPDATE recipients SET next_attempt_at = ? WHERE state = 'delivering' AND next_attempt_at < ?", arguments: [until, until])
+            return db.changesCount
+        }
+    }
+
     public func events(messageID: String) async throws(StoreError) -> [QueueEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM events WHERE message_id = ? ORDER BY id", arguments: [messageID]).map {

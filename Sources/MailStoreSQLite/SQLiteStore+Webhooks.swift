@@ -145,7 +145,20 @@ extension SQLiteStore: WebhookRepository {
     }
 }
 
-extension SQLiteStore {
+extension SQLiteStore: ServerStore {
+    /// The database file and its write-ahead log.
+    public func storageSize() async throws(StoreError) -> (location: String, bytes: Int) {
+        let bytes = [path, path + "-wal"].reduce(0) { total, file in
+            total + (((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int) ?? 0)
+        }
+        return (path, bytes)
+    }
+
+    /// One process serves the embedded store: every commit is its own, seen by `observeCommits`.
+    public func observeQueue(_ observer: @escaping @Sendable () -> Void) {}
+
+    public func makeMaildropLocks() -> any MaildropLocking { MaildropLocks() }
+
     /// Recipients waiting or in flight, by state (the final states are history, not queue).
     /// Each count walks the state index only, so a scrape costs the size of the queue.
     public func activeRecipientCounts() async throws(StoreError) -> [RecipientState: Int] {

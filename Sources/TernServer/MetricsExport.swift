@@ -1,6 +1,5 @@
 import CoreMetrics
 import MailStore
-import MailStoreSQLite
 import Metrics
 import Prometheus
 
@@ -8,7 +7,7 @@ import Prometheus
 /// plus what is read from the store at scrape time (the queue by state, the webhook backlog).
 final class MetricsExport: Sendable {
     let registry: PrometheusCollectorRegistry
-    let store: SQLiteStore
+    let store: any ServerStore
 
     /// Bootstraps swift-metrics once per process with a Prometheus registry.
     static let shared: PrometheusCollectorRegistry = {
@@ -23,7 +22,7 @@ final class MetricsExport: Sendable {
         return registry
     }()
 
-    init(store: SQLiteStore) {
+    init(store: any ServerStore) {
         self.registry = Self.shared
         self.store = store
     }

@@ -2,7 +2,6 @@ import Foundation
 import MailCore
 import MailService
 import MailStore
-import MailStoreSQLite
 import NIOSSL
 
 /// Reads this node's `ServerHealth`: listeners from the configuration, the store's files and
@@ -10,17 +9,16 @@ import NIOSSL
 /// Every read is bounded (counts over indexes, one row of the due queue, `statvfs`).
 struct ServerHealthProbe: Sendable {
     let configuration: TernConfiguration
-    let store: SQLiteStore
+    let store: any ServerStore
     let startedAt: Int
 
     func read() async -> ServerHealth {
-        let storePath = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("tern.sqlite").path
         var health = ServerHealth(hostname: configuration.hostname, now: MessageDate.nowUnixSeconds(), startedAt: startedAt)
         health.listeners = listeners
         health.residentBytes = Self.residentBytes()
-        health.storePath = storePath
-        health.storeBytes = [storePath, storePath + "-wal"].reduce(0) { total, path in
-            total + (((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0)
+        if let storage = try? await store.storageSize() {
+            health.storePath = storage.location
+            health.storeBytes = storage.bytes
         }
         if let disk = try? FileManager.default.attributesOfFileSystem(forPath: configuration.dataDirectory) {
             health.diskFreeBytes = (disk[.systemFreeSize] as? NSNumber)?.intValue

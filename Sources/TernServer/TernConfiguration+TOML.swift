@@ -57,6 +57,12 @@ extension TernConfiguration {
                     }
                 }
                 if let v = try postgres.int("pool_size", in: 1...1000) { config.store.poolSize = v }
+                if let v = try postgres.string("node") {
+                    guard !v.isEmpty, v.count <= 200, v.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0.asciiValue! >= 0x21 && $0.asciiValue! < 0x7F }) else {
+                        throw ConfigurationError(key: "store.postgres.node", "expected a name of 1 to 200 visible ASCII characters")
+                    }
+                    config.store.node = v
+                }
                 try postgres.finish()
             }
             try store.finish()
@@ -145,6 +151,10 @@ extension TernConfiguration {
                 config.delivery.postmaster = v.lowercased()
             }
             if let v = try delivery.duration("connection_idle_time") { config.delivery.connectionIdleTime = v }
+            if let v = try delivery.duration("lease_time") {
+                guard v >= 3 else { throw ConfigurationError(key: "delivery.lease_time", "must be at least 3s") }
+                config.delivery.leaseTime = v
+            }
             if let v = try delivery.string("subaddress_separator") {
                 guard v.count <= 1, !v.contains("@") else { throw ConfigurationError(key: "delivery.subaddress_separator", "one character, or \"\" for none") }
                 config.delivery.subaddressSeparator = v

@@ -29,7 +29,7 @@ public struct TernConfiguration: Sendable, Equatable {
 
     /// `service = addresses`; an empty list disables the service.
     /// `[store]`: where Tern keeps everything. SQLite in `data_dir` by default; PostgreSQL
-    /// (`[store.postgres] url`) for several nodes on one database (issue 17, being built).
+    /// (`[store.postgres] url`) for several nodes on one database.
     public struct Store: Sendable, Equatable {
         public enum Backend: String, Sendable, Equatable {
             case sqlite, postgres
@@ -38,6 +38,10 @@ public struct TernConfiguration: Sendable, Equatable {
         public var backend = Backend.sqlite
         public var postgresURL: PostgresURL? = nil
         public var poolSize = PostgresStore.defaultPoolSize
+        /// This node's name in the queue's leases (`[store.postgres] node`): at start a node
+        /// takes back the leases under its own name, so it must be unique among the nodes and
+        /// the same across restarts. Empty: the machine's name and the data directory.
+        public var node = ""
     }
 
     public struct Listen: Sendable, Equatable {
@@ -106,6 +110,10 @@ public struct TernConfiguration: Sendable, Equatable {
         /// Seconds an outbound session with nothing to send stays open for the next message
         /// (Postfix's smtp_connection_cache_time_limit).
         public var connectionIdleTime = 2
+        /// Seconds a node holds the recipients it leases before another may take them
+        /// (`lease_time`); renewed every third of it while delivering. How long a dead
+        /// node's work waits for another node.
+        public var leaseTime = 600
         /// `user+tag@` is delivered to `user@` (RFC 5233); "" turns sub-addressing off.
         public var subaddressSeparator = "+"
         /// Dial loopback, RFC 1918, RFC 4193, link-local, CGNAT and other non-public addresses

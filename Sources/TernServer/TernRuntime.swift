@@ -23,100 +23,32 @@ import SMTPProtocol
 import SMTPServer
 import WebAPI
 
-/// Opens what every command needs: the data directory and the store.
-public struct TernEnvironment: Sendable {
-    public let configuration: TernConfiguration
-    public let store: SQLiteStore
-
-    /// The secret SCRAM decoy salts (and later signed links) derive from, kept in `data_dir`.
-    public let serverSecret: [UInt8]
-    /// What was found too open and tightened at start; `tern serve` logs each as a warning.
-    public private(set) var tightened: [String] = []
-
-    public init(configuration: TernConfiguration) throws(ConfigurationError) {
-        self.configuration = configuration
-        // The PostgreSQL store is being built (issue 17): so far it can be prepared
-        // (`tern store migrate`), not served from. Serving SQLite instead would be a silent lie.
-        guard configuration.store.backend == .sqlite else {
-            throw ConfigurationError(
-                key: "store.backend",
-                "\"postgres\" cannot serve mail or run this command yet (issue 17); `tern store migrate` prepares the database")
-        }
-        // Every file Tern creates (the database and its WAL, keys, the secret) is the owner's
-        // alone, whatever umask the process was started with.
-        umask(0o077)
-        let directory = configuration.dataDirectory
-        do {
-            try FileManager.default.createDirectory(
-                atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        } catch {
-            throw ConfigurationError(key: "data_dir", "cannot create \(directory): \(error.localizedDescription)")
-        }
-        if Self.tighten(directory, to: 0o700) { tightened.append("data_dir \(directory) was open to others; it is now 0700") }
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("tern.sqlite").path
-        do {
-            store = try SQLiteStore(path: path, subaddressSeparator: configuration.delivery.subaddressSeparator)
-        } catch {
-            throw ConfigurationError(key: "data_dir", "cannot open \(path): \(error)")
-        }
-        for file in [path, path + "-wal", path + "-shm"] where Self.tighten(file, to: 0o600) {
-            tightened.append("\(file) was readable by others; it is now 0600")
-        }
-        serverSecret = try Self.serverSecret(in: directory)
-    }
-
-    /// Sets `path`'s mode to `mode` when it grants more; true when it did.
-    static func tighten(_ path: String, to mode: mode_t) -> Bool {
-        var status = stat()
-        guard stat(path, &status) == 0, status.st_mode & 0o777 & ~mode != 0 else { return false }
-        return chmod(path, mode) == 0
-    }
-
-    /// 32 random bytes in `data_dir/server-secret`, made once: written to a temporary file and
-    /// linked into place, so two processes starting together agree on one and neither reads
-    /// a half-written file.
-    static func serverSecret(in directory: String) throws(ConfigurationError) -> [UInt8] {
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("server-secret").path
-        if !FileManager.default.fileExists(atPath: path) {
-            let temporary = path + ".\(getpid()).tmp"
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            guard descriptor >= 0 else { throw ConfigurationError(key: "data_dir", "cannot create \(temporary)") }
-            var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            let synced = fsync(descriptor) == 0
-            close(descriptor)
-            // link(2) fails when another process linked its secret first; then that one is used.
-            if written == 32, synced { _ = link(temporary, path) }
-            unlink(temporary)
-        }
-        _ = tighten(path, to: 0o600)
-        guard let data = FileManager.default.contents(atPath: path), data.count == 32 else {
-            throw ConfigurationError(key: "data_dir", "\(path) is unreadable or not 32 bytes; remove it to make a new one")
-        }
-        return Array(data)
-    }
-
-    /// Domains, users, keys, plans, aliases and quotas over this store and configuration.
-    public var administration: Administration {
-        Administration(
-            store: store, hostname: configuration.hostname, planNames: Set(configuration.plans.keys),
-            keepsCRAMSecrets: configuration.auth.cramMD5)
-    }
-}
-
 /// `tern serve`: every configured listener until SIGINT or SIGTERM, then a graceful shutdown.
 public enum TernRuntime {
     public static func serve(configuration: TernConfiguration, logger: Logger) async throws {
-        let environment = try TernEnvironment(configuration: configuration)
+        // The driver's own messages: warnings and errors only, marked as the store's.
+        var storeLogger = logger
+        storeLogger[metadataKey: "service"] = "store"
+        storeLogger.logLevel = max(logger.logLevel, .warning)
+        // With PostgreSQL the pool runs for as long as the server does (and the schema is
+        // brought up to date first); with SQLite `open` only reads the server secret.
+        try await TernEnvironment(configuration: configuration, logger: storeLogger).open { environment in
+            try await serve(environment: environment, logger: logger)
+        }
+    }
+
+    static func serve(environment: TernEnvironment, logger: Logger) async throws {
+        let configuration = environment.configuration
         // Before any counter exists, so every one of them reaches the Prometheus registry.
         let metrics = MetricsExport(store: environment.store)
         let tlsContext = try TLSMaterial.serverContext(configuration: configuration)
-        let checkpointer: WALCheckpointer
-        do {
-            checkpointer = try environment.store.startBackgroundCheckpoints()
-        } catch {
-            throw ConfigurationError(key: "data_dir", "cannot open the database for checkpoints: \(error)")
+        var checkpointer: WALCheckpointer? = nil
+        if let sqlite = environment.sqlite {
+            do {
+                checkpointer = try sqlite.startBackgroundCheckpoints()
+            } catch {
+                throw ConfigurationError(key: "data_dir", "cannot open the database for checkpoints: \(error)")
+            }
         }
         let probe = FreeSpaceProbe(path: configuration.dataDirectory, minimumFreeBytes: configuration.limits.minFreeDisk)
         let plans = configuration.plans.mapValues {
@@ -142,6 +74,8 @@ public enum TernRuntime {
             if report.dropped > 0 { ServiceMetrics.events("dropped", count: report.dropped) }
             if report.leftQueued { scheduler.wake() }
         }
+        // Mail another node committed for delivery wakes this node's scheduler too.
+        environment.store.observeQueue { scheduler.wake() }
         let queue: any QueueRepository = environment.store
         var policy = ReceivingPolicy(
             hostname: configuration.hostname, directory: environment.store, queue: queue, plans: plans,
@@ -189,7 +123,7 @@ public enum TernRuntime {
         let pop3 = POP3Service(
             settings: POP3ServiceSettings(
                 hostname: configuration.hostname, allowPlaintext: configuration.pop3.allowPlaintext, mechanisms: smtpSettings.authMechanisms),
-            authenticator: authenticator, mailboxes: environment.store, listener: listener)
+            authenticator: authenticator, mailboxes: environment.store, listener: listener, locks: environment.store.makeMaildropLocks())
         // IMAP (RFC 9051) on imap (STARTTLS) and imaps, over the same mailboxes and account checks.
         let imap = IMAPService(
             settings: IMAPSessionSettings(
@@ -277,22 +211,23 @@ public enum TernRuntime {
             }
             httpServices.append(.init(service: HTTPListenerService(base: service, configurationKey: key, address: address)))
         }
-        // One node on the embedded store: whatever the last run had leased is due again now.
+        // What this node had leased when it last stopped is due again now (on the embedded
+        // store every lease is this node's; on PostgreSQL only those under its name).
         _ = try? await environment.store.releaseLeases(at: MessageDate.nowUnixSeconds())
         // One group of services; SIGTERM/SIGINT shut them down in reverse order: listeners
         // first (transactions in flight finish), then delivery, then the last checkpoint.
         let grace = Duration.seconds(configuration.limits.shutdownGrace)
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: CheckpointService(checkpointer: checkpointer)),
+                services: (checkpointer.map { [.init(service: CheckpointService(checkpointer: $0))] } ?? []) + [
                     .init(service: DeliveryService(scheduler: scheduler, grace: grace)),
                     .init(service: WebhookService(dispatcher: dispatcher)),
                     .init(service: ListenerService(channels: channels, smtp: smtp, grace: grace, logger: logger)),
                 ] + httpServices,
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         for warning in environment.tightened { logger.warning("\(warning)") }
-        logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)"])
+        let storeName = environment.postgres.map { "postgres \($0.url.redacted) node \($0.node)" } ?? "sqlite"
+        logger.info("tern ready", metadata: ["hostname": "\(configuration.hostname)", "data_dir": "\(configuration.dataDirectory)", "store": "\(storeName)"])
         do {
             try await services.run()
         } catch {
@@ -307,7 +242,7 @@ public enum TernRuntime {
     /// DKIM signing and inbound checks as `[mail_auth]` asks; nil when both are off.
     /// `[engagement]` with the tracking key from the store. Links go to `[http] public_url`,
     /// or to the first http listener under the server's hostname.
-    static func engagementTracking(configuration: TernConfiguration, store: SQLiteStore) async throws -> EngagementTracking {
+    static func engagementTracking(configuration: TernConfiguration, store: any ServerStore) async throws -> EngagementTracking {
         let key: [UInt8]
         do {
             key = try await store.trackingKey()
@@ -325,7 +260,7 @@ public enum TernRuntime {
         return tracking
     }
 
-    static func messageAuthentication(configuration: TernConfiguration, store: SQLiteStore, logger: Logger) throws -> MessageAuthentication? {
+    static func messageAuthentication(configuration: TernConfiguration, store: any ServerStore, logger: Logger) throws -> MessageAuthentication? {
         let settings = configuration.mailAuth
         guard settings.sign || settings.checkInbound else { return nil }
         let resolver = TernDNS.resolver(configuration: configuration)
@@ -357,7 +292,7 @@ public enum TernRuntime {
         return authentication
     }
 
-    static func makeScheduler(configuration: TernConfiguration, store: SQLiteStore, group: any EventLoopGroup, logger: Logger) throws
+    static func makeScheduler(configuration: TernConfiguration, store: any ServerStore, group: any EventLoopGroup, logger: Logger) throws
         -> DeliveryScheduler
     {
         let delivery = configuration.delivery
@@ -383,7 +318,7 @@ public enum TernRuntime {
         var settings = DeliverySettings(
             hostname: configuration.hostname, smtpPort: delivery.smtpPort, retrySchedule: delivery.retrySchedule,
             maxQueueAge: delivery.maxQueueAge, routes: routes, maxConnectionsPerDestination: delivery.maxConnectionsPerDestination,
-            connectionIdleTime: Double(delivery.connectionIdleTime))
+            connectionIdleTime: Double(delivery.connectionIdleTime), leaseSeconds: delivery.leaseTime)
         settings.postmaster = delivery.postmaster
         return DeliveryScheduler(store: store, router: router, connector: connector, settings: settings, logger: deliveryLogger, mailboxes: store)
     }

@@ -132,7 +132,7 @@ extension DomainCommand {
 
         func run() async throws {
             let configuration = try options.load()
-            let keys = (try? await TernEnvironment(configuration: configuration).store.signingKeys(domain: domain.lowercased())) ?? []
+            let keys = (try? await TernEnvironment(configuration: configuration).openedForCommand().store.signingKeys(domain: domain.lowercased())) ?? []
             let findings = await DomainCheck.run(
                 domain: domain.lowercased(), hostname: configuration.hostname, resolver: TernDNS.resolver(configuration: configuration), keys: keys)
             for finding in findings {

@@ -18,7 +18,7 @@ struct MailboxCommand: ParsableCommand {
 
         func run() async throws {
             let address = try accountAddress(email).normalized
-            let store = try options.environment().store
+            let store = try await options.environment().store
             let folders = try await operation { try await store.mailboxes(user: address) }
             guard !folders.isEmpty else { throw OperationFailure(message: "\(address) has no mailboxes (no such user?)") }
             if let folder {
@@ -73,7 +73,7 @@ struct MailboxCommand: ParsableCommand {
 
         func run() async throws {
             let address = try accountAddress(email).normalized
-            let store = try options.environment().store
+            let store = try await options.environment().store
             guard let mailbox = try await operation({ try await store.mailbox(user: address, name: folder) }) else {
                 throw OperationFailure(message: "\(address) has no folder \(folder)")
             }

@@ -42,7 +42,7 @@ struct QueueCommand: ParsableCommand {
         @Flag(help: "Print the content's bytes as they are, control characters included.") var raw = false
 
         func run() async throws {
-            let environment = try options.environment()
+            let environment = try await options.environment()
             guard let message = try await operation({ try await environment.store.queuedMessage(id: id) }) else {
                 throw OperationFailure(message: "no queued message \(id)")
             }
@@ -116,7 +116,7 @@ struct QueueCommand: ParsableCommand {
         }
 
         func run() async throws {
-            let store = try options.environment().store
+            let store = try await options.environment().store
             if let id, try await operation({ try await store.queuedMessage(id: id) }) == nil {
                 throw OperationFailure(message: "no queued message \(id)")
             }

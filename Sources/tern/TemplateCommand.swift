@@ -22,7 +22,7 @@ struct TemplateCommand: ParsableCommand {
         @Option(help: "A file with the plain-text content (Handlebars).") var text: String?
 
         func run() async throws {
-            let store = try options.environment().store
+            let store = try await options.environment().store
             guard try await store.user(account.lowercased()) != nil else { throw ValidationError("no such user: \(account)") }
             let catalog = TemplateCatalog(store: store)
             let html = try self.html.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? ""
@@ -43,7 +43,7 @@ struct TemplateCommand: ParsableCommand {
         @Argument(help: "The account (user address).") var account: String
 
         func run() async throws {
-            let catalog = TemplateCatalog(store: try options.environment().store)
+            let catalog = TemplateCatalog(store: try await options.environment().store)
             let templates = try await TemplateCommand.run { () throws(TemplateCatalog.Failure) in try await catalog.templates(account: account.lowercased()) }
             printTable(
                 header: ["ID", "NAME", "GENERATION", "VERSIONS", "ACTIVE", "UPDATED"],
@@ -63,7 +63,7 @@ struct TemplateCommand: ParsableCommand {
         @Argument(help: "The template id (d-…).") var id: String
 
         func run() async throws {
-            let catalog = TemplateCatalog(store: try options.environment().store)
+            let catalog = TemplateCatalog(store: try await options.environment().store)
             let template = try await TemplateCommand.run { () throws(TemplateCatalog.Failure) in try await catalog.template(id: id, account: account.lowercased()) }
             print("\(template.id)  \(TerminalText.escaped(template.name))  (\(template.generation))")
             for version in template.versions {

@@ -58,13 +58,14 @@ struct ConfigOption: ParsableArguments {
         try TernConfiguration.load(path: config)
     }
 
-    func environment() throws -> TernEnvironment {
-        try TernEnvironment(configuration: load())
+    /// The store, ready (with PostgreSQL: connected, migrated, the directory loaded).
+    func environment() async throws -> TernEnvironment {
+        try await TernEnvironment(configuration: load()).openedForCommand()
     }
 
     /// Runs an administrative operation: a usage mistake exits 2, a failed operation 1.
     func administer<T>(_ body: (Administration) async throws(AdministrationError) -> T) async throws -> T {
-        let administration = try environment().administration
+        let administration = try await environment().administration
         do {
             return try await body(administration)
         } catch {

@@ -89,7 +89,7 @@ extension UserCommand {
 
         func run() async throws {
             let user = try await options.administer { admin throws(AdministrationError) in try await admin.user(email) }
-            let environment = try options.environment()
+            let environment = try await options.environment()
             let account = user.address
             let plan = environment.configuration.plans[user.plan]
             let limits = plan.map {

@@ -123,6 +123,28 @@ import Testing
         }
     }
 
+    /// A node renews what it is delivering, so its leases never run out under it; the
+    /// operator's counts see the queue by state.
+    @Test(arguments: StoreBackend.available)
+    func leasesAreRenewedAndTheQueueCounted(_ backend: StoreBackend) async throws {
+        try await backend.withStore { store in
+            try await Self.prepare(store)
+            try await store.enqueue(try Self.message(["r0@dest.test", "r1@dest.test"]))
+            try await store.enqueue(try Self.message(["r2@dest.test"], at: 500))
+            #expect(try await store.activeRecipientCounts() == [.queued: 3, .delivering: 0, .deferred: 0])
+            #expect(try await store.leaseDue(now: 100, leaseUntil: 200, limit: 10).first?.recipients.count == 2)
+            #expect(try await store.activeRecipientCounts() == [.queued: 1, .delivering: 2, .deferred: 0])
+            #expect(try await store.renewLeases(until: 400) == 2)
+            // Renewed: not due at the old end, due at the new one.
+            #expect(try await store.leaseDue(now: 250, leaseUntil: 600, limit: 10).isEmpty)
+            #expect(try await store.nextDueTime() == 400)
+            #expect(try await store.renewLeases(until: 300) == 0)
+            let storage = try await store.storageSize()
+            #expect(storage.bytes > 0 && !storage.location.isEmpty && !storage.location.contains("secret"))
+            #expect(try await store.webhookBacklog() == 0)
+        }
+    }
+
     static func bounceFor(_ message: IncomingMessage) throws -> IncomingMessage {
         let envelope = Envelope(reversePath: .null, recipients: [EnvelopeRecipient(path: try ForwardPath(parsing: "<alice@example.test>"))])
         return IncomingMessage(

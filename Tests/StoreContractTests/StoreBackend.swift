@@ -6,16 +6,9 @@ import MailStorePostgres
 import MailStoreSQLite
 import Testing
 
-/// Every repository both stores implement.
-protocol ContractStore: DirectoryRepository, SigningKeyRepository, WebSessionRepository, TemplateRepository, DeliveryQueue,
-    PendingQueueRepository, SuppressionRepository, ActivityRepository, EngagementRepository, SandboxRepository, WebhookRepository,
-    MailboxRepository
-{
-    func storedContent(id: String) async throws(StoreError) -> StoredContent?
-}
+/// What the contract covers: everything a node uses from its store.
+typealias ContractStore = ServerStore
 
-extension SQLiteStore: ContractStore {}
-extension PostgresStore: ContractStore {}
 
 /// One store implementation the contract runs on. PostgreSQL runs when `TERN_TEST_POSTGRES_URL`
 /// names a server the test may create databases on (scripts/test starts a private cluster and

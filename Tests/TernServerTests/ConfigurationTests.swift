@@ -104,6 +104,9 @@ import Testing
         ("[store.postgres]\nurl = \"postgres://h/d\"", "store.postgres.url"),
         ("[store.postgres]\npool_size = 0", "store.postgres.pool_size"),
         ("[store.postgres]\nhost = \"db\"", "store.postgres.host"),
+        ("[store.postgres]\nnode = \"two words\"", "store.postgres.node"),
+        ("[store.postgres]\nnode = \"\"", "store.postgres.node"),
+        ("[delivery]\nlease_time = \"1s\"", "delivery.lease_time"),
     ])
     func errorsNameTheKey(toml: String, key: String) {
         #expect(throws: ConfigurationError.self) { try TernConfiguration.parse(toml) }
@@ -120,6 +123,10 @@ import Testing
             "[store]\nbackend = \"postgres\"\n[store.postgres]\nurl = \"postgres://tern:pw@db.example.test/mail?sslmode=verify-full\"\npool_size = 8\n")
         #expect(config.store.backend == .postgres && config.store.poolSize == 8)
         #expect(config.store.postgresURL?.host == "db.example.test" && config.store.postgresURL?.tlsMode == .verifyFull)
+        #expect(config.store.node.isEmpty && config.delivery.leaseTime == 600)
+        let named = try TernConfiguration.parse(
+            "[delivery]\nlease_time = \"2m\"\n[store]\nbackend = \"postgres\"\n[store.postgres]\nurl = \"postgres://u@db/mail\"\nnode = \"mx-1\"\n")
+        #expect(named.store.node == "mx-1" && named.delivery.leaseTime == 120)
     }
 
     @Test func engagementDefaultsAndSettings() throws {
