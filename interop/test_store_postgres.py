@@ -95,3 +95,70 @@ def test_commands_run_against_the_shared_database(database):
         port = s.getsockname()[1]
     down = tern(postgres_config(f"postgres://tern@127.0.0.1:{port}/tern?sslmode=disable"), "user", "list")
     assert down.returncode == 2 and len(down.stderr.strip().splitlines()) == 1 and "store.postgres.url" in down.stderr, down
+
+
+def test_an_install_copied_from_sqlite_serves_from_postgres(tern_factory, sink, database):
+    """`tern store copy`: users, keys, aliases, mailboxes with their mail, and the queue move
+    into PostgreSQL; the same install then serves from it: the password and the API key still
+    work, the mailbox holds its message, and queued mail is delivered."""
+    import smtplib
+    from conftest import DEST, DOMAIN, PASSWORD, USER, free_port
+    from test_http_api import request
+
+    closed = free_port()
+    server = tern_factory(extra_config=f'[delivery]\nallow_private_destinations = true\nroutes = {{ "{DEST}" = "127.0.0.1:{closed}" }}\n'
+                                          '[http]\nallow_private_webhooks = true\n')
+    server.key = server.cli("key", "create", USER).stdout.strip()
+    server.cli("alias", "add", f"team@{DOMAIN}", USER)
+    with smtplib.SMTP("127.0.0.1", server.smtp_port, timeout=30) as smtp:
+        smtp.sendmail(f"someone@{DEST}", [f"team@{DOMAIN}"], b"Subject: before the copy\r\n\r\nkept\r\n")
+    status, _, body = request(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"far@{DEST}"}]}], "from": {"email": USER},
+        "subject": "waits in the queue", "content": [{"type": "text/plain", "value": "x"}]})
+    assert status == 202, body
+    # Rows of the other tables too: a template with a version, a suppression, a webhook.
+    status, _, template = request(server, "POST", "/v3/templates", {"name": "welcome", "generation": "dynamic"})
+    assert status == 201, template
+    status, _, version = request(server, "POST", f"/v3/templates/{template['id']}/versions",
+                                 {"name": "v1", "subject": "Hi {{name}}", "html_content": "<p>Hi</p>", "active": 1})
+    assert status == 201, version
+    assert request(server, "POST", "/v3/asm/suppressions/global", {"recipient_emails": [f"gone@{DEST}"]})[0] == 201
+    status, _, hook = request(server, "POST", "/v3/user/webhooks/event/settings", {"url": f"http://127.0.0.1:{closed}/hook", "processed": True})
+    assert status == 201, hook
+    deadline = time.time() + 20
+    while time.time() < deadline and "before the copy" not in server.cli("mailbox", "show", USER, "1", check=False).stdout:
+        time.sleep(0.2)
+    server.stop()
+
+    copied = server.cli("store", "copy", "--to", database)
+    assert "counts match" in copied.stdout and "users: 2" in copied.stdout, copied.stdout
+    assert "messages:" in copied.stdout and "mailbox_messages:" in copied.stdout
+    # A second copy into the same database is refused: it is no longer empty.
+    again = server.cli("store", "copy", "--to", database, check=False)
+    assert again.returncode == 2 and "already holds data" in again.stderr
+
+    # The same install on PostgreSQL, its remote mail now routed to a sink that answers.
+    text = open(server.config).read().replace(f"127.0.0.1:{closed}", f"127.0.0.1:{sink.controller.port}")
+    with open(server.config, "w") as f:
+        f.write(text + postgres_config(database))
+    server.start()
+    assert "before the copy" in server.cli("mailbox", "show", USER, "1").stdout
+    waiting = [r["address"] for m in server.queue() for r in m["recipients"] if r["state"] not in ("delivered", "expanded")]
+    assert waiting == [f"far@{DEST}"], server.queue()
+    server.cli("queue", "retry", "--all")
+    deadline = time.time() + 30
+    while time.time() < deadline and not sink.messages:
+        time.sleep(0.2)
+    assert [rcpts for _, rcpts, _ in sink.messages] == [[f"far@{DEST}"]]
+    status, _, body = request(server, "POST", "/v3/mail/send", {
+        "personalizations": [{"to": [{"email": f"after@{DEST}"}]}], "from": {"email": USER},
+        "subject": "after the copy", "content": [{"type": "text/plain", "value": "x"}]})
+    assert status == 202, body
+    status, _, listed = request(server, "GET", "/v3/templates?generations=dynamic")
+    assert status == 200 and [t["name"] for t in listed["result"]] == ["welcome"], listed
+    assert request(server, "GET", f"/v3/asm/suppressions/global/gone@{DEST}")[2] == {"recipient_email": f"gone@{DEST}"}
+    status, _, hooks = request(server, "GET", "/v3/user/webhooks/event/settings/all")
+    assert [h["id"] for h in hooks["webhooks"]] == [hook["id"]]
+    with smtplib.SMTP("127.0.0.1", server.submission_port, timeout=30) as smtp:
+        smtp.starttls(context=__import__("test_pop3").insecure())
+        smtp.login(USER, PASSWORD)
