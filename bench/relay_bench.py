@@ -172,27 +172,41 @@ maillog_file = {self.dir}/maillog
 
 
 def run_case(relay, sink, sessions, messages, size):
+    from postgres_nodes import run_split
+
     pid = relay.clear()
-    before_cpu = tree_cpu(pid)
+    cpu_now = relay.cpu if hasattr(relay, "cpu") else (lambda: tree_cpu(pid))
+    before_cpu = cpu_now()
     before_sink = sink.messages
     start = time.time()
-    source = subprocess.Popen(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
-                               "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{relay.port}"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # One smtp-source per node (one for a single server), the load split between them.
+    done = {}
+
+    def load():
+        try:
+            run_split(lambda port, count, width: ["smtp-source", "-s", str(width), "-m", str(count), "-l", str(size),
+                                                  "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{port}"],
+                      getattr(relay, "ports", [relay.port]), messages, sessions)
+        except RuntimeError as error:
+            done["error"] = error
+        done["at"] = time.time()
+
+    source = threading.Thread(target=load)
+    source.start()
     deadline = start + 1800
     source_done = None
     while time.time() < deadline:
-        if source_done is None and source.poll() is not None:
-            source_done = time.time()
-            if source.returncode != 0:
-                raise RuntimeError(f"smtp-source failed: {source.stderr.read()}")
+        if source_done is None and "at" in done:
+            source_done = done["at"]
+            if "error" in done:
+                raise done["error"]
         if source_done is not None and sink.messages - before_sink >= messages:
             break
         time.sleep(0.005)
     else:
         raise RuntimeError(f"{relay.name}: not everything delivered in time")
     elapsed = time.time() - start
-    cpu = tree_cpu(pid) - before_cpu
+    cpu = cpu_now() - before_cpu
     accept_rate = messages / (source_done - start)
     time.sleep(2.5)  # idle cached connections close before the next case
     return messages / elapsed, cpu * 1000 / messages, accept_rate, sink.messages - before_sink
@@ -205,6 +219,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="only 1 KiB")
     parser.add_argument("--sizes", help="comma-separated message sizes in bytes (default 1024,4096,102400)")
     parser.add_argument("--rounds", type=int, default=1, help="repeat each case, interleaved; report medians")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also Tern on PostgreSQL (a private cluster): one node, and two nodes on one database")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
@@ -219,9 +235,28 @@ def main():
     postfix.setup()
     postfix.start()
     relays = [tern, postfix]
+    cluster = None
+    if args.postgres:
+        from postgres_nodes import PostgresCluster, TernNodes
+
+        cluster = PostgresCluster().start()
+
+        def relay_config(index, port, directory):
+            return (f'hostname = "tern.bench.test"\ndata_dir = "{directory}/data"\n'
+                    f'[listen]\nsmtp = ["127.0.0.1:{port}"]\nsubmission = []\nsubmissions = []\n'
+                    f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
+                    f'max_message_size = 10485760\n[relay]\ntrusted_networks = ["127.0.0.0/8"]\n'
+                    f'[dns]\nnameservers = ["127.0.0.1:{dns.port}"]\n'
+                    f'[delivery]\nsmtp_port = {sink.port}\nallow_private_destinations = true\n')
+
+        for nodes in (1, 2):
+            pg = TernNodes(args.tern, cluster, nodes, "tern-pg" if nodes == 1 else "tern-pg-x2", relay_config)
+            pg.setup()
+            relays.append(pg)
     # 4 KiB is the size of the issue's reference figure for Postfix (≈ 720 msg/s here).
     sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else [1024] if args.quick else [1024, 4096, 102400]
     rows = []
+    postgres_rows = []
     try:
         for index, size in enumerate(sizes):
             samples = {r.name: [] for r in relays}
@@ -237,11 +272,12 @@ def main():
                 med[name] = tuple(sorted(v[i] for v in values)[len(values) // 2] for i in range(4))
             rss = rss_peak_kib(tern.proc.pid)
             rows.append((size, med["tern"], med["postfix"], rss))
+            postgres_rows.append((size, [(r.name, med[r.name]) for r in relays[2:]], med["postfix"]))
             t, p = med["tern"], med["postfix"]
             print(f"{size // 1024:>4} KiB c=20: tern {t[0]:7.0f}/s {t[1]:.3f} ms | postfix {p[0]:7.0f}/s {p[1]:.3f} ms | "
                   f"tern/postfix {t[0] / p[0]:.2f}x | rss {rss // 1024} MiB", flush=True)
     finally:
-        for closer in (tern.stop, postfix.stop, sink.stop, dns.stop):
+        for closer in [r.stop for r in relays[2:]] + [tern.stop, postfix.stop, sink.stop, dns.stop] + ([cluster.stop] if cluster else []):
             try:
                 closer()
             except Exception as e:  # noqa: BLE001 - keep stopping the others
@@ -252,6 +288,11 @@ def main():
     for size, t, p, rss in rows:
         lines.append(f"| {size // 1024} KiB | 20 | {t[0]:.0f} | {t[1]:.3f} | {p[0]:.0f} | {p[1]:.3f} | "
                      f"{t[0] / p[0]:.2f}× | {rss // 1024} MiB |")
+    if any(results for _, results, _ in postgres_rows):
+        lines += ["", "| size | store | msg/s end to end | CPU ms/msg (nodes + database) | ×Postfix |", "|---|---|---|---|---|"]
+        for size, results, p in postgres_rows:
+            for name, r in results:
+                lines.append(f"| {size // 1024} KiB | {name} | {r[0]:.0f} | {r[1]:.3f} | {r[0] / p[0]:.2f}× |")
     table = "\n".join(lines)
     with open(os.path.join(WORK, "relay-results.md"), "w") as f:
         f.write(table + "\n")

@@ -228,15 +228,33 @@ class Sink:
         pass
 
 
-def run_source(port, sessions, messages, size):
+def run_source(ports, sessions, messages, size):
+    """smtp-source against every port at once (one per node), the load split between them."""
+    from postgres_nodes import run_split
+
     start = time.time()
-    result = subprocess.run(["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
-                             "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{port}"],
-                            capture_output=True, text=True, timeout=1800)
-    elapsed = time.time() - start
-    if result.returncode != 0:
-        raise RuntimeError(f"smtp-source failed: {result.stderr}")
-    return elapsed
+    run_split(lambda port, count, width: ["smtp-source", "-s", str(width), "-m", str(count), "-l", str(size),
+                                          "-f", "load@remote.test", "-t", RCPT, "-d", f"127.0.0.1:{port}"],
+              ports, messages, sessions)
+    return time.time() - start
+
+
+def tern_on_postgres(binary, cluster, nodes):
+    """Tern's accept configuration on a PostgreSQL store, `nodes` nodes."""
+    from postgres_nodes import TernNodes
+
+    def config(index, port, directory):
+        return (f'hostname = "tern.bench.test"\ndata_dir = "{directory}/data"\n'
+                f'[listen]\nsmtp = ["127.0.0.1:{port}"]\nsubmission = []\nsubmissions = []\n'
+                f'imap = []\npop3 = []\nhttp = []\n[limits]\nmax_connections_per_ip = 1000\n'
+                f'max_message_size = 10485760\n[mail_auth]\ncheck_inbound = false\n[dns]\nnameservers = ["127.0.0.1:1"]\n')
+
+    def add_users(config_path):
+        subprocess.run([binary, "domain", "add", "example.test", "--config", config_path], check=True, capture_output=True)
+        subprocess.run([binary, "user", "add", RCPT, "--password-stdin", "--config", config_path], check=True,
+                       input=b"benchmark-password\n", capture_output=True)
+
+    return TernNodes(binary, cluster, nodes, "tern-pg" if nodes == 1 else f"tern-pg-x{nodes}", config, add_users)
 
 
 def main():
@@ -246,15 +264,24 @@ def main():
     parser.add_argument("--quick", action="store_true", help="only 1 KiB at concurrency 20")
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat every case, interleaved; report each server's median (this disk is noisy)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="also Tern on PostgreSQL (a private cluster): one node, and two nodes on one database")
     args = parser.parse_args()
     os.makedirs(WORK, exist_ok=True)
 
     servers = [Tern(args.tern), Postfix(), Sink()]
+    cluster = None
+    if args.postgres:
+        from postgres_nodes import PostgresCluster
+
+        cluster = PostgresCluster().start()
+        servers += [tern_on_postgres(args.tern, cluster, 1), tern_on_postgres(args.tern, cluster, 2)]
     for s in servers:
         s.setup()
     pids = {s.name: s.start() for s in servers}
     cases = [(1024, 20)] if args.quick else [(1024, 1), (1024, 20), (1024, 100), (102400, 1), (102400, 20), (102400, 100)]
     rows = []
+    postgres_rows = []
     try:
         for round_index, (size, sessions) in enumerate(cases):
             samples = {s.name: [] for s in servers}
@@ -264,11 +291,12 @@ def main():
                     s.clear()
                     pids[s.name] = pids[s.name] if s.name != "tern" else s.proc.pid
                     pid = pids[s.name]
-                    before = tree_cpu(pid)
-                    elapsed = run_source(s.port, sessions, args.messages, size)
+                    cpu_now = s.cpu if hasattr(s, "cpu") else (lambda: tree_cpu(pid))
+                    before = cpu_now()
+                    elapsed = run_source(getattr(s, "ports", [s.port]), sessions, args.messages, size)
                     if s.name == "postfix":
                         time.sleep(0.5)  # let cleanup finish writing its last files before counting CPU
-                    cpu = tree_cpu(pid) - before
+                    cpu = cpu_now() - before
                     stored = s.count()
                     if stored is not None and stored != args.messages:
                         raise RuntimeError(f"{s.name} stored {stored} of {args.messages}")
@@ -284,12 +312,19 @@ def main():
             print(f"{size // 1024:>4} KiB  c={sessions:<3}  tern {t[0]:8.0f}/s {t[1]:6.3f} ms CPU  |  "
                   f"postfix {p[0]:7.0f}/s {p[1]:6.3f} ms  |  sink {k[0]:7.0f}/s {k[1]:6.3f} ms  |  "
                   f"tern/postfix {t[0] / p[0]:5.2f}x  tern/sink {t[0] / k[0]:4.2f}  rss {rss // 1024} MiB", flush=True)
+            for s in servers[3:]:
+                r = results[s.name]
+                print(f"           {s.name:<10} {r[0]:8.0f}/s {r[1]:6.3f} ms CPU (nodes + database)  {s.name}/postfix {r[0] / p[0]:5.2f}x",
+                      flush=True)
+            postgres_rows.append((size, sessions, [(s.name, results[s.name]) for s in servers[3:]], p))
     finally:
         for s in servers:
             try:
                 s.stop()
             except Exception as e:  # noqa: BLE001 - keep stopping the others
                 print(f"stopping {s.name}: {e}", file=sys.stderr)
+        if cluster:
+            cluster.stop()
 
     lines = ["| size | sessions | Tern msg/s | Tern CPU ms/msg | Postfix msg/s | Postfix CPU ms/msg | "
              "smtp-sink msg/s | Tern/Postfix | Tern/smtp-sink | Tern peak RSS |",
@@ -297,6 +332,11 @@ def main():
     for size, sessions, t, p, k, rss in rows:
         lines.append(f"| {size // 1024} KiB | {sessions} | {t[0]:.0f} | {t[1]:.3f} | {p[0]:.0f} | {p[1]:.3f} | "
                      f"{k[0]:.0f} | {t[0] / p[0]:.2f}× | {t[0] / k[0]:.2f} | {rss // 1024} MiB |")
+    if postgres_rows:
+        lines += ["", "| size | sessions | store | msg/s | CPU ms/msg (nodes + database) | ×Postfix |", "|---|---|---|---|---|---|"]
+        for size, sessions, results, p in postgres_rows:
+            for name, r in results:
+                lines.append(f"| {size // 1024} KiB | {sessions} | {name} | {r[0]:.0f} | {r[1]:.3f} | {r[0] / p[0]:.2f}× |")
     table = "\n".join(lines)
     with open(os.path.join(WORK, "results.md"), "w") as f:
         f.write(table + "\n")

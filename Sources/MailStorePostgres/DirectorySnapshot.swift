@@ -38,6 +38,18 @@ struct DirectorySnapshot: Sendable {
     /// The counters, reloaded on their own schedule.
     var usage: [String: [String: Int]] = [:]
     var usedBytes: [String: Int] = [:]
+    /// This node's own changes to `usedBytes`, numbered: a reload that began before a change
+    /// must not put the older value back (`keepingNewerNotes`).
+    var noteCount = 0
+    var notedAt: [String: Int] = [:]
+
+    /// `loaded` (read by a reload that began when `noteCount` was `since`), with every value
+    /// this node noted after that kept.
+    func keepingNewerNotes(in loaded: [String: Int], since: Int) -> [String: Int] {
+        var merged = loaded
+        for (account, at) in notedAt where at > since { merged[account] = usedBytes[account] }
+        return merged
+    }
 
     /// Aliases first (an alias may shadow a user), then users, then the same for `user` of
     /// `user+tag`, then the domain's catch-all: SQLite's `resolveLocal`, on the snapshot.

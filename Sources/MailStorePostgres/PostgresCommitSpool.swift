@@ -72,12 +72,16 @@ extension PostgresStore {
                 var report = CommitReport()
                 for (index, item) in batch.enumerated() {
                     // A submission over its account's limit is refused alone: its charges are
-                    // rolled back to the savepoint, and the rest of the batch commits.
-                    try await connection.query("SAVEPOINT item\(unescaped: String(index))", logger: self.logger)
-                    if let reached = try await Self.charge(item.messages.compactMap(\.charge), connection, logger: self.logger) {
-                        try await connection.query("ROLLBACK TO SAVEPOINT item\(unescaped: String(index))", logger: self.logger)
-                        refusals.append(.limitReached(reached))
-                        continue
+                    // rolled back to the savepoint, and the rest of the batch commits. (One
+                    // with nothing to charge cannot be refused, and needs no savepoint.)
+                    let charges = item.messages.compactMap(\.charge)
+                    if !charges.isEmpty {
+                        try await connection.query("SAVEPOINT item\(unescaped: String(index))", logger: self.logger)
+                        if let reached = try await Self.charge(charges, connection, logger: self.logger) {
+                            try await connection.query("ROLLBACK TO SAVEPOINT item\(unescaped: String(index))", logger: self.logger)
+                            refusals.append(.limitReached(reached))
+                            continue
+                        }
                     }
                     for message in item.messages {
                         let inserted = try await self.insert(message, connection)

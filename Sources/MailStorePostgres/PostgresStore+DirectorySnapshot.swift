@@ -13,15 +13,19 @@ extension PostgresStore {
     /// Loads the directory tables (bounded by the directory's size: domains, users, keys) in one
     /// repeatable-read transaction, so they agree with each other and with the version read.
     public func refreshDirectory() async throws(StoreError) {
+        let since = snapshot.withLock { $0?.noteCount ?? 0 }
         var fresh = try await transaction { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: self.logger)
             return try await Self.loadDirectory(connection, logger: self.logger)
         }
         let counters = try await loadCounters()
         fresh.usage = counters.usage
-        fresh.usedBytes = counters.usedBytes
         snapshot.withLock { current in
-            if fresh.version >= (current?.version ?? -1) { current = fresh }
+            guard fresh.version >= (current?.version ?? -1) else { return }
+            fresh.usedBytes = current?.keepingNewerNotes(in: counters.usedBytes, since: since) ?? counters.usedBytes
+            fresh.noteCount = current?.noteCount ?? 0
+            fresh.notedAt = current?.notedAt ?? [:]
+            current = fresh
         }
     }
 
@@ -70,10 +74,12 @@ extension PostgresStore {
 
     /// Plan usage and mailbox bytes, which change with every message.
     func refreshCounters() async throws(StoreError) {
+        let since = snapshot.withLock { $0?.noteCount ?? 0 }
         let counters = try await loadCounters()
         snapshot.withLock { current in
+            guard let merged = current?.keepingNewerNotes(in: counters.usedBytes, since: since) else { return }
             current?.usage = counters.usage
-            current?.usedBytes = counters.usedBytes
+            current?.usedBytes = merged
         }
     }
 

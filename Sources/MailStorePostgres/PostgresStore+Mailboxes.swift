@@ -51,7 +51,13 @@ extension PostgresStore: MailboxRepository {
     /// This node's view of `account`'s bytes after a change it made (other nodes' changes
     /// arrive with the next counter reload, within a second).
     func noteUsedBytes(_ account: String, _ bytes: Int64) {
-        snapshot.withLock { $0?.usedBytes[account.lowercased()] = Int(bytes) }
+        snapshot.withLock { current in
+            guard current != nil else { return }
+            let key = account.lowercased()
+            current!.noteCount += 1
+            current!.usedBytes[key] = Int(bytes)
+            current!.notedAt[key] = current!.noteCount
+        }
     }
 
     // MARK: - Reading

@@ -146,13 +146,34 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
     public func record(_ outcomes: [DeliveryOutcome], bounces: [IncomingMessage], at: Int) async throws(StoreError) {
         try await transaction { connection in
             for outcome in outcomes {
-                try await connection.query(
-                    """
+                // The usual outcome (an attempt, no alias expansion) writes the recipient and its
+                // event in one statement: one round trip, the event numbered by the new count.
+                let eventWithUpdate = outcome.countsAsAttempt && outcome.expansion.isEmpty
+                let update: PostgresQuery = """
                     UPDATE recipients SET state = \(outcome.state.rawValue), attempts = attempts + \(outcome.countsAsAttempt ? 1 : 0),
                         last_reply = COALESCE(\(outcome.reply), last_reply), next_attempt_at = \(outcome.nextAttemptAt.map(Int64.init)),
                         delay_notified = delay_notified OR \(outcome.delayNotified), leased_by = NULL
                     WHERE message_id = \(outcome.messageID) AND position = \(Int32(outcome.position))
-                    """, logger: self.logger)
+                    RETURNING attempts
+                    """
+                if eventWithUpdate {
+                    var query = update
+                    let offset = query.binds.count
+                    query.sql = "WITH u AS (\(update.sql)) INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply, position, attempt) "
+                        + "SELECT $\(offset + 1), $\(offset + 2), $\(offset + 3), $\(offset + 4), $\(offset + 5), $\(offset + 6), $\(offset + 7), "
+                        + "$\(offset + 8), u.attempts FROM u"
+                    try query.binds.append(Int64(at))
+                    try query.binds.append(outcome.messageID)
+                    try query.binds.append(outcome.recipient)
+                    try query.binds.append(outcome.state.rawValue)
+                    try query.binds.append(outcome.mxHost)
+                    try query.binds.append(outcome.tls)
+                    try query.binds.append(outcome.reply)
+                    try query.binds.append(Int32(outcome.position))
+                    try await connection.query(query, logger: self.logger)
+                } else {
+                    try await connection.query(update, logger: self.logger)
+                }
                 if let delivery = outcome.mailbox {
                     try await self.insertMailboxMessage(
                         connection, messageID: outcome.messageID, position: outcome.position, delivery: delivery, at: at)
@@ -171,7 +192,7 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
                         ON CONFLICT DO NOTHING
                         """, logger: self.logger)
                 }
-                if outcome.countsAsAttempt {
+                if outcome.countsAsAttempt && !eventWithUpdate {
                     try await Self.insertEvent(
                         connection, at: at, messageID: outcome.messageID, recipient: outcome.recipient, type: outcome.state.rawValue,
                         mxHost: outcome.mxHost, tls: outcome.tls, reply: outcome.reply, position: outcome.position, countsAttempt: true,
@@ -183,8 +204,9 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
             if !bounces.isEmpty || outcomes.contains(where: { !$0.expansion.isEmpty }) {
                 try await connection.query("SELECT pg_notify(\(Self.queueChannel), '')", logger: self.logger)
             }
-            for messageID in Set(outcomes.lazy.filter { $0.state == .delivered || $0.state == .bounced }.map(\.messageID)) {
-                try await Self.deleteContentIfUnreferenced(connection, messageID: messageID, at: at, logger: self.logger)
+            let finished = Set(outcomes.lazy.filter { $0.state == .delivered || $0.state == .bounced }.map(\.messageID))
+            if !finished.isEmpty {
+                try await Self.deleteContentIfUnreferenced(connection, messageIDs: finished.sorted(), at: at, logger: self.logger)
             }
         }
         let users = outcomes.compactMap { $0.mailbox?.user }
@@ -284,31 +306,38 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
             }
             let state = drop != nil ? "dropped" : message.sandbox || mailbox != nil ? "delivered" : "queued"
             if state == "queued" { report.leftQueued = true }
+            // The recipient and its events in one statement (one round trip): `queued`, then
+            // what happened at once — delivered to its mailbox, dropped, or kept in the sandbox.
+            var outcome: (type: String, mxHost: String?, reply: String, attempt: Int32?)? = nil
+            if let mailbox {
+                outcome = (RecipientState.delivered.rawValue, "local", mailbox.reply, 1)
+            } else if let drop {
+                outcome = (RecipientState.dropped.rawValue, nil, drop, nil)
+            } else if message.sandbox {
+                outcome = (RecipientState.delivered.rawValue, "sandbox", Self.sandboxReply, nil)
+            }
+            let at = Int64(q.createdAt)
+            let position32 = Int32(position)
             try await connection.query(
                 """
-                INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply, attempts)
-                VALUES (\(q.id), \(Int32(position)), \(recipient.address), \(state), \(recipient.notify?.description),
-                        \(recipient.originalRecipient?.description), \(state == "queued" ? Int64(due) : nil),
-                        \(drop ?? (message.sandbox ? Self.sandboxReply : mailbox?.reply)), \(Int32(mailbox == nil ? 0 : 1)))
+                WITH r AS (
+                    INSERT INTO recipients(message_id, position, address, state, notify, orcpt, next_attempt_at, last_reply, attempts)
+                    VALUES (\(q.id), \(position32), \(recipient.address), \(state), \(recipient.notify?.description),
+                            \(recipient.originalRecipient?.description), \(state == "queued" ? Int64(due) : nil),
+                            \(drop ?? (message.sandbox ? Self.sandboxReply : mailbox?.reply)), \(Int32(mailbox == nil ? 0 : 1)))
+                    RETURNING 1)
+                INSERT INTO events(at, message_id, recipient, type, mx_host, tls, reply, position, attempt)
+                SELECT at, id, address, type, mx_host, NULL, reply, position, attempt FROM (VALUES
+                    (1, \(at), \(q.id), \(recipient.address), 'queued', NULL::text, NULL::text, \(position32), NULL::integer, true),
+                    (2, \(at), \(q.id), \(recipient.address), \(outcome?.type ?? ""), \(outcome?.mxHost), \(outcome?.reply), \(position32),
+                     \(outcome?.attempt), \(outcome != nil))
+                ) AS v(n, at, id, address, type, mx_host, reply, position, attempt, keep)
+                WHERE keep ORDER BY n
                 """, logger: logger)
-            try await Self.insertEvent(
-                connection, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.queued.rawValue, mxHost: nil, tls: nil,
-                reply: nil, position: position, logger: logger)
             if let mailbox {
-                try await Self.insertEvent(
-                    connection, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.delivered.rawValue,
-                    mxHost: "local", tls: nil, reply: mailbox.reply, position: position, countsAttempt: true, logger: logger)
                 try await insertMailboxMessage(connection, messageID: q.id, position: position, delivery: mailbox, at: q.createdAt)
                 report.delivered.append(
                     CommitReport.Delivery(messageID: q.id, recipient: recipient.address, user: mailbox.user, folder: mailbox.folder, reply: mailbox.reply))
-            } else if let drop {
-                try await Self.insertEvent(
-                    connection, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.dropped.rawValue, mxHost: nil,
-                    tls: nil, reply: drop, position: position, logger: logger)
-            } else if message.sandbox {
-                try await Self.insertEvent(
-                    connection, at: q.createdAt, messageID: q.id, recipient: recipient.address, type: RecipientState.delivered.rawValue,
-                    mxHost: "sandbox", tls: nil, reply: Self.sandboxReply, position: position, logger: logger)
             }
         }
         if message.sandbox, let account = q.authenticatedAs { try await Self.pruneSandbox(connection, account: account, logger: logger) }
@@ -358,42 +387,40 @@ extension PostgresStore: QueueRepository, DeliveryQueue, PendingQueueRepository 
         _ connection: PostgresConnection, messageID: String, position: Int, delivery: MailboxDelivery, at: Int
     ) async throws {
         let key = "\(messageID)#\(position)#\(delivery.user.lowercased())"
-        guard try await connection.query("SELECT 1 FROM mailbox_messages WHERE delivery = \(key)", logger: logger).collect().isEmpty else { return }
-        func take() async throws -> (Int64, Int64, Int64)? {
+        // One statement (one round trip): skip a delivery already written, take the next UID
+        // and MODSEQ under the folder's row lock, store the copy, count the user's bytes, and
+        // notify every node's IDLE sessions at commit.
+        func deliver() async throws -> (duplicate: Bool, folderFound: Bool, used: Int64?) {
             for try await row in try await connection.query(
                 """
-                UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
-                WHERE account = \(delivery.user) AND name = \(delivery.folder) RETURNING id, uidnext - 1, highest_modseq
+                WITH dup AS (SELECT 1 FROM mailbox_messages WHERE delivery = \(key)),
+                f AS (UPDATE mailboxes SET uidnext = uidnext + 1, highest_modseq = highest_modseq + 1
+                      WHERE account = \(delivery.user) AND name = \(delivery.folder) AND NOT EXISTS (SELECT 1 FROM dup)
+                      RETURNING id, uidnext - 1 AS uid, highest_modseq),
+                mm AS (INSERT INTO mailbox_messages(mailbox_id, uid, message_id, prefix, size, internal_date, flags, modseq, delivery)
+                       SELECT f.id, f.uid, m.id, \(ByteBuffer(bytes: delivery.prefix)), m.size + \(Int64(delivery.prefix.count)), \(Int64(at)), '',
+                              f.highest_modseq, \(key)
+                       FROM f, messages m WHERE m.id = \(messageID) RETURNING size),
+                u AS (UPDATE users SET used_bytes = used_bytes + mm.size FROM mm WHERE address = \(delivery.user) RETURNING used_bytes),
+                n AS (SELECT pg_notify(\(Self.mailboxChannel), \(node + "\t" + delivery.user.lowercased())) FROM mm)
+                SELECT EXISTS (SELECT 1 FROM dup), EXISTS (SELECT 1 FROM f), (SELECT used_bytes FROM u), (SELECT COUNT(*) FROM n)
                 """, logger: logger
-            ).decode((Int64, Int64, Int64).self) {
-                return row
+            ).decode((Bool, Bool, Int64?, Int64).self) {
+                return (row.0, row.1, row.2)
             }
-            return nil
+            return (false, false, nil)
         }
-        var taken = try await take()
-        if taken == nil {
+        var done = try await deliver()
+        if !done.duplicate, !done.folderFound {
+            // A user from before folders existed, or one whose INBOX was deleted.
             try await Self.createFolders(connection, account: delivery.user, logger: logger)
-            taken = try await take()
+            done = try await deliver()
         }
-        guard let (mailboxID, uid, modseq) = taken else { throw StoreError.notFound("mailbox \(delivery.folder) of \(delivery.user)") }
-        let prefixSize = Int64(delivery.prefix.count)
-        try await connection.query(
-            """
-            INSERT INTO mailbox_messages(mailbox_id, uid, message_id, prefix, size, internal_date, flags, modseq, delivery)
-            SELECT \(mailboxID), \(uid), id, \(ByteBuffer(bytes: delivery.prefix)), size + \(prefixSize), \(Int64(at)), '', \(modseq), \(key)
-            FROM messages WHERE id = \(messageID)
-            """, logger: logger)
-        for try await used in try await connection.query(
-            """
-            UPDATE users SET used_bytes = used_bytes + (SELECT size + \(prefixSize) FROM messages WHERE id = \(messageID))
-            WHERE address = \(delivery.user) RETURNING used_bytes
-            """, logger: logger
-        ).decode(Int64.self) {
-            // Noted before the commit: should it roll back, this node's view is high for at
-            // most a second (a full mailbox refused early, never one let past its quota).
-            noteUsedBytes(delivery.user, used)
-        }
-        try await notifyMailboxChange(connection, account: delivery.user)
+        if done.duplicate { return }
+        guard done.folderFound else { throw StoreError.notFound("mailbox \(delivery.folder) of \(delivery.user)") }
+        // Noted before the commit: should it roll back, this node's view is high for at most a
+        // second (a full mailbox refused early, never one let past its quota).
+        if let used = done.used { noteUsedBytes(delivery.user, used) }
     }
 
     /// An alias's targets become recipients of the same message, due now; a target already
