@@ -144,6 +144,21 @@ public struct FlagChange: Hashable, Sendable {
     }
 }
 
+extension FlagChange {
+    /// What STORE does to one message: nil when UNCHANGEDSINCE refuses it (its MODSEQ is
+    /// higher, RFC 7162 §3.1.3); else the message as it ends, and whether it is written (with
+    /// UNCHANGEDSINCE every message it lets through gets the new MODSEQ, changed or not).
+    public func outcome(for message: MailboxMessage, unchangedSince: Int?, modSeq: Int) -> (message: MailboxMessage, write: Bool)? {
+        if let unchangedSince, message.modSeq > unchangedSince { return nil }
+        let flags = applied(to: message.flags)
+        guard flags != message.flags || unchangedSince != nil else { return (message, false) }
+        var message = message
+        message.flags = flags
+        message.modSeq = modSeq
+        return (message, true)
+    }
+}
+
 public struct FlagStoreResult: Sendable {
     /// Messages whose flags were written (even to the same value), with their new MODSEQ.
     public var updated: [MailboxMessage]

@@ -255,17 +255,14 @@ extension PostgresStore: MailboxRepository {
             var modified: [Int] = []
             var written: (uids: [Int64], flags: [String]) = ([], [])
             for uid in uids {
-                guard var message = current[uid] else { continue }
-                if let unchangedSince, message.modSeq > unchangedSince {
+                guard let found = current[uid] else { continue }
+                guard let (message, write) = change.outcome(for: found, unchangedSince: unchangedSince, modSeq: Int(modseq)) else {
                     modified.append(uid)
                     continue
                 }
-                let flags = change.applied(to: message.flags)
-                if flags != message.flags || unchangedSince != nil {
-                    message.flags = flags
-                    message.modSeq = Int(modseq)
+                if write {
                     written.uids.append(Int64(uid))
-                    written.flags.append(flags.joined(separator: " "))
+                    written.flags.append(message.flags.joined(separator: " "))
                 }
                 updated.append(message)
             }

@@ -139,17 +139,11 @@ extension SQLiteStore {
             let update = try db.cachedStatement(sql: "UPDATE mailbox_messages SET flags = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?")
             for uid in uids {
                 guard let row = try Row.fetchOne(select, arguments: [mailboxID, uid]) else { continue }
-                var message = Self.mailboxMessage(row)
-                if let unchangedSince, message.modSeq > unchangedSince {
+                guard let (message, write) = change.outcome(for: Self.mailboxMessage(row), unchangedSince: unchangedSince, modSeq: modseq) else {
                     modified.append(uid)
                     continue
                 }
-                let flags = change.applied(to: message.flags)
-                if flags != message.flags || unchangedSince != nil {
-                    message.flags = flags
-                    message.modSeq = modseq
-                    try update.execute(arguments: [flags.joined(separator: " "), modseq, mailboxID, uid])
-                }
+                if write { try update.execute(arguments: [message.flags.joined(separator: " "), modseq, mailboxID, uid]) }
                 updated.append(message)
             }
             let changed = updated.contains { $0.modSeq == modseq }

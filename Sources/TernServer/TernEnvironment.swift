@@ -76,39 +76,39 @@ public struct TernEnvironment: Sendable {
     /// migrations applied and the directory loaded, stopped when `body` returns. A database
     /// that cannot be reached is one `store.postgres.url` line.
     public func open<T: Sendable>(_ body: (TernEnvironment) async throws -> T) async throws -> T {
-        guard let postgres else {
-            var opened = self
-            opened.serverSecret = try Self.serverSecret(in: configuration.dataDirectory)
-            return try await body(opened)
-        }
-        do {
-            try await postgres.checkConnection()
-        } catch {
-            throw ConfigurationError(key: "store.postgres.url", "cannot connect to \(postgres.url.redacted): \(PostgresConnectionCheck.reason(error))")
-        }
-        return try await postgres.running {
-            var opened = self
-            do {
-                try await postgres.migrate()
-                opened.serverSecret = try await postgres.serverSecret()
-            } catch {
-                throw ConfigurationError(key: "store.postgres.url", "cannot use \(postgres.url.redacted): \(PostgresConnectionCheck.reason(error))")
-            }
-            return try await body(opened)
-        }
+        guard let postgres else { return try await body(try withFileSecret()) }
+        try await Self.checkConnection(postgres)
+        return try await postgres.running { try await body(try await prepared(postgres)) }
     }
 
     /// The store ready for a command that ends with its process: as `open`, with the pool
     /// left running until the process exits (a command's last query is answered before it
     /// prints, and the database drops the connections when the process goes).
     public func openedForCommand() async throws -> TernEnvironment {
-        guard let postgres else { return try await open { $0 } }
+        guard let postgres else { return try withFileSecret() }
+        try await Self.checkConnection(postgres)
+        Task.detached { await postgres.run() }
+        return try await prepared(postgres)
+    }
+
+    private func withFileSecret() throws -> TernEnvironment {
+        var opened = self
+        opened.serverSecret = try Self.serverSecret(in: configuration.dataDirectory)
+        return opened
+    }
+
+    /// A database that cannot be reached is one line naming the key, before anything starts.
+    private static func checkConnection(_ postgres: PostgresStore) async throws {
         do {
             try await postgres.checkConnection()
         } catch {
             throw ConfigurationError(key: "store.postgres.url", "cannot connect to \(postgres.url.redacted): \(PostgresConnectionCheck.reason(error))")
         }
-        Task.detached { await postgres.run() }
+    }
+
+    /// With the pool running: the migrations applied (and the directory loaded), the shared
+    /// secret read.
+    private func prepared(_ postgres: PostgresStore) async throws -> TernEnvironment {
         var opened = self
         do {
             try await postgres.migrate()
