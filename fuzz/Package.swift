@@ -26,6 +26,7 @@ let package = Package(
         .executableTarget(name: "FuzzMailCore", dependencies: ["FuzzDriver", .product(name: "MailCoreForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzIMAPCommand", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
         .executableTarget(name: "FuzzIMAPMime", dependencies: ["FuzzDriver", .product(name: "IMAPProtocolForFuzzing", package: "tern")]),
+        .executableTarget(name: "FuzzPostgresURL", dependencies: ["FuzzDriver"]),
         .executableTarget(name: "FuzzSendAPI", dependencies: ["FuzzDriver", .product(name: "SendGridProtocolForFuzzing", package: "tern")]),
         .executableTarget(
             name: "FuzzEngagement",

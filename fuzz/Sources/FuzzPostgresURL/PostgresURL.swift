@@ -1,0 +1,1 @@
+../../../Sources/MailStorePostgres/PostgresURL.swift
