@@ -6,6 +6,7 @@ IMAP client in IDLE on one node sees mail the other delivered within a second; a
 receiver gets each event once."""
 import collections
 import smtplib
+import subprocess
 import threading
 import time
 
@@ -17,10 +18,10 @@ from test_http_api import request
 from test_http_webhooks import Receiver
 from test_imap import insecure
 
-# A slow destination (every RCPT takes 5 ms on the sink's one event loop), so that 500
+# A slow destination (every RCPT takes 10 ms on the sink's one event loop), so that 500
 # deliveries are still under way when a node is killed.
 def RCPT_RULE(address, attempt):
-    time.sleep(0.005)
+    time.sleep(0.01)
     return "250 OK"
 
 
@@ -49,6 +50,9 @@ def pair(tern_factory, sink, database):
     a = node(tern_factory, sink, database, "node-a", users=True)
     b = node(tern_factory, sink, database, "node-b", users=False, imap=True)
     a.key = b.key = a.cli("key", "create", USER).stdout.strip()
+    # Node B learns of the new key from the database's notification within milliseconds; a
+    # request before that would be a failed login, which counts against the client's address.
+    time.sleep(1)
     return a, b
 
 
@@ -78,7 +82,13 @@ def delivered_lines(server):
     return sum(1 for line in open(server.log_path) if " delivered id=" in line and "relay=local" not in line)
 
 
-def test_mail_accepted_by_one_node_is_delivered_once(pair, sink):
+def report(capsys, text):
+    """A figure the issue asks to see reported, shown in the test run's output."""
+    with capsys.disabled():
+        print(f"\n[two nodes] {text}")
+
+
+def test_mail_accepted_by_one_node_is_delivered_once(pair, sink, capsys):
     a, b = pair
     a.cli("user", "set-plan", USER, "big")
     recipients = [f"r{i}@{DEST}" for i in range(60)]
@@ -91,10 +101,10 @@ def test_mail_accepted_by_one_node_is_delivered_once(pair, sink):
     assert sorted(counts) == sorted(recipients) and set(counts.values()) == {1}, counts
     # Both nodes' schedulers were free to deliver; together they delivered each message once.
     assert delivered_lines(a) + delivered_lines(b) == 60
-    print(f"node A delivered {delivered_lines(a)}, node B {delivered_lines(b)}")
+    report(capsys, f"60 messages: node A delivered {delivered_lines(a)}, node B {delivered_lines(b)}, each once")
 
 
-def test_a_node_killed_mid_delivery_loses_nothing(pair, sink):
+def test_a_node_killed_mid_delivery_loses_nothing(pair, sink, database, capsys):
     a, b = pair
     a.cli("user", "set-plan", USER, "big")
     # B stops delivering for now (its scheduler would share the work): only A delivers until
@@ -104,22 +114,29 @@ def test_a_node_killed_mid_delivery_loses_nothing(pair, sink):
     for start in range(0, 500, 100):
         status, body = send(a, recipients[start:start + 100])
         assert status == 202, body
-    wait_until(lambda: sum(received(sink).values()) >= 100, 60, "the first 100 deliveries")
+    wait_until(lambda: sum(received(sink).values()) >= 50, 60, "the first 50 deliveries")
     a.kill9()
     at_kill = sum(received(sink).values())
     assert at_kill < 500, "node A finished before it was killed; the test proves nothing"
     b.start()
-    wait_until(lambda: set(received(sink)) >= set(recipients), 90, "every recipient")
-    time.sleep(2)
+    # Done when the queue says so: recipients node A handed over but never recorded are
+    # delivered again by node B once A's leases run out (those are the duplicates).
+    def settled():
+        return all(r["state"] == "delivered" for m in b.queue() for r in m["recipients"])
+
+    wait_until(lambda: set(received(sink)) >= set(recipients) and settled(), 90, "every recipient, recorded")
+    time.sleep(1)
     counts = received(sink)
     duplicates = {r: n for r, n in counts.items() if n > 1}
-    print(f"killed node A after {at_kill} deliveries; node B delivered the rest; duplicates: {len(duplicates)}")
+    report(capsys, f"kill -9 of node A after {at_kill} of 500 deliveries: none lost, {len(duplicates)} delivered twice")
     assert set(counts) == set(recipients)
-    # A duplicate is a message node A handed to the sink but died before recording: at most
-    # what it had in flight, never a message delivered after its outcome was recorded.
-    assert len(duplicates) <= 100, duplicates
-    queue = b.queue()
-    assert all(r["state"] == "delivered" for m in queue for r in m["recipients"]), queue
+    # A duplicate is a message node A handed to the sink but died before recording, never one
+    # whose delivery was recorded: no recipient has two `delivered` events.
+    recorded_twice = subprocess.run(
+        ["psql", database, "-qAtc", "SELECT recipient FROM events WHERE type = 'delivered' GROUP BY recipient HAVING COUNT(*) > 1"],
+        capture_output=True, text=True, check=True).stdout.split()
+    assert recorded_twice == [] and len(duplicates) <= at_kill, (recorded_twice, len(duplicates))
+    assert sum(len(m["recipients"]) for m in b.queue()) == 500
 
 
 def test_the_free_plan_holds_across_both_nodes(pair, sink):
@@ -143,7 +160,7 @@ def test_the_free_plan_holds_across_both_nodes(pair, sink):
     assert sum(len(m["recipients"]) for m in a.queue()) == 100
 
 
-def test_idle_on_one_node_sees_mail_the_other_delivered_within_a_second(pair):
+def test_idle_on_one_node_sees_mail_the_other_delivered_within_a_second(pair, capsys):
     a, b = pair
     client = IMAPClient("127.0.0.1", port=b.imaps_port, ssl=True, ssl_context=insecure(), timeout=30)
     client.login(USER, PASSWORD)
@@ -160,7 +177,7 @@ def test_idle_on_one_node_sees_mail_the_other_delivered_within_a_second(pair):
                 responses += client.idle_check(timeout=0.1)
             waits.append(time.monotonic() - sent)
             assert any(r[1] == b"EXISTS" and r[0] == n + 1 for r in responses), responses
-        print(f"IDLE on node B saw node A's deliveries after {[round(w, 3) for w in waits]} s")
+        report(capsys, f"IDLE on node B saw node A's deliveries after {[round(w, 3) for w in waits]} s")
         assert max(waits) < 1.0, waits
     finally:
         client.idle_done()
