@@ -10,17 +10,8 @@ public enum PostgresConnectionCheck {
 
     /// Connects, applies the migrations, and returns every migration applied by now.
     public static func migrate(url: PostgresURL, logger: Logger = PostgresStore.quietLogger) async throws(ConfigurationError) -> [String] {
-        let store: PostgresStore
-        do {
-            store = try PostgresStore(url: url, poolSize: 2, logger: logger, followsDirectory: false)
-        } catch {
-            throw ConfigurationError(key: "store.postgres.url", "\(error)")
-        }
-        do {
-            try await store.checkConnection()
-        } catch {
-            throw ConfigurationError(key: "store.postgres.url", "cannot connect to \(url.redacted): \(reason(error))")
-        }
+        let store = try connectedTool(url: url, key: "store.postgres.url", logger: logger)
+        try await check(store, key: "store.postgres.url")
         do {
             return try await store.running {
                 try await withinTimeout { try await store.ping() }
@@ -31,6 +22,25 @@ public enum PostgresConnectionCheck {
             throw error
         } catch {
             throw ConfigurationError(key: "store.postgres.url", "cannot use \(url.redacted): \(reason(error))")
+        }
+    }
+
+    /// A store for a tool (no directory following), or one line naming `key`.
+    static func connectedTool(url: PostgresURL, key: String, logger: Logger) throws(ConfigurationError) -> PostgresStore {
+        do {
+            return try PostgresStore(url: url, poolSize: 2, logger: logger, followsDirectory: false)
+        } catch {
+            throw ConfigurationError(key: key, "\(error)")
+        }
+    }
+
+    /// One direct connection, so a database that cannot be reached is one line naming `key`
+    /// before anything starts (the pool would keep retrying).
+    static func check(_ store: PostgresStore, key: String) async throws(ConfigurationError) {
+        do {
+            try await store.checkConnection()
+        } catch {
+            throw ConfigurationError(key: key, "cannot connect to \(store.url.redacted): \(reason(error))")
         }
     }
 

@@ -35,17 +35,8 @@ public enum StoreCopy {
         guard unplaced.isEmpty else {
             throw ConfigurationError(key: "store", "this version cannot copy the tables \(unplaced.joined(separator: ", ")); nothing was copied")
         }
-        let target: PostgresStore
-        do {
-            target = try PostgresStore(url: url, poolSize: 2, logger: logger, followsDirectory: false)
-        } catch {
-            throw ConfigurationError(key: "--to", "\(error)")
-        }
-        do {
-            try await target.checkConnection()
-        } catch {
-            throw ConfigurationError(key: "--to", "cannot connect to \(url.redacted): \(PostgresConnectionCheck.reason(error))")
-        }
+        let target = try PostgresConnectionCheck.connectedTool(url: url, key: "--to", logger: logger)
+        try await PostgresConnectionCheck.check(target, key: "--to")
         return try await target.running {
             do {
                 try await target.migrate()

@@ -77,7 +77,7 @@ public struct TernEnvironment: Sendable {
     /// that cannot be reached is one `store.postgres.url` line.
     public func open<T: Sendable>(_ body: (TernEnvironment) async throws -> T) async throws -> T {
         guard let postgres else { return try await body(try withFileSecret()) }
-        try await Self.checkConnection(postgres)
+        try await PostgresConnectionCheck.check(postgres, key: "store.postgres.url")
         return try await postgres.running { try await body(try await prepared(postgres)) }
     }
 
@@ -86,7 +86,7 @@ public struct TernEnvironment: Sendable {
     /// prints, and the database drops the connections when the process goes).
     public func openedForCommand() async throws -> TernEnvironment {
         guard let postgres else { return try withFileSecret() }
-        try await Self.checkConnection(postgres)
+        try await PostgresConnectionCheck.check(postgres, key: "store.postgres.url")
         Task.detached { await postgres.run() }
         return try await prepared(postgres)
     }
@@ -95,15 +95,6 @@ public struct TernEnvironment: Sendable {
         var opened = self
         opened.serverSecret = try Self.serverSecret(in: configuration.dataDirectory)
         return opened
-    }
-
-    /// A database that cannot be reached is one line naming the key, before anything starts.
-    private static func checkConnection(_ postgres: PostgresStore) async throws {
-        do {
-            try await postgres.checkConnection()
-        } catch {
-            throw ConfigurationError(key: "store.postgres.url", "cannot connect to \(postgres.url.redacted): \(PostgresConnectionCheck.reason(error))")
-        }
     }
 
     /// With the pool running: the migrations applied (and the directory loaded), the shared
